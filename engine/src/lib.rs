@@ -1,0 +1,16 @@
+//! The docshift migration core. It knows MongoDB and Astra, and nothing of the web:
+//! the server, the CLI and the tests all drive migrations through this crate.
+//!
+//! Without the `native` feature only [`wire`] compiles: the serializable types that
+//! the server sends to browsers, so both ends share one definition of each.
+
+pub mod wire;
+
+#[cfg(feature = "native")]
+pub mod convert;
+#[cfg(feature = "native")]
+pub mod sample;
+#[cfg(feature = "native")]
+pub mod source;
+#[cfg(feature = "native")]
+pub mod target;

@@ -1,0 +1,1 @@
+//! Sources of documents. Only MongoDB for now.

@@ -1,0 +1,12 @@
+//! Messages the server pushes to browsers over the websocket. Shared by the server
+//! (which serializes them) and the WASM front end (which reads them).
+
+use serde::{Deserialize, Serialize};
+
+/// One frame on the `/ws` socket, as JSON tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// How many browsers are connected right now.
+    Presence { watching: usize },
+}
