@@ -10,3 +10,19 @@ pub enum ServerEvent {
     /// How many browsers are connected right now.
     Presence { watching: usize },
 }
+
+/// A database as the browse pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseSummary {
+    pub name: String,
+    pub size_on_disk: u64,
+    pub collections: u64,
+}
+
+/// A collection as the browse pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionSummary {
+    pub name: String,
+    /// From collection metadata: fast, may lag behind the truth.
+    pub estimated_count: u64,
+}

@@ -1,1 +1,2 @@
 //! Sources of documents. Only MongoDB for now.
+pub mod mongo;
