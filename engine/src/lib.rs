@@ -4,6 +4,7 @@
 //! Without the `native` feature only [`wire`] compiles: the serializable types that
 //! the server sends to browsers, so both ends share one definition of each.
 
+pub mod policy;
 pub mod wire;
 
 #[cfg(feature = "native")]

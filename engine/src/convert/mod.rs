@@ -1,1 +1,244 @@
 //! BSON to Data API JSON: conversion, per-job policies and validation against Astra's limits.
+//!
+//! [`Converter::convert`] writes a `bson::Document` as the JSON text the Data API stores
+//! (DESIGN.md's type table), in one pass that also checks every naming rule and limit the
+//! Data API enforces (DESIGN.md fact 9, mirrored from stargate/data-api's `DocumentShredder`).
+//! A document ends either [`Converted`] — JSON ready for `insertMany`, its `_id` and a stable
+//! id key — or a [`Rejection`] listing every [`Violation`] with its path and the Data API error
+//! code it mirrors. The per-job [`crate::policy::ConversionPolicy`] decides what happens to
+//! values with no Data API form; by default they are rejected, never dropped or altered.
+//!
+//! | BSON | Data API JSON |
+//! |---|---|
+//! | ObjectId | `{"$objectId":"<24 hex>"}` |
+//! | DateTime | `{"$date":<epoch ms>}`, any year |
+//! | Binary subtype 4, subtype 3 (16 bytes) | `{"$uuid":"<8-4-4-4-12>"}` (subtype 3 byte order: [`crate::policy::LegacyUuidPolicy`]) |
+//! | other Binary | `{"$binary":"<base64>"}` (the subtype is not kept) |
+//! | Int32, Int64 | integer literal, exact |
+//! | Double | shortest round-trip literal (`5.0`, `1e300`) |
+//! | Decimal128 | its decimal string as a literal (`1.23E+5`) |
+//! | String, Boolean, Null, Document, Array | the same JSON |
+//! | NaN, ±Infinity | [`crate::policy::NonFinitePolicy`] |
+//! | Timestamp, Regex, JavaScript, Symbol, DBPointer, MinKey, MaxKey, Undefined | [`crate::policy::UnsupportedValuePolicy`] |
+//! | object/array/empty-string/... `_id` | [`crate::policy::DocumentIdPolicy`] |
+//! | field named `$...`, empty or `*` | [`crate::policy::FieldNamePolicy`] |
+//!
+//! Known, documented losses even on success: a binary's subtype other than 3/4; the sign of
+//! a double `-0.0` once Astra has parsed it (the JSON text keeps it); int32 vs int64 vs double
+//! (the Data API has one number type).
+
+mod canonical;
+mod decode;
+mod encode;
+mod extended_json;
+mod id;
+mod indexing;
+mod json;
+mod violation;
+
+pub use canonical::{content_hash, normalize_number, ContentHash};
+pub use decode::{document_from_json, value_from_json, DecodeError};
+pub use extended_json::{
+    canonical_extended_json, document_from_extended_json, relaxed_extended_json,
+    ExtendedJsonError,
+};
+pub use id::{id_key_from_json, IdKeyError};
+pub use violation::{Adjustment, AdjustmentKind, Violation, ViolationCode};
+
+use crate::policy::{ConversionPolicy, DocumentLimits, Indexing};
+use bson::Document;
+use indexing::IndexPaths;
+use serde_json::value::RawValue;
+use std::fmt;
+
+/// A job's conversion settings that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConverterError {
+    /// `indexing` has both `allow` and `deny`.
+    #[error("the collection's indexing options name both allow and deny; the Data API accepts only one")]
+    BothAllowAndDeny,
+}
+
+/// Converts one job's documents: holds its policies, the target collection's indexing options
+/// and the limits. Cheap to share across threads (`&self` only).
+#[derive(Debug, Clone)]
+pub struct Converter {
+    policy: ConversionPolicy,
+    limits: DocumentLimits,
+    paths: IndexPaths,
+}
+
+impl Converter {
+    /// A converter for a collection created with `indexing` (use `Indexing::default()` when
+    /// the collection indexes everything), with the Data API's default limits.
+    pub fn new(policy: ConversionPolicy, indexing: &Indexing) -> Result<Self, ConverterError> {
+        let paths = IndexPaths::new(indexing).map_err(|_| ConverterError::BothAllowAndDeny)?;
+        Ok(Self {
+            policy,
+            limits: DocumentLimits::default(),
+            paths,
+        })
+    }
+
+    /// The same converter with other limits (tests; self-hosted Data API settings).
+    pub fn with_limits(mut self, limits: DocumentLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The policies in force.
+    pub fn policy(&self) -> &ConversionPolicy {
+        &self.policy
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &DocumentLimits {
+        &self.limits
+    }
+
+    /// Converts and validates one document.
+    pub fn convert(&self, doc: &Document) -> Result<Converted, Rejection> {
+        let walk = encode::Walk::new(&self.policy, &self.limits, 1024);
+        let encoded = walk.document(doc, &self.paths);
+        if !encoded.violations.is_empty() {
+            return Err(self.rejection(doc, encoded.violations));
+        }
+        let json = match String::from_utf8(encoded.json) {
+            Ok(json) => json,
+            Err(_) => {
+                // Unreachable: every byte written comes from a `&str` or is ASCII.
+                return Err(self.rejection(doc, vec![internal_violation()]));
+            }
+        };
+        let id_json = &json[encode::ID_START..encoded.id_end];
+        let id_key = match id_key_from_json(id_json) {
+            Ok(key) => key,
+            Err(_) => return Err(self.rejection(doc, vec![internal_violation()])),
+        };
+        Ok(Converted {
+            id_end: encoded.id_end,
+            json,
+            id_key,
+            adjustments: encoded.adjustments,
+        })
+    }
+
+    fn rejection(&self, doc: &Document, violations: Vec<Violation>) -> Rejection {
+        let id_rejected = violations.iter().any(|v| v.path == "_id");
+        let id_key = doc.get("_id").map(|id| {
+            if !id_rejected {
+                let walk = encode::Walk::new(&self.policy, &self.limits, 64);
+                let single = bson::doc! { "_id": id.clone() };
+                let encoded = walk.document(&single, &self.paths);
+                if let Ok(json) = std::str::from_utf8(&encoded.json[encode::ID_START..encoded.id_end]) {
+                    if let Ok(key) = id_key_from_json(json) {
+                        return key;
+                    }
+                }
+            }
+            encode::canonical_extjson(id)
+        });
+        Rejection { id_key, violations }
+    }
+}
+
+fn internal_violation() -> Violation {
+    Violation {
+        path: String::new(),
+        code: ViolationCode::UnsupportedBsonValue,
+        message: "internal error: the converter produced invalid output".to_owned(),
+    }
+}
+
+/// A document ready for the Data API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Converted {
+    json: String,
+    id_end: usize,
+    id_key: String,
+    adjustments: Vec<Adjustment>,
+}
+
+impl Converted {
+    /// The document as Data API JSON text, `_id` first, no whitespace.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The JSON text, owned.
+    pub fn into_json(self) -> String {
+        self.json
+    }
+
+    /// The JSON as a `RawValue`, to embed in an `insertMany` body without re-parsing.
+    pub fn into_raw_value(self) -> Result<Box<RawValue>, serde_json::Error> {
+        RawValue::from_string(self.json)
+    }
+
+    /// The `_id` value as JSON text (`{"$objectId":"..."}`, `"abc"`, `42`, ...), as it will
+    /// appear in the Data API's `documentResponses`.
+    pub fn id_json(&self) -> &str {
+        &self.json[encode::ID_START..self.id_end]
+    }
+
+    /// The `_id`'s stable string key (see [`id_key_from_json`]): the Document API v2 id.
+    pub fn id_key(&self) -> &str {
+        &self.id_key
+    }
+
+    /// What non-default policies changed (empty under the default policy).
+    pub fn adjustments(&self) -> &[Adjustment] {
+        &self.adjustments
+    }
+
+    /// The canonical content hash (see [`content_hash`]), equal to the hash of the same
+    /// document read back from Astra.
+    pub fn content_hash(&self) -> ContentHash {
+        // Our own output is valid JSON; an error here would be a bug, reported as a zero hash
+        // that can never match a real document.
+        content_hash(&self.json).unwrap_or(ContentHash([0; 32]))
+    }
+
+    /// The size of the JSON in bytes.
+    pub fn len(&self) -> usize {
+        self.json.len()
+    }
+
+    /// Never true: a converted document has at least `_id`.
+    pub fn is_empty(&self) -> bool {
+        self.json.is_empty()
+    }
+}
+
+/// A document that cannot be written, with every reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Rejection {
+    /// The `_id`'s stable key: as [`Converted::id_key`] when the `_id` itself converts, else
+    /// its canonical Extended JSON text; `None` when the document has no `_id`.
+    pub id_key: Option<String>,
+    /// Every violation found (at most 100).
+    pub violations: Vec<Violation>,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.id_key {
+            Some(id) => write!(f, "document {id} rejected: ")?,
+            None => write!(f, "document without _id rejected: ")?,
+        }
+        for (i, v) in self.violations.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Rejection {
+    /// Whether any violation has this code.
+    pub fn has(&self, code: ViolationCode) -> bool {
+        self.violations.iter().any(|v| v.code == code)
+    }
+}

@@ -1,0 +1,679 @@
+//! The one-pass walk: writes a BSON document as Data API JSON text and checks every limit and
+//! naming rule on the way, applying the job's policies where a value has no Data API form.
+
+use super::indexing::{IndexPaths, IndexState};
+use super::json;
+use super::violation::{Adjustment, AdjustmentKind, Violation, ViolationCode};
+use crate::policy::{
+    ConversionPolicy, DocumentIdPolicy, DocumentLimits, FieldNamePolicy, LegacyUuidPolicy,
+    NonFinitePolicy, UnsupportedValuePolicy,
+};
+use bson::spec::BinarySubtype;
+use bson::{Binary, Bson, Document};
+use std::fmt::Write as _;
+
+/// Keep at most this many violations per document: enough to explain it, bounded in memory.
+const MAX_VIOLATIONS: usize = 100;
+
+/// The key of the tag in tagged objects (`AsTaggedObject` policies).
+pub(crate) const TYPE_TAG: &str = "__bson_type";
+
+/// One step of a path, borrowed from the document being walked.
+#[derive(Clone, Copy)]
+enum Segment<'d> {
+    Key(&'d str),
+    Renamed(&'d str),
+    Index(usize),
+    Fixed(&'static str),
+}
+
+/// The output of a walk.
+pub(crate) struct Encoded {
+    pub json: Vec<u8>,
+    /// Byte range of the `_id` value inside `json`.
+    pub id_end: usize,
+    pub violations: Vec<Violation>,
+    pub adjustments: Vec<Adjustment>,
+}
+
+/// Where the `_id` value sits: `{"_id":` is 7 bytes.
+pub(crate) const ID_START: usize = 7;
+
+pub(crate) struct Walk<'c, 'd> {
+    policy: &'c ConversionPolicy,
+    limits: &'c DocumentLimits,
+    out: Vec<u8>,
+    path: Vec<Segment<'d>>,
+    /// Characters of the dotted path of the current container, with its trailing dot.
+    prefix_chars: usize,
+    depth: usize,
+    indexed_properties: usize,
+    violations: Vec<Violation>,
+    adjustments: Vec<Adjustment>,
+}
+
+impl<'c, 'd> Walk<'c, 'd> {
+    pub(crate) fn new(
+        policy: &'c ConversionPolicy,
+        limits: &'c DocumentLimits,
+        capacity: usize,
+    ) -> Self {
+        Self {
+            policy,
+            limits,
+            out: Vec::with_capacity(capacity),
+            path: Vec::with_capacity(16),
+            prefix_chars: 0,
+            depth: 0,
+            indexed_properties: 0,
+            violations: Vec::new(),
+            adjustments: Vec::new(),
+        }
+    }
+
+    /// Writes the whole document, `_id` first.
+    pub(crate) fn document(mut self, doc: &'d Document, paths: &'c IndexPaths) -> Encoded {
+        let root = paths.root();
+        self.depth = 1;
+        self.out.extend_from_slice(b"{\"_id\":");
+        self.path.push(Segment::Fixed("_id"));
+        let id = doc.get("_id");
+        self.id_value(id);
+        self.path.pop();
+        let id_end = self.out.len();
+
+        // `_id` is always indexed; other fields count unless the indexing options drop them.
+        let mut count = 1;
+        for (key, value) in doc {
+            if key == "_id" {
+                continue;
+            }
+            if root.child(key).is_indexed_or_partial() {
+                count += 1;
+            }
+            self.out.push(b',');
+            self.field(doc, key, value, root);
+        }
+        self.out.push(b'}');
+        self.count_object(count, root);
+
+        if self.indexed_properties > self.limits.max_document_properties {
+            let message = format!(
+                "the document has {} indexed properties, more than the {} allowed; \
+                 add paths to the collection's indexing.deny",
+                self.indexed_properties, self.limits.max_document_properties
+            );
+            self.violation_at(String::new(), ViolationCode::ShredDocLimitViolation, message);
+        }
+        if self.out.len() > self.limits.max_document_chars {
+            let chars = json::utf16_len_bytes(&self.out);
+            if chars > self.limits.max_document_chars {
+                let message = format!(
+                    "the document is {chars} characters as JSON, more than the {} allowed",
+                    self.limits.max_document_chars
+                );
+                self.violation_at(String::new(), ViolationCode::ShredDocLimitViolation, message);
+            }
+        }
+        Encoded {
+            json: self.out,
+            id_end,
+            violations: self.violations,
+            adjustments: self.adjustments,
+        }
+    }
+
+    // ----- _id -----
+
+    fn id_value(&mut self, id: Option<&'d Bson>) {
+        let Some(id) = id else {
+            self.out.extend_from_slice(b"null");
+            self.violation(
+                ViolationCode::MissingDocumentId,
+                "the document has no _id; the Data API would invent a random one and a re-run \
+                 would copy it twice"
+                    .to_owned(),
+            );
+            return;
+        };
+        let all = IndexState::All;
+        match id {
+            Bson::String(s) if !s.is_empty() => self.string(s, all),
+            Bson::Int32(_)
+            | Bson::Int64(_)
+            | Bson::Boolean(_)
+            | Bson::Null
+            | Bson::ObjectId(_)
+            | Bson::DateTime(_) => self.value(id, all),
+            Bson::Double(d) if d.is_finite() => self.value(id, all),
+            Bson::Decimal128(d) if is_finite_decimal(&d.to_string()) => self.value(id, all),
+            Bson::Binary(b) if self.uuid_bytes(b).is_some() => self.value(id, all),
+            _ => {
+                let (code, what) = match id {
+                    Bson::String(_) => (ViolationCode::ShredBadDocidEmptyString, "an empty string"),
+                    other => (ViolationCode::ShredBadDocidType, bson_type_name(other)),
+                };
+                match self.policy.document_ids {
+                    DocumentIdPolicy::Reject => {
+                        self.out.extend_from_slice(b"null");
+                        self.violation(
+                            code,
+                            format!(
+                                "the _id is {what}, which the Data API does not accept as a \
+                                 document id (choose the canonical-string _id policy to keep it \
+                                 as text)"
+                            ),
+                        );
+                    }
+                    DocumentIdPolicy::CanonicalString => {
+                        let text = canonical_extjson(id);
+                        json::write_str(&mut self.out, &text);
+                        self.adjust(AdjustmentKind::IdAsCanonicalString);
+                    }
+                }
+            }
+        }
+    }
+
+    // ----- fields and containers -----
+
+    fn field(&mut self, parent: &Document, key: &'d str, value: &'d Bson, state: IndexState<'c>) {
+        let bad_name = key.is_empty() || key == "*" || key.starts_with('$');
+        let child = state.child(key);
+        let mut segment = Segment::Key(key);
+        let mut key_chars = json::utf16_len(key);
+        let mut renamed_key = None;
+        if bad_name {
+            match self.policy.field_names {
+                FieldNamePolicy::Reject => {
+                    self.path.push(segment);
+                    let why = if key.is_empty() {
+                        "is empty"
+                    } else if key == "*" {
+                        "is '*'"
+                    } else {
+                        "starts with '$'"
+                    };
+                    self.violation(
+                        ViolationCode::ShredDocKeyNameViolation,
+                        format!("the field name {why}, which the Data API does not accept"),
+                    );
+                    self.path.pop();
+                }
+                FieldNamePolicy::Rename => {
+                    self.path.push(segment);
+                    let renamed = format!("_{key}");
+                    if parent.contains_key(&renamed) {
+                        self.violation(
+                            ViolationCode::ShredDocKeyNameViolation,
+                            format!(
+                                "the field name is not accepted by the Data API and its renamed \
+                                 form '{renamed}' already exists in the same object"
+                            ),
+                        );
+                    } else {
+                        self.adjust(AdjustmentKind::FieldRenamed);
+                    }
+                    self.path.pop();
+                    segment = Segment::Renamed(key);
+                    key_chars += 1;
+                    renamed_key = Some(renamed);
+                }
+            }
+        }
+        json::write_key(&mut self.out, renamed_key.as_deref().unwrap_or(key));
+        self.path.push(segment);
+        let path_chars = self.prefix_chars + key_chars;
+        if path_chars > self.limits.max_path_chars {
+            let message = format!(
+                "the field path is {path_chars} characters long, more than the {} allowed",
+                self.limits.max_path_chars
+            );
+            self.violation(ViolationCode::ShredDocLimitViolation, message);
+        }
+        let saved = self.prefix_chars;
+        self.prefix_chars = path_chars + 1;
+        self.value(value, child);
+        self.prefix_chars = saved;
+        self.path.pop();
+    }
+
+    fn subdocument(&mut self, doc: &'d Document, state: IndexState<'c>) {
+        self.enter();
+        self.out.push(b'{');
+        let mut indexed = 0;
+        for (i, (key, value)) in doc.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            if state.child(key).is_indexed_or_partial() {
+                indexed += 1;
+            }
+            self.field(doc, key, value, state);
+        }
+        self.out.push(b'}');
+        self.count_object(indexed, state);
+        self.depth -= 1;
+    }
+
+    fn array(&mut self, items: &'d [Bson], state: IndexState<'c>) {
+        self.enter();
+        if state.is_indexed() && items.len() > self.limits.max_array_elements {
+            let message = format!(
+                "the indexed array has {} elements, more than the {} allowed; add its path to \
+                 the collection's indexing.deny",
+                items.len(),
+                self.limits.max_array_elements
+            );
+            self.violation(ViolationCode::ShredDocLimitViolation, message);
+        }
+        self.out.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.path.push(Segment::Index(i));
+            self.value(item, state);
+            self.path.pop();
+        }
+        self.out.push(b']');
+        self.depth -= 1;
+    }
+
+    /// Enters an object or array: one level deeper.
+    fn enter(&mut self) {
+        self.depth += 1;
+        if self.depth == self.limits.max_depth + 1 {
+            let message = format!(
+                "the value is nested {} levels deep, more than the {} allowed",
+                self.depth, self.limits.max_depth
+            );
+            self.violation(ViolationCode::ShredDocLimitViolation, message);
+        }
+    }
+
+    fn count_object(&mut self, properties: usize, state: IndexState<'c>) {
+        if !state.is_indexed_or_partial() {
+            return;
+        }
+        self.indexed_properties += properties;
+        if properties > self.limits.max_object_properties {
+            let message = format!(
+                "the indexed object has {properties} properties, more than the {} allowed; add \
+                 its path to the collection's indexing.deny",
+                self.limits.max_object_properties
+            );
+            self.violation(ViolationCode::ShredDocLimitViolation, message);
+        }
+    }
+
+    /// `{"<key>":` of a one-key wrapper (`$date`, `$objectId`, ...), counted like the Data API
+    /// counts it: an object one level deeper with one property.
+    fn open_wrapper(&mut self, key: &'static [u8], state: IndexState<'c>) {
+        self.enter();
+        self.count_object(1, state);
+        self.out.extend_from_slice(key);
+    }
+
+    fn close_wrapper(&mut self) {
+        self.out.push(b'}');
+        self.depth -= 1;
+    }
+
+    // ----- values -----
+
+    fn value(&mut self, value: &'d Bson, state: IndexState<'c>) {
+        match value {
+            Bson::String(s) => self.string(s, state),
+            Bson::Int32(i) => {
+                json::write_i64(&mut self.out, i64::from(*i));
+            }
+            Bson::Int64(i) => {
+                json::write_i64(&mut self.out, *i);
+            }
+            Bson::Double(d) => {
+                if d.is_finite() {
+                    let len = json::write_f64(&mut self.out, *d);
+                    self.check_number_len(len);
+                } else {
+                    self.non_finite(non_finite_text(*d), "double", state);
+                }
+            }
+            Bson::Decimal128(d) => {
+                let text = d.to_string();
+                if is_finite_decimal(&text) {
+                    self.out.extend_from_slice(text.as_bytes());
+                    self.check_number_len(text.len());
+                } else {
+                    self.non_finite(&text, "decimal128", state);
+                }
+            }
+            Bson::Boolean(true) => self.out.extend_from_slice(b"true"),
+            Bson::Boolean(false) => self.out.extend_from_slice(b"false"),
+            Bson::Null => self.out.extend_from_slice(b"null"),
+            Bson::Document(doc) => self.subdocument(doc, state),
+            Bson::Array(items) => self.array(items, state),
+            Bson::ObjectId(oid) => {
+                self.open_wrapper(b"{\"$objectId\":\"", state);
+                json::write_hex(&mut self.out, &oid.bytes());
+                self.out.push(b'"');
+                self.close_wrapper();
+            }
+            Bson::DateTime(dt) => {
+                self.open_wrapper(b"{\"$date\":", state);
+                json::write_i64(&mut self.out, dt.timestamp_millis());
+                self.close_wrapper();
+            }
+            Bson::Binary(bin) => match self.uuid_bytes(bin) {
+                Some(bytes) => {
+                    self.open_wrapper(b"{\"$uuid\":", state);
+                    json::write_uuid(&mut self.out, &bytes);
+                    self.close_wrapper();
+                }
+                None => {
+                    // `$binary` strings are exempt from the string limit, as in the Data API.
+                    self.open_wrapper(b"{\"$binary\":", state);
+                    json::write_base64(&mut self.out, &bin.bytes);
+                    self.close_wrapper();
+                }
+            },
+            Bson::Timestamp(_)
+            | Bson::RegularExpression(_)
+            | Bson::JavaScriptCode(_)
+            | Bson::JavaScriptCodeWithScope(_)
+            | Bson::Symbol(_)
+            | Bson::DbPointer(_)
+            | Bson::MinKey
+            | Bson::MaxKey
+            | Bson::Undefined => self.unsupported(value, state),
+        }
+    }
+
+    fn string(&mut self, s: &str, state: IndexState<'c>) {
+        if state.is_indexed() && s.len() > self.limits.max_string_bytes {
+            let message = format!(
+                "the indexed string is {} bytes of UTF-8, more than the {} allowed; add its path \
+                 to the collection's indexing.deny",
+                s.len(),
+                self.limits.max_string_bytes
+            );
+            self.violation(ViolationCode::ShredDocLimitViolation, message);
+        }
+        json::write_str(&mut self.out, s);
+    }
+
+    fn check_number_len(&mut self, len: usize) {
+        if len > self.limits.max_number_chars {
+            let message = format!(
+                "the number is {len} characters long, more than the {} allowed",
+                self.limits.max_number_chars
+            );
+            self.violation(ViolationCode::ShredDocLimitViolation, message);
+        }
+    }
+
+    /// The 16 bytes of a UUID, in standard order, if this binary is written as `$uuid`.
+    fn uuid_bytes(&self, bin: &Binary) -> Option<[u8; 16]> {
+        let bytes: [u8; 16] = bin.bytes.as_slice().try_into().ok()?;
+        match bin.subtype {
+            BinarySubtype::Uuid => Some(bytes),
+            BinarySubtype::UuidOld => match self.policy.legacy_uuids {
+                LegacyUuidPolicy::Standard => Some(bytes),
+                LegacyUuidPolicy::JavaLegacy => {
+                    let mut b = bytes;
+                    b[0..8].reverse();
+                    b[8..16].reverse();
+                    Some(b)
+                }
+                LegacyUuidPolicy::CSharpLegacy => {
+                    let mut b = bytes;
+                    b[0..4].reverse();
+                    b[4..6].reverse();
+                    b[6..8].reverse();
+                    Some(b)
+                }
+                LegacyUuidPolicy::AsBinary => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn non_finite(&mut self, text: &str, type_name: &'static str, state: IndexState<'c>) {
+        match self.policy.non_finite_numbers {
+            NonFinitePolicy::Reject => {
+                self.out.extend_from_slice(b"null");
+                self.violation(
+                    ViolationCode::UnsupportedBsonValue,
+                    format!(
+                        "the {type_name} {text} has no JSON form (choose a non-finite number \
+                         policy to write it as a string, a tagged object or null)"
+                    ),
+                );
+            }
+            NonFinitePolicy::AsString => {
+                json::write_str(&mut self.out, text);
+                self.adjust(AdjustmentKind::NonFiniteAsString);
+            }
+            NonFinitePolicy::AsNull => {
+                self.out.extend_from_slice(b"null");
+                self.adjust(AdjustmentKind::NonFiniteAsNull);
+            }
+            NonFinitePolicy::AsTaggedObject => {
+                self.tagged(type_name, 2, state);
+                self.tagged_str("value", text, state);
+                self.close_tagged();
+                self.adjust(AdjustmentKind::NonFiniteAsTaggedObject);
+            }
+        }
+    }
+
+    fn unsupported(&mut self, value: &'d Bson, state: IndexState<'c>) {
+        match self.policy.unsupported_values {
+            UnsupportedValuePolicy::Reject => {
+                self.out.extend_from_slice(b"null");
+                self.violation(
+                    ViolationCode::UnsupportedBsonValue,
+                    format!(
+                        "a BSON {} has no Data API form (choose an unsupported-value policy to \
+                         write it as a string or a tagged object)",
+                        bson_type_name(value)
+                    ),
+                );
+            }
+            UnsupportedValuePolicy::AsString => {
+                match value {
+                    Bson::Symbol(s) | Bson::JavaScriptCode(s) => self.string(s, state),
+                    other => {
+                        let text = canonical_extjson(other);
+                        self.string(&text, state);
+                    }
+                }
+                self.adjust(AdjustmentKind::ValueAsString);
+            }
+            UnsupportedValuePolicy::AsTaggedObject => {
+                self.tagged_value(value, state);
+                self.adjust(AdjustmentKind::ValueAsTaggedObject);
+            }
+        }
+    }
+
+    fn tagged_value(&mut self, value: &'d Bson, state: IndexState<'c>) {
+        match value {
+            Bson::Timestamp(ts) => {
+                self.tagged("timestamp", 3, state);
+                self.out.extend_from_slice(b",\"t\":");
+                json::write_i64(&mut self.out, i64::from(ts.time));
+                self.out.extend_from_slice(b",\"i\":");
+                json::write_i64(&mut self.out, i64::from(ts.increment));
+            }
+            Bson::RegularExpression(re) => {
+                self.tagged("regex", 3, state);
+                self.tagged_str("pattern", &re.pattern, state);
+                self.tagged_str("options", &re.options, state);
+            }
+            Bson::JavaScriptCode(code) => {
+                self.tagged("javascript", 2, state);
+                self.tagged_str("code", code, state);
+            }
+            Bson::JavaScriptCodeWithScope(js) => {
+                self.tagged("javascriptWithScope", 3, state);
+                self.tagged_str("code", &js.code, state);
+                self.out.extend_from_slice(b",\"scope\":");
+                self.path.push(Segment::Fixed("scope"));
+                let saved = self.prefix_chars;
+                self.prefix_chars += "scope.".len();
+                self.subdocument(&js.scope, state.child("scope"));
+                self.prefix_chars = saved;
+                self.path.pop();
+            }
+            Bson::Symbol(s) => {
+                self.tagged("symbol", 2, state);
+                self.tagged_str("value", s, state);
+            }
+            Bson::DbPointer(_) => {
+                self.tagged("dbPointer", 3, state);
+                let (namespace, oid) = db_pointer_parts(value);
+                self.tagged_str("ref", &namespace, state);
+                self.out.extend_from_slice(b",\"id\":");
+                self.open_wrapper(b"{\"$objectId\":\"", state);
+                self.out.extend_from_slice(oid.as_bytes());
+                self.out.push(b'"');
+                self.close_wrapper();
+            }
+            Bson::MinKey => self.tagged("minKey", 1, state),
+            Bson::MaxKey => self.tagged("maxKey", 1, state),
+            _ => self.tagged("undefined", 1, state),
+        }
+        self.close_tagged();
+    }
+
+    /// Opens `{"__bson_type":"<name>"` for an object of `properties` keys.
+    fn tagged(&mut self, name: &str, properties: usize, state: IndexState<'c>) {
+        self.enter();
+        self.count_object(properties, state);
+        self.out.extend_from_slice(b"{\"");
+        self.out.extend_from_slice(TYPE_TAG.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        json::write_str(&mut self.out, name);
+    }
+
+    fn tagged_str(&mut self, key: &'static str, value: &str, state: IndexState<'c>) {
+        self.out.push(b',');
+        json::write_key(&mut self.out, key);
+        self.path.push(Segment::Fixed(key));
+        self.string(value, state);
+        self.path.pop();
+    }
+
+    fn close_tagged(&mut self) {
+        self.out.push(b'}');
+        self.depth -= 1;
+    }
+
+    // ----- reporting -----
+
+    fn violation(&mut self, code: ViolationCode, message: String) {
+        if self.violations.len() < MAX_VIOLATIONS {
+            let path = self.path_string();
+            self.violations.push(Violation { path, code, message });
+        }
+    }
+
+    fn violation_at(&mut self, path: String, code: ViolationCode, message: String) {
+        if self.violations.len() < MAX_VIOLATIONS {
+            self.violations.push(Violation { path, code, message });
+        }
+    }
+
+    fn adjust(&mut self, kind: AdjustmentKind) {
+        let path = self.path_string();
+        self.adjustments.push(Adjustment { path, kind });
+    }
+
+    fn path_string(&self) -> String {
+        let mut s = String::new();
+        for (i, seg) in self.path.iter().enumerate() {
+            if i > 0 {
+                s.push('.');
+            }
+            match seg {
+                Segment::Key(k) => push_escaped(&mut s, k),
+                Segment::Renamed(k) => {
+                    s.push('_');
+                    push_escaped(&mut s, k);
+                }
+                Segment::Index(n) => {
+                    let _ = write!(s, "{n}");
+                }
+                Segment::Fixed(k) => s.push_str(k),
+            }
+        }
+        s
+    }
+}
+
+/// Escapes a field name as a Data API path segment: `&` → `&&`, `.` → `&.`.
+fn push_escaped(s: &mut String, key: &str) {
+    for c in key.chars() {
+        if c == '&' || c == '.' {
+            s.push('&');
+        }
+        s.push(c);
+    }
+}
+
+fn non_finite_text(d: f64) -> &'static str {
+    if d.is_nan() {
+        "NaN"
+    } else if d > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    }
+}
+
+/// Decimal128's `Display` writes `NaN`, `Infinity` or `-Infinity` for non-finite values.
+pub(crate) fn is_finite_decimal(text: &str) -> bool {
+    !(text.starts_with('N') || text.starts_with('I') || text.starts_with("-I"))
+}
+
+/// The canonical Extended JSON v2 text of one value (stable: key order is the source's).
+pub(crate) fn canonical_extjson(value: &Bson) -> String {
+    value.clone().into_canonical_extjson().to_string()
+}
+
+/// The namespace and ObjectId hex of a DBPointer, whose fields `bson` keeps private.
+fn db_pointer_parts(value: &Bson) -> (String, String) {
+    let ext = value.clone().into_canonical_extjson();
+    let pointer = &ext["$dbPointer"];
+    let namespace = pointer["$ref"].as_str().unwrap_or_default().to_owned();
+    let oid = pointer["$id"]["$oid"].as_str().unwrap_or_default().to_owned();
+    (namespace, oid)
+}
+
+/// A short name of a BSON value's type, for messages.
+pub(crate) fn bson_type_name(value: &Bson) -> &'static str {
+    match value {
+        Bson::Double(_) => "double",
+        Bson::String(_) => "string",
+        Bson::Array(_) => "array",
+        Bson::Document(_) => "object",
+        Bson::Boolean(_) => "boolean",
+        Bson::Null => "null",
+        Bson::RegularExpression(_) => "regular expression",
+        Bson::JavaScriptCode(_) => "JavaScript code",
+        Bson::JavaScriptCodeWithScope(_) => "JavaScript code with scope",
+        Bson::Int32(_) => "int32",
+        Bson::Int64(_) => "int64",
+        Bson::Timestamp(_) => "timestamp",
+        Bson::Binary(_) => "binary (not a UUID)",
+        Bson::ObjectId(_) => "ObjectId",
+        Bson::DateTime(_) => "date",
+        Bson::Symbol(_) => "symbol",
+        Bson::Decimal128(_) => "decimal128 (not finite)",
+        Bson::Undefined => "undefined",
+        Bson::MaxKey => "MaxKey",
+        Bson::MinKey => "MinKey",
+        Bson::DbPointer(_) => "DBPointer",
+    }
+}

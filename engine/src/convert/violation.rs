@@ -1,0 +1,100 @@
+//! Why a document cannot be written as it is, and what a policy changed on the way: the
+//! reasons that travel with a dead letter and show up in the UI.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One reason a document was rejected, at one place in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The dotted path of the offending value (`address.lines.2`; array elements by index;
+    /// a `.` or `&` inside a field name escaped as `&.` / `&&`, like the Data API does).
+    /// Empty for the document as a whole.
+    pub path: String,
+    /// The Data API error code this mirrors, or a docshift code for what JSON cannot express.
+    pub code: ViolationCode,
+    /// A sentence a user can act on.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.code, self.message)
+        } else {
+            write!(f, "{} at '{}': {}", self.code, self.path, self.message)
+        }
+    }
+}
+
+/// Reason codes. The `SHRED_*` ones are the Data API's own codes for the same refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ViolationCode {
+    /// A size, depth, path-length, number-length or indexed-only limit is exceeded.
+    ShredDocLimitViolation,
+    /// A field name the Data API refuses (leading `$`; also empty or `*` here).
+    ShredDocKeyNameViolation,
+    /// An `_id` of a type the Data API refuses (object, array, non-UUID binary, ...).
+    ShredBadDocidType,
+    /// An empty string `_id`, which the Data API refuses.
+    ShredBadDocidEmptyString,
+    /// A `$`-wrapped value the Data API would refuse. Not produced by the converter itself
+    /// (it only writes valid wrappers); kept for reporting target errors in the same terms.
+    ShredBadEjsonValue,
+    /// A BSON value with no JSON form (Timestamp, Regex, NaN, ...) under the `Reject` policy.
+    UnsupportedBsonValue,
+    /// The document has no `_id`: the Data API would invent a random one, so a re-run would
+    /// duplicate it.
+    MissingDocumentId,
+}
+
+impl ViolationCode {
+    /// The code as it appears in reports and in the Data API's `errorCode`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ShredDocLimitViolation => "SHRED_DOC_LIMIT_VIOLATION",
+            Self::ShredDocKeyNameViolation => "SHRED_DOC_KEY_NAME_VIOLATION",
+            Self::ShredBadDocidType => "SHRED_BAD_DOCID_TYPE",
+            Self::ShredBadDocidEmptyString => "SHRED_BAD_DOCID_EMPTY_STRING",
+            Self::ShredBadEjsonValue => "SHRED_BAD_EJSON_VALUE",
+            Self::UnsupportedBsonValue => "UNSUPPORTED_BSON_VALUE",
+            Self::MissingDocumentId => "MISSING_DOCUMENT_ID",
+        }
+    }
+}
+
+impl fmt::Display for ViolationCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A change a non-default policy made to a value that is nonetheless written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjustment {
+    /// The dotted path of the changed value or field (before a rename).
+    pub path: String,
+    /// What was done.
+    pub kind: AdjustmentKind,
+}
+
+/// The kinds of [`Adjustment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AdjustmentKind {
+    /// An unsupported value written as a string.
+    ValueAsString,
+    /// An unsupported value written as a `__bson_type` tagged object.
+    ValueAsTaggedObject,
+    /// NaN/Infinity written as a string.
+    NonFiniteAsString,
+    /// NaN/Infinity written as a tagged object.
+    NonFiniteAsTaggedObject,
+    /// NaN/Infinity written as null.
+    NonFiniteAsNull,
+    /// The `_id` written as its canonical Extended JSON string.
+    IdAsCanonicalString,
+    /// A field renamed by the `Rename` field-name policy.
+    FieldRenamed,
+}
