@@ -1,1 +1,68 @@
-//! placeholder
+//! The docshift web app: pages, components and the server functions behind them.
+//! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's WASM.
+
+pub mod components;
+pub mod error;
+pub mod live;
+pub mod pages;
+pub mod sources;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use components::presence::PresenceBadge;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    path,
+};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The app: a header with navigation and presence, and one route per page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    live::provide_live_state();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/docshift.css"/>
+        <Title text="docshift"/>
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"docshift"</A>
+                <nav>
+                    <A href="/sources">"Sources"</A>
+                </nav>
+                <PresenceBadge/>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
+                    <Route path=path!("/") view=pages::home::HomePage/>
+                    <Route path=path!("/sources") view=pages::sources::SourcesPage/>
+                    <Route path=path!("/sources/:source") view=pages::source::SourcePage/>
+                    <Route path=path!("/sources/:source/:database") view=pages::database::DatabasePage/>
+                    <Route path=path!("/sources/:source/:database/:collection") view=pages::collection::CollectionPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,162 @@
+//! Server-side state that server functions reach through Leptos context.
+
+use crate::{error::AppError, sources::SourceView};
+use engine::source::mongo::{MongoSource, SourceUri};
+use leptos::config::LeptosOptions;
+use serde::{Deserialize, Serialize};
+use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
+use tokio::sync::RwLock;
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Clone, axum::extract::FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub sources: Arc<SourceRegistry>,
+}
+
+/// A source as stored on the server, with its full URI (password included).
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredSource {
+    id: String,
+    name: String,
+    uri: String,
+}
+
+/// The MongoDB sources this server knows: the default one from the configuration plus
+/// those added in the UI, which are kept in `sources.json` under the state directory.
+pub struct SourceRegistry {
+    default: Option<(StoredSource, SourceUri)>,
+    added: RwLock<Vec<(StoredSource, SourceUri)>>,
+    clients: RwLock<HashMap<String, MongoSource>>,
+    file: PathBuf,
+    timeout: Duration,
+}
+
+impl SourceRegistry {
+    /// Loads the added sources from `state_dir` and puts `default_uri` first.
+    pub fn load(default_uri: Option<&str>, state_dir: &std::path::Path, timeout: Duration) -> Result<Self, String> {
+        let default = match default_uri {
+            Some(uri) => {
+                let parsed = SourceUri::parse(uri).map_err(|e| format!("--source-uri: {e}"))?;
+                let stored = StoredSource { id: "default".into(), name: "Default source".into(), uri: uri.to_owned() };
+                Some((stored, parsed))
+            }
+            None => None,
+        };
+        let file = state_dir.join("sources.json");
+        let added = match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                let stored: Vec<StoredSource> =
+                    serde_json::from_str(&text).map_err(|e| format!("{} is not readable: {e}", file.display()))?;
+                stored
+                    .into_iter()
+                    .filter_map(|s| SourceUri::parse(&s.uri).ok().map(|p| (s, p)))
+                    .collect()
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(err) => return Err(format!("{} is not readable: {err}", file.display())),
+        };
+        Ok(Self { default, added: RwLock::new(added), clients: RwLock::new(HashMap::new()), file, timeout })
+    }
+
+    pub async fn list(&self) -> Vec<SourceView> {
+        let added = self.added.read().await;
+        self.default.iter().map(|s| view(s, true)).chain(added.iter().map(|s| view(s, false))).collect()
+    }
+
+    /// Adds a source after checking that it parses and that the server answers.
+    pub async fn add(&self, name: &str, uri: &str) -> Result<SourceView, AppError> {
+        let parsed = SourceUri::parse(uri)?;
+        let source = MongoSource::connect(&parsed, self.timeout).await?;
+        source.ping().await?;
+        let name = match name.trim() {
+            "" => parsed.hosts(),
+            name => name.to_owned(),
+        };
+        let id = slug(&name);
+        let mut added = self.added.write().await;
+        let id = unique_id(&id, &added);
+        let stored = StoredSource { id: id.clone(), name, uri: uri.trim().to_owned() };
+        added.push((stored, parsed));
+        self.save(&added)?;
+        self.clients.write().await.insert(id, source);
+        added.last().map(|s| view(s, false)).ok_or_else(|| AppError::Transport("the source was not stored".into()))
+    }
+
+    /// A client for the source with this id, created on first use.
+    pub async fn connect(&self, id: &str) -> Result<MongoSource, AppError> {
+        if let Some(client) = self.clients.read().await.get(id) {
+            return Ok(client.clone());
+        }
+        let uri = self.uri(id).await?;
+        let source = MongoSource::connect(&uri, self.timeout).await?;
+        self.clients.write().await.insert(id.to_owned(), source.clone());
+        Ok(source)
+    }
+
+    async fn uri(&self, id: &str) -> Result<SourceUri, AppError> {
+        if let Some((_, uri)) = self.default.as_ref().filter(|(s, _)| s.id == id) {
+            return Ok(uri.clone());
+        }
+        let added = self.added.read().await;
+        added
+            .iter()
+            .find(|(s, _)| s.id == id)
+            .map(|(_, uri)| uri.clone())
+            .ok_or_else(|| AppError::InvalidInput(format!("There is no source \"{id}\". Add it on the Sources page.")))
+    }
+
+    fn save(&self, added: &[(StoredSource, SourceUri)]) -> Result<(), AppError> {
+        let stored: Vec<&StoredSource> = added.iter().map(|(s, _)| s).collect();
+        let text = serde_json::to_string_pretty(&stored).map_err(|e| AppError::Transport(e.to_string()))?;
+        write_private(&self.file, &text).map_err(|e| {
+            tracing::error!(file = %self.file.display(), error = %e, "could not save sources");
+            AppError::Transport(format!("the source could not be saved on the server: {e}"))
+        })
+    }
+}
+
+/// Writes a file only the server's user can read: it holds passwords.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(tmp, path)
+}
+
+fn view((stored, uri): &(StoredSource, SourceUri), is_default: bool) -> SourceView {
+    SourceView { id: stored.id.clone(), name: stored.name.clone(), uri: uri.redacted(), is_default }
+}
+
+fn slug(name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if slug.is_empty() || slug == "default" {
+        "source".into()
+    } else {
+        slug
+    }
+}
+
+fn unique_id(base: &str, taken: &[(StoredSource, SourceUri)]) -> String {
+    let free = |id: &str| !taken.iter().any(|(s, _)| s.id == id);
+    if free(base) {
+        return base.to_owned();
+    }
+    (2..).map(|n| format!("{base}-{n}")).find(|id| free(id)).unwrap_or_else(|| base.to_owned())
+}

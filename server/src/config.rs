@@ -1,0 +1,74 @@
+//! `docshift serve` configuration: flags, each with an environment variable and a default,
+//! checked at start-up. Secrets given here are never printed, not even by `--help`.
+
+use engine::source::mongo::SourceUri;
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to serve on.
+    #[arg(long, env = "DOCSHIFT_LISTEN", default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// The default MongoDB source, e.g. mongodb://user:password@host:27017 or an Atlas
+    /// mongodb+srv:// URI. More sources can be added in the UI.
+    #[arg(long, env = "DOCSHIFT_SOURCE_URI", hide_env_values = true)]
+    source_uri: Option<String>,
+    /// Where docshift keeps its state (added sources, jobs, checkpoints).
+    #[arg(long, env = "DOCSHIFT_STATE_DIR", default_value = ".docshift/state")]
+    state_dir: PathBuf,
+    /// The built site (the WASM, JS and CSS of the app), as produced by `cargo leptos build`.
+    #[arg(long, env = "DOCSHIFT_SITE_ROOT", default_value = "target/site")]
+    site_root: PathBuf,
+    /// How long to wait for a MongoDB server to answer before reporting it unreachable.
+    #[arg(long, env = "DOCSHIFT_SERVER_SELECTION_TIMEOUT_MS", default_value_t = 4000)]
+    server_selection_timeout_ms: u64,
+}
+
+/// The checked configuration.
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub source_uri: Option<String>,
+    pub state_dir: PathBuf,
+    pub site_root: PathBuf,
+    pub server_selection_timeout: Duration,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("listen", &self.listen)
+            .field("source", &self.source_display())
+            .field("state_dir", &self.state_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServeArgs {
+    pub fn into_config(self) -> Result<ServeConfig, String> {
+        if let Some(uri) = &self.source_uri {
+            SourceUri::parse(uri).map_err(|e| format!("--source-uri: {e}"))?;
+        }
+        if self.server_selection_timeout_ms == 0 {
+            return Err("--server-selection-timeout-ms must be at least 1".into());
+        }
+        std::fs::create_dir_all(&self.state_dir)
+            .map_err(|e| format!("cannot create the state directory {}: {e}", self.state_dir.display()))?;
+        Ok(ServeConfig {
+            listen: self.listen,
+            source_uri: self.source_uri,
+            state_dir: self.state_dir,
+            site_root: self.site_root,
+            server_selection_timeout: Duration::from_millis(self.server_selection_timeout_ms),
+        })
+    }
+}
+
+impl ServeConfig {
+    /// The default source for logs and messages, password redacted.
+    pub fn source_display(&self) -> String {
+        match &self.source_uri {
+            Some(uri) => SourceUri::parse(uri).map(|u| u.redacted()).unwrap_or_else(|_| "(invalid)".into()),
+            None => "(none)".into(),
+        }
+    }
+}
