@@ -326,10 +326,12 @@ impl<'c, 'd> Walk<'c, 'd> {
         match value {
             Bson::String(s) => self.string(s, state),
             Bson::Int32(i) => {
-                json::write_i64(&mut self.out, i64::from(*i));
+                let len = json::write_i64(&mut self.out, i64::from(*i));
+                self.check_number_len(len);
             }
             Bson::Int64(i) => {
-                json::write_i64(&mut self.out, *i);
+                let len = json::write_i64(&mut self.out, *i);
+                self.check_number_len(len);
             }
             Bson::Double(d) => {
                 if d.is_finite() {
