@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The stack the Playwright suite runs against: a throwaway SecantusDB with sample data and
+# docshift on the port Playwright gives. Playwright stops it; everything started here goes too.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+PORT="${1:?usage: e2e-server.sh PORT}"
+BIN="$ROOT/target/debug/docshift"
+WORK="$(mktemp -d)"
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT INT TERM
+
+MONGO_PORT="$(free_port)"
+start_secantus "$MONGO_PORT" :memory: "$WORK/secantus.log"
+pids+=("$SECANTUS_PID")
+MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
+"$BIN" sample-data --source-uri "$MONGO_URI" --documents 3000
+"$BIN" serve --listen "127.0.0.1:$PORT" --source-uri "$MONGO_URI" --state-dir "$WORK/state" \
+  --site-root "$ROOT/target/site" --server-selection-timeout-ms 3000 &
+pids+=("$!")
+wait "${pids[-1]}"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make test`: every test. Rust unit and integration tests (against real SecantusDB and
+# astra-local processes they start themselves), then the Playwright suite in Debian's
+# Chromium against a freshly built server.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+export PATH="$HOME/.cargo/bin:$PATH"
+cd "$ROOT"
+
+echo "==> Rust tests"
+cargo test --workspace --exclude frontend
+
+echo "==> lints"
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+
+echo "==> building the web app (server + WASM)"
+cargo leptos build
+
+echo "==> browser tests"
+cd end2end
+rm -rf test-results
+status=0
+DOCSHIFT_E2E_PORT="$(free_port)" npx playwright test || status=$?
+node -e '
+  const r = require("./test-results/results.json").stats;
+  console.log(`playwright: ${r.expected + r.flaky} passed, ${r.unexpected} failed, ${r.skipped} skipped`);
+' || true
+exit "$status"
