@@ -1,0 +1,206 @@
+//! Fault injection: the misbehaviour of a real Astra endpoint under load (latency spikes, 429s,
+//! gateway 5xx, dropped connections, a requests-per-second quota), switched on at start or at
+//! run time through `POST /admin/faults`, so that clients' retry logic can be tested for real.
+//!
+//! Faults apply to every API route (Data API and Document API), never to `/admin`.
+
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+
+/// Which faults to inject. All zero (the default) means none.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Milliseconds added to the delayed requests.
+    pub latency_ms: u64,
+    /// Fraction (0..=1) of requests delayed by `latency_ms`; 0 means every request when
+    /// `latency_ms` is set.
+    pub latency_spike_rate: f64,
+    /// Fraction of requests answered `429 Too Many Requests`.
+    pub rate_429: f64,
+    /// Fraction of requests answered with a gateway error (502, 503 or 504).
+    pub rate_5xx: f64,
+    /// Fraction of requests whose connection is closed without any answer.
+    pub drop_rate: f64,
+    /// Requests per second above which requests are answered 429.
+    pub rps_quota: Option<u32>,
+}
+
+impl Faults {
+    /// Checks that every rate is a fraction.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, rate) in [
+            ("latency_spike_rate", self.latency_spike_rate),
+            ("rate_429", self.rate_429),
+            ("rate_5xx", self.rate_5xx),
+            ("drop_rate", self.drop_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("{name} must be between 0 and 1, got {rate}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Marker on a response asking the connection layer to close the connection instead of
+/// answering (see `server.rs`). Through [`crate::router`] alone it is a bare 503.
+#[derive(Clone, Copy, Debug)]
+pub struct DropConnection;
+
+/// Live fault settings and the quota's window.
+#[derive(Debug, Default)]
+pub struct FaultState {
+    faults: RwLock<Faults>,
+    window: Mutex<QuotaWindow>,
+}
+
+#[derive(Debug)]
+struct QuotaWindow {
+    started: Instant,
+    requests: u32,
+}
+
+impl Default for QuotaWindow {
+    fn default() -> Self {
+        QuotaWindow { started: Instant::now(), requests: 0 }
+    }
+}
+
+/// What to do with one request.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Proceed,
+    Drop,
+    Status(StatusCode),
+}
+
+impl FaultState {
+    pub fn new(faults: Faults) -> FaultState {
+        FaultState { faults: RwLock::new(faults), window: Mutex::new(QuotaWindow::default()) }
+    }
+
+    pub fn get(&self) -> Faults {
+        self.faults.read().map(|f| f.clone()).unwrap_or_default()
+    }
+
+    pub fn set(&self, faults: Faults) {
+        if let Ok(mut current) = self.faults.write() {
+            *current = faults;
+        }
+    }
+
+    fn over_quota(&self, quota: u32) -> bool {
+        let Ok(mut window) = self.window.lock() else { return false };
+        if window.started.elapsed() >= Duration::from_secs(1) {
+            window.started = Instant::now();
+            window.requests = 0;
+        }
+        window.requests += 1;
+        window.requests > quota
+    }
+
+    fn decide(&self) -> (Option<Duration>, Outcome) {
+        let faults = self.get();
+        let mut rng = rand::thread_rng();
+        let mut roll = |rate: f64| rate > 0.0 && rng.gen::<f64>() < rate;
+        if roll(faults.drop_rate) {
+            return (None, Outcome::Drop);
+        }
+        let delay = (faults.latency_ms > 0
+            && (faults.latency_spike_rate <= 0.0 || roll(faults.latency_spike_rate)))
+        .then(|| Duration::from_millis(faults.latency_ms));
+        if faults.rps_quota.is_some_and(|quota| self.over_quota(quota)) {
+            return (delay, Outcome::Status(StatusCode::TOO_MANY_REQUESTS));
+        }
+        if roll(faults.rate_429) {
+            return (delay, Outcome::Status(StatusCode::TOO_MANY_REQUESTS));
+        }
+        if roll(faults.rate_5xx) {
+            let status = match rng.gen_range(0..3) {
+                0 => StatusCode::BAD_GATEWAY,
+                1 => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::GATEWAY_TIMEOUT,
+            };
+            return (delay, Outcome::Status(status));
+        }
+        (delay, Outcome::Proceed)
+    }
+}
+
+/// Middleware applying the current faults to a request.
+pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/admin") {
+        return next.run(request).await;
+    }
+    let (delay, outcome) = state.faults().decide();
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    match outcome {
+        Outcome::Proceed => next.run(request).await,
+        Outcome::Drop => {
+            let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();
+            response.extensions_mut().insert(DropConnection);
+            response
+        }
+        Outcome::Status(status) => gateway_response(status),
+    }
+}
+
+/// The plain answer a gateway in front of the Data API gives.
+fn gateway_response(status: StatusCode) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let body = format!(
+        "{{\"message\":\"{reason}\",\"code\":{},\"source\":\"astra-local fault injection\"}}",
+        status.as_u16()
+    );
+    let mut response = (status, Body::from(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_rates_always_fire() {
+        let state = FaultState::new(Faults { rate_5xx: 1.0, ..Faults::default() });
+        for _ in 0..20 {
+            assert!(matches!(state.decide().1, Outcome::Status(s) if s.is_server_error()));
+        }
+        state.set(Faults { drop_rate: 1.0, ..Faults::default() });
+        assert_eq!(state.decide().1, Outcome::Drop);
+        state.set(Faults::default());
+        assert_eq!(state.decide(), (None, Outcome::Proceed));
+    }
+
+    #[test]
+    fn quota_counts_per_second() {
+        let state = FaultState::new(Faults { rps_quota: Some(3), ..Faults::default() });
+        let outcomes: Vec<_> = (0..5).map(|_| state.decide().1).collect();
+        assert_eq!(outcomes[..3], [Outcome::Proceed, Outcome::Proceed, Outcome::Proceed]);
+        assert_eq!(outcomes[3], Outcome::Status(StatusCode::TOO_MANY_REQUESTS));
+    }
+
+    #[test]
+    fn rates_must_be_fractions() {
+        assert!(Faults { rate_429: 1.5, ..Faults::default() }.validate().is_err());
+        assert!(Faults { rate_429: 0.5, ..Faults::default() }.validate().is_ok());
+    }
+}

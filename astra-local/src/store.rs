@@ -1,0 +1,295 @@
+//! On-disk storage: one SQLite database (WAL mode) under the data directory, owned by a
+//! dedicated thread so that the async handlers never block on disk. Each call is a closure run
+//! on that thread; an `insertMany` is one transaction.
+//!
+//! Tables: `collections` (keyspace, name, options), `documents` (the Data API documents, keyed by
+//! collection and an order-preserving `_id` key, body kept as the exact JSON text received) and
+//! `rest_documents` (the Document API v2 documents).
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::oneshot;
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("SQLite error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the storage thread has stopped")]
+    Stopped,
+}
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A collection row.
+#[derive(Debug, Clone)]
+pub struct CollectionRow {
+    pub id: i64,
+    pub keyspace: String,
+    pub name: String,
+    pub options: String,
+}
+
+/// A range of storage keys to read, in key order.
+#[derive(Debug, Clone, Default)]
+pub struct KeyRange {
+    /// Exclusive lower bound (or inclusive when `lower_inclusive`).
+    pub lower: Option<Vec<u8>>,
+    pub lower_inclusive: bool,
+    /// Exclusive upper bound (or inclusive when `upper_inclusive`).
+    pub upper: Option<Vec<u8>>,
+    pub upper_inclusive: bool,
+    pub descending: bool,
+}
+
+/// Handle to the storage thread.
+pub struct Store {
+    jobs: std::sync::Mutex<Option<mpsc::Sender<Job>>>,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Store {
+    /// Opens (or creates) `astra-local.sqlite3` under `data_dir` and starts the storage thread.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
+        let mut conn = Connection::open(data_dir.join("astra-local.sqlite3"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "cache_size", -64_000)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS collections (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 keyspace TEXT NOT NULL,
+                 name TEXT NOT NULL,
+                 options TEXT NOT NULL,
+                 UNIQUE (keyspace, name));
+             CREATE TABLE IF NOT EXISTS documents (
+                 collection_id INTEGER NOT NULL,
+                 id_key BLOB NOT NULL,
+                 body TEXT NOT NULL);
+             CREATE UNIQUE INDEX IF NOT EXISTS documents_by_id ON documents (collection_id, id_key);
+             CREATE TABLE IF NOT EXISTS rest_documents (
+                 namespace TEXT NOT NULL,
+                 collection TEXT NOT NULL,
+                 document_id TEXT NOT NULL,
+                 body TEXT NOT NULL,
+                 PRIMARY KEY (namespace, collection, document_id));",
+        )?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("astra-local-store".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job(&mut conn);
+                }
+                // Fold the WAL back into the database on a clean stop.
+                let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+            })
+            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
+        Ok(Store { jobs: std::sync::Mutex::new(Some(tx)), thread: std::sync::Mutex::new(Some(thread)) })
+    }
+
+    /// Runs `f` on the storage thread and returns its result.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = reply.send(f(conn));
+        });
+        {
+            let guard = self.jobs.lock().map_err(|_| StoreError::Stopped)?;
+            let sender = guard.as_ref().ok_or(StoreError::Stopped)?;
+            sender.send(job).map_err(|_| StoreError::Stopped)?;
+        }
+        Ok(answer.await.map_err(|_| StoreError::Stopped)??)
+    }
+
+    /// Stops the storage thread after the queued jobs, and waits for it.
+    pub async fn close(&self) {
+        if let Ok(mut guard) = self.jobs.lock() {
+            guard.take();
+        }
+        let thread = self.thread.lock().ok().and_then(|mut guard| guard.take());
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+
+    // ---- collections ----
+
+    pub async fn collections(&self) -> Result<Vec<CollectionRow>, StoreError> {
+        self.call(|conn| {
+            let mut stmt = conn.prepare("SELECT id, keyspace, name, options FROM collections ORDER BY id")?;
+            let rows = stmt.query_map([], |row| {
+                Ok(CollectionRow { id: row.get(0)?, keyspace: row.get(1)?, name: row.get(2)?, options: row.get(3)? })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub async fn create_collection(&self, keyspace: &str, name: &str, options: &str) -> Result<i64, StoreError> {
+        let (keyspace, name, options) = (keyspace.to_owned(), name.to_owned(), options.to_owned());
+        self.call(move |conn| {
+            conn.execute(
+                "INSERT INTO collections (keyspace, name, options) VALUES (?1, ?2, ?3)",
+                params![keyspace, name, options],
+            )?;
+            Ok(conn.last_insert_rowid())
+        })
+        .await
+    }
+
+    pub async fn delete_collection(&self, id: i64) -> Result<(), StoreError> {
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute("DELETE FROM documents WHERE collection_id = ?1", [id])?;
+            tx.execute("DELETE FROM collections WHERE id = ?1", [id])?;
+            tx.commit()
+        })
+        .await
+    }
+
+    // ---- documents ----
+
+    /// Inserts documents if their key is new, in one transaction. Returns, per document, whether
+    /// it was written (`false`: a document with that `_id` exists). With `ordered`, stops at the
+    /// first existing one and returns only the outcomes up to it.
+    pub async fn insert(&self, collection: i64, documents: Vec<(Vec<u8>, String)>, ordered: bool) -> Result<Vec<bool>, StoreError> {
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            let mut outcomes = Vec::with_capacity(documents.len());
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO documents (collection_id, id_key, body) VALUES (?1, ?2, ?3)",
+                )?;
+                for (key, body) in &documents {
+                    let written = stmt.execute(params![collection, key, body])? == 1;
+                    outcomes.push(written);
+                    if ordered && !written {
+                        break;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(outcomes)
+        })
+        .await
+    }
+
+    /// The body of the document with `key`, if any.
+    pub async fn get(&self, collection: i64, key: Vec<u8>) -> Result<Option<String>, StoreError> {
+        self.call(move |conn| {
+            conn.prepare_cached("SELECT body FROM documents WHERE collection_id = ?1 AND id_key = ?2")?
+                .query_row(params![collection, key], |row| row.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    /// Up to `limit` documents (key, body) in `range`, in key order.
+    pub async fn scan(&self, collection: i64, range: KeyRange, limit: usize) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+        self.call(move |conn| {
+            let mut sql = String::from("SELECT id_key, body FROM documents WHERE collection_id = ?1");
+            if range.lower.is_some() {
+                sql.push_str(if range.lower_inclusive { " AND id_key >= ?2" } else { " AND id_key > ?2" });
+            }
+            if range.upper.is_some() {
+                sql.push_str(if range.upper_inclusive { " AND id_key <= ?3" } else { " AND id_key < ?3" });
+            }
+            sql.push_str(if range.descending { " ORDER BY id_key DESC" } else { " ORDER BY id_key" });
+            sql.push_str(" LIMIT ?4");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            // Unused numbered parameters (?2, ?3) stay within the statement's parameter count,
+            // so all four can always be bound.
+            stmt.raw_bind_parameter(1, collection)?;
+            stmt.raw_bind_parameter(2, range.lower.unwrap_or_default())?;
+            stmt.raw_bind_parameter(3, range.upper.unwrap_or_default())?;
+            stmt.raw_bind_parameter(4, limit as i64)?;
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push((row.get(0)?, row.get(1)?));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Number of documents, counting at most `cap` of them when given.
+    pub async fn count(&self, collection: i64, cap: Option<usize>) -> Result<u64, StoreError> {
+        self.call(move |conn| match cap {
+            Some(cap) => conn.query_row(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM documents WHERE collection_id = ?1 LIMIT ?2)",
+                params![collection, cap as i64],
+                |row| row.get(0),
+            ),
+            None => conn.query_row("SELECT COUNT(*) FROM documents WHERE collection_id = ?1", [collection], |row| row.get(0)),
+        })
+        .await
+    }
+
+    /// Deletes the documents with these keys; returns how many existed.
+    pub async fn delete(&self, collection: i64, keys: Vec<Vec<u8>>) -> Result<usize, StoreError> {
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            let mut deleted = 0;
+            {
+                let mut stmt = tx.prepare_cached("DELETE FROM documents WHERE collection_id = ?1 AND id_key = ?2")?;
+                for key in &keys {
+                    deleted += stmt.execute(params![collection, key])?;
+                }
+            }
+            tx.commit()?;
+            Ok(deleted)
+        })
+        .await
+    }
+
+    /// Deletes every document of the collection.
+    pub async fn truncate(&self, collection: i64) -> Result<(), StoreError> {
+        self.call(move |conn| conn.execute("DELETE FROM documents WHERE collection_id = ?1", [collection]).map(|_| ()))
+            .await
+    }
+
+    // ---- Document API v2 ----
+
+    /// Creates or replaces Document API documents, in one transaction.
+    pub async fn rest_put(&self, namespace: &str, collection: &str, documents: Vec<(String, String)>) -> Result<(), StoreError> {
+        let (namespace, collection) = (namespace.to_owned(), collection.to_owned());
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO rest_documents (namespace, collection, document_id, body) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for (id, body) in &documents {
+                    stmt.execute(params![namespace, collection, id, body])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    pub async fn rest_get(&self, namespace: &str, collection: &str, id: &str) -> Result<Option<String>, StoreError> {
+        let (namespace, collection, id) = (namespace.to_owned(), collection.to_owned(), id.to_owned());
+        self.call(move |conn| {
+            conn.prepare_cached(
+                "SELECT body FROM rest_documents WHERE namespace = ?1 AND collection = ?2 AND document_id = ?3",
+            )?
+            .query_row(params![namespace, collection, id], |row| row.get(0))
+            .optional()
+        })
+        .await
+    }
+}

@@ -1,0 +1,45 @@
+//! The official `astrapy` client, unchanged, against astra-local (the required test).
+//! Runs `tests/astrapy_check.py` with the workspace venv's python (`$DOCSHIFT_VENV` or
+//! `<workspace>/.venv`).
+
+use std::path::PathBuf;
+
+use crate::common::{start, TOKEN};
+
+fn venv_python() -> PathBuf {
+    let venv = std::env::var_os("DOCSHIFT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(".venv"));
+    venv.join("bin").join("python")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn astrapy_client_works_unchanged() {
+    let h = start().await;
+    let python = venv_python();
+    assert!(python.exists(), "no python at {} (run `make venv` or set DOCSHIFT_VENV)", python.display());
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("astrapy_check.py");
+    let output = tokio::process::Command::new(&python)
+        .arg(&script)
+        .arg(h.astra.endpoint())
+        .arg(TOKEN)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "astrapy check failed:\n{stdout}\n{stderr}");
+    for check in [
+        "ok insert_many 1000 documents",
+        "ok find reads back 1000 documents",
+        "ok $objectId round-trips as ObjectId",
+        "ok $uuid round-trips as UUID",
+        "ok $date round-trips",
+        "ok count_documents is 1000",
+        "ok duplicate _id raises CollectionInsertManyException",
+        "ALL CHECKS PASSED",
+    ] {
+        assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");
+    }
+}

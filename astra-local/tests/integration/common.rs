@@ -1,0 +1,91 @@
+//! Starting astra-local and talking to it.
+
+use astra_local::{spawn, Config, Faults, LocalAstra};
+use serde_json::{json, Value};
+
+pub const TOKEN: &str = "AstraCS:test-token";
+
+pub struct Harness {
+    pub astra: LocalAstra,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+pub async fn start() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    start_in(dir).await
+}
+
+pub async fn start_in(dir: tempfile::TempDir) -> Harness {
+    let config = Config { data_dir: dir.path().to_path_buf(), token: TOKEN.into(), faults: Faults::default() };
+    let astra = spawn("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    Harness { astra, dir, http }
+}
+
+impl Harness {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/json/v1/{path}", self.astra.endpoint())
+    }
+
+    /// Posts a command and returns (HTTP status, JSON body).
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .header("Token", TOKEN)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// Posts raw text as a command.
+    pub async fn post_raw(&self, path: &str, body: String) -> (u16, String) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .header("Token", TOKEN)
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    pub async fn create_collection(&self, name: &str, options: Value) {
+        let (status, body) = self
+            .post("default_keyspace", &json!({"createCollection": {"name": name, "options": options}}))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(body, json!({"status": {"ok": 1}}), "{body}");
+    }
+
+    pub async fn insert_many(&self, coll: &str, docs: Value, options: Value) -> Value {
+        let (status, body) = self
+            .post(&format!("default_keyspace/{coll}"), &json!({"insertMany": {"documents": docs, "options": options}}))
+            .await;
+        assert_eq!(status, 200);
+        body
+    }
+}
+
+/// The error codes of a response.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| errors.iter().map(|e| e["errorCode"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Asserts an error has every field the Data API sends.
+pub fn assert_error_shape(error: &Value) {
+    for field in ["id", "family", "scope", "errorCode", "title", "message"] {
+        assert!(error.get(field).is_some(), "error lacks {field}: {error}");
+    }
+}
