@@ -81,10 +81,10 @@ pub enum DocumentIdPolicy {
     CanonicalString,
 }
 
-/// What to do with a field name the Data API refuses: one starting with `$`
-/// (`SHRED_DOC_KEY_NAME_VIOLATION`), or, conservatively, an empty name or exactly `*`
-/// (refused by older Data API versions and by DESIGN.md fact 8). Names containing `.` are
-/// accepted as they are: current Data API versions escape them in paths (`a&.b`).
+/// What to do with a field name the Data API refuses (`SHRED_BAD_FIELD_NAME`): one starting
+/// with `$` or empty (current stargate/data-api `DocumentShredder`), or exactly `*` (DESIGN.md
+/// fact 8; the projection wildcard). Names containing `.` or `&` are accepted as they are:
+/// current Data API versions escape them in paths (`a&.b`, `a&&b`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FieldNamePolicy {

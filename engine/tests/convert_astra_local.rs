@@ -224,3 +224,86 @@ async fn documents_at_every_limit_are_accepted() {
         edge.into_iter().map(|d| { let c = converter.convert(&d).unwrap(); (d, c) }).collect();
     round_trip(&target, "edges", ConversionPolicy::default(), &converted).await;
 }
+
+/// Documents just over each limit: the converter rejects them with the same error code that
+/// astra-local answers when the same JSON (written with the limits lifted) is sent anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converter_and_target_refuse_the_same_documents_with_the_same_codes() {
+    use engine::policy::DocumentLimits;
+    #[derive(Deserialize)]
+    struct Reply {
+        errors: Option<Vec<ApiError>>,
+    }
+    #[derive(Deserialize)]
+    struct ApiError {
+        #[serde(rename = "errorCode")]
+        error_code: String,
+    }
+
+    let target = Target::start().await;
+    target.create_collection("over").await;
+    let url = format!("{}/over", target.keyspace_url);
+    let strict = Converter::new(ConversionPolicy::default(), &Indexing::default()).unwrap();
+    let unlimited = DocumentLimits {
+        max_document_chars: usize::MAX,
+        max_depth: usize::MAX - 1,
+        max_path_chars: usize::MAX,
+        max_number_chars: usize::MAX,
+        max_array_elements: usize::MAX,
+        max_string_bytes: usize::MAX,
+        max_object_properties: usize::MAX,
+        max_document_properties: usize::MAX,
+    };
+    let lenient = Converter::new(ConversionPolicy::default(), &Indexing::default()).unwrap().with_limits(unlimited);
+
+    let mut deep = Bson::Document(doc! {});
+    for _ in 0..15 {
+        deep = Bson::Document(doc! { "a": deep });
+    }
+    let props = |n: usize| {
+        let mut o = Document::new();
+        for i in 0..n {
+            o.insert(format!("k{i}"), i as i32);
+        }
+        o
+    };
+    let mut long_path = doc! { "_id": 4 };
+    long_path.insert("p".repeat(1001), 1);
+    let over = vec![
+        doc! { "_id": 1, "a": deep },
+        doc! { "_id": 2, "s": "x".repeat(8001) },
+        doc! { "_id": 3, "a": (0..1001).collect::<Vec<i32>>() },
+        long_path,
+        doc! { "_id": 5, "o": props(1001) },
+        doc! { "_id": 6, "a": props(1000), "b": props(998) },
+        doc! { "_id": 7, "s": "x".repeat(4_000_000) },
+    ];
+    let mut sent = Vec::new();
+    for d in &over {
+        let rejection = strict.convert(d).unwrap_err();
+        let codes: Vec<String> = rejection.violations.iter().map(|v| v.code.as_str().to_owned()).collect();
+        let json = lenient.convert(d).unwrap().into_json();
+        sent.push((codes, json));
+    }
+    // What no converted document can contain: check the codes on hand-written JSON.
+    for (code, json) in [
+        ("SHRED_BAD_FIELD_NAME", r#"{"_id":10,"$bad":1}"#),
+        ("SHRED_BAD_FIELD_NAME", r#"{"_id":11,"a":{"$set":1}}"#),
+        ("SHRED_BAD_FIELD_NAME", r#"{"_id":12,"a":{"":1}}"#),
+        ("SHRED_BAD_DOCID_TYPE", r#"{"_id":{"a":1}}"#),
+        ("SHRED_BAD_DOCID_TYPE", r#"{"_id":[1]}"#),
+        ("SHRED_BAD_DOCID_VALUE", r#"{"_id":""}"#),
+    ] {
+        sent.push((vec![code.to_owned()], json.to_owned()));
+    }
+    // The target stops at its first refusal; it must be one we reported.
+    for (codes, json) in sent {
+        let body = format!(r#"{{"insertOne":{{"document":{json}}}}}"#);
+        let text = target.post_text(&url, body).await;
+        let reply: Reply = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let errors = reply.errors.unwrap_or_default();
+        let preview: String = json.chars().take(80).collect();
+        assert_eq!(errors.len(), 1, "{preview}: {text}");
+        assert!(codes.contains(&errors[0].error_code), "{preview}: we said {codes:?}, the target {text}");
+    }
+}

@@ -71,7 +71,7 @@ proptest! {
             Err(r) => {
                 for v in &r.violations {
                     prop_assert!(
-                        matches!(v.code, ViolationCode::ShredDocLimitViolation | ViolationCode::ShredDocKeyNameViolation | ViolationCode::MissingDocumentId),
+                        matches!(v.code, ViolationCode::ShredDocLimitViolation | ViolationCode::ShredBadFieldName | ViolationCode::MissingDocumentId),
                         "{}", r
                     );
                 }

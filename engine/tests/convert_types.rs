@@ -207,7 +207,7 @@ fn refused_ids_rejected_by_default_with_their_code() {
     let cases: Vec<(Bson, ViolationCode)> = vec![
         (Bson::Document(doc! {"a": 1}), ViolationCode::ShredBadDocidType),
         (Bson::Array(vec![Bson::Int32(1)]), ViolationCode::ShredBadDocidType),
-        (Bson::String(String::new()), ViolationCode::ShredBadDocidEmptyString),
+        (Bson::String(String::new()), ViolationCode::ShredBadDocidValue),
         (Bson::Binary(Binary { subtype: BinarySubtype::Generic, bytes: vec![1] }), ViolationCode::ShredBadDocidType),
         (Bson::Double(f64::NAN), ViolationCode::ShredBadDocidType),
         (Bson::Timestamp(Timestamp { time: 1, increment: 2 }), ViolationCode::ShredBadDocidType),
@@ -346,11 +346,11 @@ fn bad_field_names_rejected_by_default() {
         inner.insert(name, 1);
         let r = rejected(&doc! { "_id": 1, "outer": inner.clone() });
         assert_eq!(r.violations.len(), 1, "{name:?}: {r}");
-        assert_eq!(r.violations[0].code, ViolationCode::ShredDocKeyNameViolation);
+        assert_eq!(r.violations[0].code, ViolationCode::ShredBadFieldName);
         let mut top = doc! { "_id": 1 };
         top.insert(name, 1);
         let r = rejected(&top);
-        assert_eq!(r.violations[0].code, ViolationCode::ShredDocKeyNameViolation);
+        assert_eq!(r.violations[0].code, ViolationCode::ShredBadFieldName);
     }
     // `$` inside the name, dots and `&` are fine.
     ok(&doc! { "_id": 1, "a$b": 1, "a.b": 2, "x&y": 3, " ": 4, "**": 5 });
@@ -375,7 +375,7 @@ fn bad_field_names_renamed() {
     let mut clash = doc! { "_id": 1, "_$a": 1 };
     clash.insert("$a", 2);
     let r = converter(policy).convert(&clash).unwrap_err();
-    assert_eq!(r.violations[0].code, ViolationCode::ShredDocKeyNameViolation);
+    assert_eq!(r.violations[0].code, ViolationCode::ShredBadFieldName);
     assert!(r.violations[0].message.contains("_$a"));
 }
 
@@ -391,7 +391,7 @@ fn all_violations_reported_with_paths() {
             ("_id", ViolationCode::ShredBadDocidType),
             ("a.b.1", ViolationCode::UnsupportedBsonValue),
             ("n", ViolationCode::UnsupportedBsonValue),
-            ("$bad", ViolationCode::ShredDocKeyNameViolation),
+            ("$bad", ViolationCode::ShredBadFieldName),
         ]
     );
     assert!(r.to_string().contains("SHRED_BAD_DOCID_TYPE at '_id'"), "{r}");

@@ -150,7 +150,7 @@ impl<'c, 'd> Walk<'c, 'd> {
             Bson::Binary(b) if self.uuid_bytes(b).is_some() => self.value(id, all),
             _ => {
                 let (code, what) = match id {
-                    Bson::String(_) => (ViolationCode::ShredBadDocidEmptyString, "an empty string"),
+                    Bson::String(_) => (ViolationCode::ShredBadDocidValue, "an empty string"),
                     other => (ViolationCode::ShredBadDocidType, bson_type_name(other)),
                 };
                 match self.policy.document_ids {
@@ -195,7 +195,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                         "starts with '$'"
                     };
                     self.violation(
-                        ViolationCode::ShredDocKeyNameViolation,
+                        ViolationCode::ShredBadFieldName,
                         format!("the field name {why}, which the Data API does not accept"),
                     );
                     self.path.pop();
@@ -205,7 +205,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                     let renamed = format!("_{key}");
                     if parent.contains_key(&renamed) {
                         self.violation(
-                            ViolationCode::ShredDocKeyNameViolation,
+                            ViolationCode::ShredBadFieldName,
                             format!(
                                 "the field name is not accepted by the Data API and its renamed \
                                  form '{renamed}' already exists in the same object"

@@ -27,18 +27,20 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Reason codes. The `SHRED_*` ones are the Data API's own codes for the same refusal.
+/// Reason codes. The `SHRED_*` ones are the Data API's own codes for the same refusal (its
+/// current `DocumentException.Code` names; older versions said `SHRED_DOC_KEY_NAME_VIOLATION`
+/// and `SHRED_BAD_DOCID_EMPTY_STRING`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ViolationCode {
     /// A size, depth, path-length, number-length or indexed-only limit is exceeded.
     ShredDocLimitViolation,
     /// A field name the Data API refuses (leading `$`; also empty or `*` here).
-    ShredDocKeyNameViolation,
+    ShredBadFieldName,
     /// An `_id` of a type the Data API refuses (object, array, non-UUID binary, ...).
     ShredBadDocidType,
     /// An empty string `_id`, which the Data API refuses.
-    ShredBadDocidEmptyString,
+    ShredBadDocidValue,
     /// A `$`-wrapped value the Data API would refuse. Not produced by the converter itself
     /// (it only writes valid wrappers); kept for reporting target errors in the same terms.
     ShredBadEjsonValue,
@@ -54,9 +56,9 @@ impl ViolationCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ShredDocLimitViolation => "SHRED_DOC_LIMIT_VIOLATION",
-            Self::ShredDocKeyNameViolation => "SHRED_DOC_KEY_NAME_VIOLATION",
+            Self::ShredBadFieldName => "SHRED_BAD_FIELD_NAME",
             Self::ShredBadDocidType => "SHRED_BAD_DOCID_TYPE",
-            Self::ShredBadDocidEmptyString => "SHRED_BAD_DOCID_EMPTY_STRING",
+            Self::ShredBadDocidValue => "SHRED_BAD_DOCID_VALUE",
             Self::ShredBadEjsonValue => "SHRED_BAD_EJSON_VALUE",
             Self::UnsupportedBsonValue => "UNSUPPORTED_BSON_VALUE",
             Self::MissingDocumentId => "MISSING_DOCUMENT_ID",

@@ -221,7 +221,7 @@ fn valid_id(v: &Bson) -> bool {
 pub fn expected_rejection(doc: &Document) -> Option<ViolationCode> {
     match doc.get("_id") {
         None => return Some(ViolationCode::MissingDocumentId),
-        Some(Bson::String(s)) if s.is_empty() => return Some(ViolationCode::ShredBadDocidEmptyString),
+        Some(Bson::String(s)) if s.is_empty() => return Some(ViolationCode::ShredBadDocidValue),
         Some(id) if !valid_id(id) => return Some(ViolationCode::ShredBadDocidType),
         Some(id) => {
             if let Some(code) = value_problem(id, 2) {
@@ -234,7 +234,7 @@ pub fn expected_rejection(doc: &Document) -> Option<ViolationCode> {
             continue;
         }
         if is_bad_name(k) {
-            return Some(ViolationCode::ShredDocKeyNameViolation);
+            return Some(ViolationCode::ShredBadFieldName);
         }
         if let Some(code) = value_problem(v, 2) {
             return Some(code);
@@ -253,7 +253,7 @@ fn value_problem(v: &Bson, depth: usize) -> Option<ViolationCode> {
             }
             for (k, v) in d {
                 if is_bad_name(k) {
-                    return Some(ViolationCode::ShredDocKeyNameViolation);
+                    return Some(ViolationCode::ShredBadFieldName);
                 }
                 if let Some(code) = value_problem(v, depth + 1) {
                     return Some(code);
