@@ -1,0 +1,100 @@
+//! Shared by the Astra client tests: an in-process astra-local on a free port with its data in
+//! a temporary directory, and converted sample documents.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use bson::Document;
+use engine::convert::{Converted, Converter};
+use engine::policy::{ConversionPolicy, Indexing};
+use engine::sample::{self, SampleCollection};
+use engine::target::{DataApiClient, DataApiConfig, DocumentApiClient, DocumentApiConfig, RetryPolicy, Token};
+use std::time::Duration;
+
+pub const TOKEN: &str = "AstraCS:target-test:3f9a7c2e1b";
+pub const KEYSPACE: &str = "default_keyspace";
+
+/// A running astra-local and the directory holding its data.
+pub struct LocalTarget {
+    pub astra: astra_local::LocalAstra,
+    _dir: tempfile::TempDir,
+}
+
+impl LocalTarget {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = astra_local::Config {
+            data_dir: dir.path().to_path_buf(),
+            token: TOKEN.to_owned(),
+            faults: astra_local::Faults::default(),
+        };
+        let astra = astra_local::spawn("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+        Self { astra, _dir: dir }
+    }
+
+    pub fn data_api_config(&self) -> DataApiConfig {
+        let mut config = DataApiConfig::new(self.astra.endpoint(), KEYSPACE, Token::new(TOKEN));
+        config.retry = fast_retries(8);
+        config
+    }
+
+    pub fn data_api(&self) -> DataApiClient {
+        DataApiClient::new(self.data_api_config()).unwrap()
+    }
+
+    pub fn document_api_config(&self) -> DocumentApiConfig {
+        let mut config = DocumentApiConfig::new(self.astra.endpoint(), KEYSPACE, Token::new(TOKEN));
+        config.retry = fast_retries(8);
+        config
+    }
+
+    pub fn document_api(&self) -> DocumentApiClient {
+        DocumentApiClient::new(self.document_api_config()).unwrap()
+    }
+}
+
+/// Short waits, so that tests with faults finish quickly.
+pub fn fast_retries(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(500),
+        multiplier: 2.0,
+        max_elapsed: Duration::from_secs(120),
+    }
+}
+
+/// The first `count` documents of a sample collection that convert under the default
+/// policy, with the number that the converter rejected.
+pub fn converted_sample(name: &'static str, count: u64) -> (Vec<Converted>, usize) {
+    let converter = Converter::new(ConversionPolicy::default(), &Indexing::default()).unwrap();
+    let spec = SampleCollection { database: "test", name, count };
+    let mut converted = Vec::new();
+    let mut rejected = 0;
+    for doc in sample::documents(&spec) {
+        match converter.convert(&doc) {
+            Ok(c) => converted.push(c),
+            Err(_) => rejected += 1,
+        }
+    }
+    (converted, rejected)
+}
+
+/// Converts one document under the default policy, with relaxed limits (to build documents
+/// that Astra refuses but the converter lets through).
+pub fn convert_unchecked(doc: &Document) -> Converted {
+    let limits = engine::policy::DocumentLimits { max_depth: 200, ..Default::default() };
+    Converter::new(ConversionPolicy::default(), &Indexing::default())
+        .unwrap()
+        .with_limits(limits)
+        .convert(doc)
+        .unwrap()
+}
+
+/// A document nested `depth` levels deep (the document itself is level 1).
+pub fn nested(id: &str, depth: usize) -> Document {
+    let mut inner = bson::doc! { "leaf": 1 };
+    for _ in 0..depth.saturating_sub(2) {
+        inner = bson::doc! { "n": inner };
+    }
+    bson::doc! { "_id": id, "n": inner }
+}
