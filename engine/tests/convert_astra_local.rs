@@ -3,6 +3,9 @@
 //! converted, inserted with `insertMany`, read back with `find` page by page, hashed and
 //! decoded, and compared with the source. Documents at the edge of each limit go in too.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod convert_common;
 
 use bson::{doc, Bson, Document};

@@ -2,6 +2,9 @@
 //! same values, or is rejected with a reason, and which of the two happens is predicted by
 //! an independent, simple reading of the rules.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod convert_common;
 
 use bson::{Bson, Document};

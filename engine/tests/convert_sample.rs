@@ -2,6 +2,9 @@
 //! documents it marks as refused are rejected (each with a reason), and every other one
 //! becomes Data API JSON that decodes back to its source values.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod convert_common;
 
 use convert_common::equivalent_document;
