@@ -266,10 +266,10 @@ mod tests {
 
     #[test]
     fn refuses_objects_arrays_and_empty_strings() {
-        assert_eq!(id(r#"{"a":1}"#).unwrap_err().code, "SHRED_BAD_DOCID_TYPE");
-        assert_eq!(id("[1]").unwrap_err().code, "SHRED_BAD_DOCID_TYPE");
-        assert_eq!(id(r#"{"$oid":"x"}"#).unwrap_err().code, "SHRED_BAD_DOCID_TYPE");
-        assert_eq!(id("\"\"").unwrap_err().code, "SHRED_BAD_DOCID_VALUE");
+        assert_eq!(id(r#"{"a":1}"#).unwrap_err().code(), "SHRED_BAD_DOCID_TYPE");
+        assert_eq!(id("[1]").unwrap_err().code(), "SHRED_BAD_DOCID_TYPE");
+        assert_eq!(id(r#"{"$oid":"x"}"#).unwrap_err().code(), "SHRED_BAD_DOCID_TYPE");
+        assert_eq!(id("\"\"").unwrap_err().code(), "SHRED_BAD_DOCID_VALUE");
     }
 
     #[test]

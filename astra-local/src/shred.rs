@@ -99,7 +99,7 @@ pub struct ShreddedDocument {
 #[derive(Debug)]
 pub struct Refusal {
     pub error: ApiError,
-    pub id: Option<DocId>,
+    pub id: Option<Box<DocId>>,
 }
 
 /// Validates `doc` for a collection with `indexing` and `default_id`, and serializes it.
@@ -124,7 +124,7 @@ pub fn shred(doc: &Node<'_>, indexing: &Indexing, default_id: DefaultIdType) -> 
             (id, Some(generated.as_str()))
         }
     };
-    let refuse = |error: ApiError| Refusal { error, id: Some(id.clone()) };
+    let refuse = |error: ApiError| Refusal { error, id: Some(Box::new(id.clone())) };
 
     full_document_check(doc, 0, 0, true).map_err(refuse)?;
 
@@ -442,7 +442,7 @@ mod tests {
     #[test]
     fn denied_paths_lift_indexed_limits() {
         let long = format!(r#"{{"_id":1,"big":{{"text":"{}"}}}}"#, "x".repeat(8001));
-        assert_eq!(shred_text(&long, &Indexing::All).unwrap_err().error.code, "SHRED_DOC_LIMIT_VIOLATION");
+        assert_eq!(shred_text(&long, &Indexing::All).unwrap_err().error.code(), "SHRED_DOC_LIMIT_VIOLATION");
         assert!(shred_text(&long, &Indexing::Deny(vec!["big".into()])).is_ok());
         assert!(shred_text(&long, &Indexing::Deny(vec!["big.text".into()])).is_ok());
         assert!(shred_text(&long, &Indexing::Allow(vec!["other".into()])).is_ok());
@@ -452,10 +452,10 @@ mod tests {
     #[test]
     fn unknown_dollar_objects_are_bad_field_names() {
         let err = shred_text(r#"{"a":{"$oid":"x"}}"#, &Indexing::All).unwrap_err();
-        assert_eq!(err.error.code, "SHRED_BAD_FIELD_NAME");
+        assert_eq!(err.error.code(), "SHRED_BAD_FIELD_NAME");
         let err = shred_text(r#"{"a":{"$date":"x"}}"#, &Indexing::All).unwrap_err();
-        assert_eq!(err.error.code, "SHRED_BAD_EJSON_VALUE");
+        assert_eq!(err.error.code(), "SHRED_BAD_EJSON_VALUE");
         let err = shred_text(r#"{"a":{"$date":1.5}}"#, &Indexing::All).unwrap_err();
-        assert_eq!(err.error.code, "SHRED_BAD_EJSON_VALUE");
+        assert_eq!(err.error.code(), "SHRED_BAD_EJSON_VALUE");
     }
 }

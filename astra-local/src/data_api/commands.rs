@@ -295,22 +295,19 @@ async fn insert_documents(state: &AppState, coll: &Collection, docs: &[Node<'_>]
                 outcomes.push(None);
             }
             Err(refusal) => {
-                outcomes.push(Some(InsertOutcome::Failed(refusal.error, refusal.id)));
+                outcomes.push(Some(InsertOutcome::Failed(refusal.error, refusal.id.map(|id| *id))));
                 stopped = ordered;
             }
         }
     }
-    let (positions, ids, rows): (Vec<usize>, Vec<DocId>, Vec<(Vec<u8>, String)>) = {
-        let mut positions = Vec::with_capacity(to_write.len());
-        let mut ids = Vec::with_capacity(to_write.len());
-        let mut rows = Vec::with_capacity(to_write.len());
-        for (position, shredded) in to_write {
-            positions.push(position);
-            rows.push((shredded.id.key.clone(), shredded.json));
-            ids.push(shredded.id);
-        }
-        (positions, ids, rows)
-    };
+    let mut positions = Vec::with_capacity(to_write.len());
+    let mut ids = Vec::with_capacity(to_write.len());
+    let mut rows = Vec::with_capacity(to_write.len());
+    for (position, shredded) in to_write {
+        positions.push(position);
+        rows.push((shredded.id.key.clone(), shredded.json));
+        ids.push(shredded.id);
+    }
     let written = if rows.is_empty() {
         Vec::new()
     } else {

@@ -8,49 +8,55 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// One entry of a response's `errors` array.
-#[derive(Debug, Clone, Serialize)]
-pub struct ApiError {
-    pub id: String,
+/// What is fixed about an error code: family, scope, code, title and HTTP status.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ErrorKind {
     pub family: &'static str,
     pub scope: &'static str,
-    #[serde(rename = "errorCode")]
     pub code: &'static str,
     pub title: &'static str,
-    pub message: String,
-    #[serde(rename = "documentIds", skip_serializing_if = "Vec::is_empty")]
-    pub document_ids: Vec<Box<RawValue>>,
     /// The HTTP status the response takes when this error is the first non-200 one.
-    #[serde(skip)]
     pub http_status: u16,
+}
+
+/// One entry of a response's `errors` array.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub id: uuid::Uuid,
+    pub kind: &'static ErrorKind,
+    pub message: String,
+    /// `_id`s (as JSON) of the documents the error concerns.
+    pub document_ids: Vec<Box<RawValue>>,
+}
+
+impl Serialize for ApiError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("family", self.kind.family)?;
+        map.serialize_entry("scope", self.kind.scope)?;
+        map.serialize_entry("errorCode", self.kind.code)?;
+        map.serialize_entry("title", self.kind.title)?;
+        map.serialize_entry("message", &self.message)?;
+        if !self.document_ids.is_empty() {
+            map.serialize_entry("documentIds", &self.document_ids)?;
+        }
+        map.end()
+    }
 }
 
 const REQUEST: &str = "REQUEST";
 const SERVER: &str = "SERVER";
 
 impl ApiError {
-    fn new(
-        family: &'static str,
-        scope: &'static str,
-        code: &'static str,
-        title: &'static str,
-        message: String,
-    ) -> ApiError {
-        ApiError {
-            id: uuid::Uuid::new_v4().to_string(),
-            family,
-            scope,
-            code,
-            title,
-            message,
-            document_ids: Vec::new(),
-            http_status: 200,
-        }
+    fn new(kind: &'static ErrorKind, message: String) -> ApiError {
+        ApiError { id: uuid::Uuid::new_v4(), kind, message, document_ids: Vec::new() }
     }
 
-    fn with_status(mut self, status: u16) -> ApiError {
-        self.http_status = status;
-        self
+    /// The `errorCode`.
+    pub fn code(&self) -> &'static str {
+        self.kind.code
     }
 
     /// Attaches the `_id` (as JSON text) of the document the error concerns.
@@ -65,10 +71,7 @@ impl ApiError {
 
     pub fn command_unknown(command: &str, command_type: &str, known: &[&str]) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "",
-            "COMMAND_UNKNOWN",
-            "Command is not recognized by Data API",
+            &ErrorKind { family: REQUEST, scope: "", code: "COMMAND_UNKNOWN", title: "Command is not recognized by Data API", http_status: 200 },
             format!(
                 "Command '{command}' is not a {command_type} recognized by Data API.\n\nData API supports following {command_type}s: {}.\n\nResend using one of the supported commands.",
                 known.join(", ")
@@ -78,10 +81,7 @@ impl ApiError {
 
     pub fn command_field_value_invalid(field: &str, value: &str, message: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "",
-            "COMMAND_FIELD_VALUE_INVALID",
-            "Command field value invalid",
+            &ErrorKind { family: REQUEST, scope: "", code: "COMMAND_FIELD_VALUE_INVALID", title: "Command field value invalid", http_status: 200 },
             format!(
                 "Command field '{field}' value {value} not valid: {message}.\n\nResend command with valid value."
             ),
@@ -90,20 +90,14 @@ impl ApiError {
 
     pub fn request_not_json(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "",
-            "REQUEST_NOT_JSON",
-            "Request not valid JSON",
+            &ErrorKind { family: REQUEST, scope: "", code: "REQUEST_NOT_JSON", title: "Request not valid JSON", http_status: 200 },
             format!("Request not valid JSON, problem: {problem}.\n\nResend request as valid JSON."),
         )
     }
 
     pub fn request_structure_mismatch(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "",
-            "REQUEST_STRUCTURE_MISMATCH",
-            "Request structure not valid",
+            &ErrorKind { family: REQUEST, scope: "", code: "REQUEST_STRUCTURE_MISMATCH", title: "Request structure not valid", http_status: 200 },
             format!(
                 "Request is valid JSON but has a structural mismatch: {problem}.\n\nResend request with valid structure."
             ),
@@ -112,47 +106,32 @@ impl ApiError {
 
     pub fn unsupported_content_type() -> ApiError {
         ApiError::new(
-            REQUEST,
-            "",
-            "UNSUPPORTED_CONTENT_TYPE",
-            "Unsupported Content-Type",
+            &ErrorKind { family: REQUEST, scope: "", code: "UNSUPPORTED_CONTENT_TYPE", title: "Unsupported Content-Type", http_status: 415 },
             "Request sent with unsupported 'Content-Type' header value.\n\nThe API only supports content type: application/json\n\nResend with supported 'Content-Type' header.".to_owned(),
         )
-        .with_status(415)
     }
 
     // ---- REQUEST / SECURITY ----
 
     pub fn missing_authentication_token() -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SECURITY",
-            "MISSING_AUTHENTICATION_TOKEN",
-            "Missing authorization token",
+            &ErrorKind { family: REQUEST, scope: "SECURITY", code: "MISSING_AUTHENTICATION_TOKEN", title: "Missing authorization token", http_status: 401 },
             "The command did not include an authorization token in the request headers.\n\nThe authorization header is: Token.\n\nResend the command using the correct authentication details.".to_owned(),
         )
-        .with_status(401)
     }
 
     pub fn unauthenticated_request() -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SECURITY",
-            "UNAUTHENTICATED_REQUEST",
-            "Authentication failed",
+            &ErrorKind { family: REQUEST, scope: "SECURITY", code: "UNAUTHENTICATED_REQUEST", title: "Authentication failed", http_status: 401 },
             "Authentication failed for request due to invalid token.\n\nResend with valid authentication token.".to_owned(),
         )
-        .with_status(401)
     }
 
     // ---- REQUEST / DOCUMENT ----
 
     pub fn document_already_exists(id_display: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "DOCUMENT",
-            "DOCUMENT_ALREADY_EXISTS",
-            "Document the given _id already exists",
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "DOCUMENT_ALREADY_EXISTS", title: "Document the given _id already exists", http_status: 200 },
             format!(
                 "Cannot insert the document: a document already exists with given '_id' ({id_display}). \n\nEither resend the command with distinct '_id', or use an update command instead."
             ),
@@ -161,30 +140,21 @@ impl ApiError {
 
     pub fn shred_bad_docid_type(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "DOCUMENT",
-            "SHRED_BAD_DOCID_TYPE",
-            "Bad type for '_id' field",
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_DOCID_TYPE", title: "Bad type for '_id' field", http_status: 200 },
             format!("Bad type for '_id' field: {problem}."),
         )
     }
 
     pub fn shred_bad_docid_value(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "DOCUMENT",
-            "SHRED_BAD_DOCID_VALUE",
-            "Bad value for '_id' field",
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_DOCID_VALUE", title: "Bad value for '_id' field", http_status: 200 },
             format!("Bad value for '_id' field: {problem}."),
         )
     }
 
     pub fn shred_bad_document_type(json_type: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "DOCUMENT",
-            "SHRED_BAD_DOCUMENT_TYPE",
-            "Bad document type to shred",
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_DOCUMENT_TYPE", title: "Bad document type to shred", http_status: 200 },
             format!(
                 "Bad document type to shred: document must be a JSON Object, instead got a JSON {json_type}."
             ),
@@ -193,30 +163,21 @@ impl ApiError {
 
     pub fn shred_bad_ejson_value(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "DOCUMENT",
-            "SHRED_BAD_EJSON_VALUE",
-            "Bad JSON Extension value to shred",
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_EJSON_VALUE", title: "Bad JSON Extension value to shred", http_status: 200 },
             format!("Bad JSON Extension value to shred: {problem}."),
         )
     }
 
     pub fn shred_bad_field_name(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "DOCUMENT",
-            "SHRED_BAD_FIELD_NAME",
-            "Document field name not valid",
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_FIELD_NAME", title: "Document field name not valid", http_status: 200 },
             format!("Document field name not valid: {problem}."),
         )
     }
 
     pub fn shred_doc_limit_violation(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "DOCUMENT",
-            "SHRED_DOC_LIMIT_VIOLATION",
-            "Document size limitation violated",
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_DOC_LIMIT_VIOLATION", title: "Document size limitation violated", http_status: 200 },
             format!("Document size limitation violated: {problem}."),
         )
     }
@@ -225,10 +186,7 @@ impl ApiError {
 
     pub fn too_many_collections(name: &str, count: usize, max: usize) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SCHEMA",
-            "TOO_MANY_COLLECTIONS",
-            "Too many collections",
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "TOO_MANY_COLLECTIONS", title: "Too many collections", http_status: 200 },
             format!(
                 "Cannot create collection '{name}': the maximum number of collections per database is {max}, database already has {count}."
             ),
@@ -237,10 +195,7 @@ impl ApiError {
 
     pub fn unknown_keyspace(keyspace: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SCHEMA",
-            "UNKNOWN_KEYSPACE",
-            "Keyspace does not exist in the Database",
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "UNKNOWN_KEYSPACE", title: "Keyspace does not exist in the Database", http_status: 200 },
             format!(
                 "The command tried to use a Keyspace that does not exist in the Database.\n\nThe keyspace used by the command: {keyspace}.\n\nResend the command using a Keyspace that exists."
             ),
@@ -249,10 +204,7 @@ impl ApiError {
 
     pub fn unknown_collection(keyspace: &str, collection: &str, existing: &[String]) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SCHEMA",
-            "UNKNOWN_COLLECTION_OR_TABLE",
-            "Collection or Table does not exist in the Keyspace",
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "UNKNOWN_COLLECTION_OR_TABLE", title: "Collection or Table does not exist in the Keyspace", http_status: 200 },
             format!(
                 "The command tried to get a Collection or Table {collection} that does not exist in the Keyspace {keyspace}.\n\nThe keyspace has the existing collections or tables: [{}].\n\nResend the command using a Collection or Table that exists.",
                 existing.join(", ")
@@ -262,10 +214,7 @@ impl ApiError {
 
     pub fn existing_collection_different_settings(name: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SCHEMA",
-            "EXISTING_COLLECTION_DIFFERENT_SETTINGS",
-            "Collection already exists with different settings",
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "EXISTING_COLLECTION_DIFFERENT_SETTINGS", title: "Collection already exists with different settings", http_status: 200 },
             format!(
                 "Collection '{name}' already exists but with settings different from ones passed with 'createCollection' command.\n\nIf you need to change collection settings you will need to 'deleteCollection', then re-create with new settings."
             ),
@@ -274,10 +223,7 @@ impl ApiError {
 
     pub fn invalid_indexing_definition(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SCHEMA",
-            "INVALID_INDEXING_DEFINITION",
-            "Invalid indexing definition",
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "INVALID_INDEXING_DEFINITION", title: "Invalid indexing definition", http_status: 200 },
             format!(
                 "'createCollection' indexing definition invalid: {problem}.\n\nResend 'createCollection' with valid indexing definition."
             ),
@@ -286,10 +232,7 @@ impl ApiError {
 
     pub fn invalid_create_collection_options(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SCHEMA",
-            "INVALID_CREATE_COLLECTION_OPTIONS",
-            "Invalid options for createCollection",
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "INVALID_CREATE_COLLECTION_OPTIONS", title: "Invalid options for createCollection", http_status: 200 },
             format!(
                 "'createCollection' command option(s) invalid: {problem}\n\nResend 'createCollection' with valid options."
             ),
@@ -298,10 +241,7 @@ impl ApiError {
 
     pub fn unsupported_schema_name(schema_type: &str, name: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SCHEMA",
-            "UNSUPPORTED_SCHEMA_NAME",
-            "The used schema name is not supported",
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "UNSUPPORTED_SCHEMA_NAME", title: "The used schema name is not supported", http_status: 200 },
             format!(
                 "The command attempted to create a {schema_type} with a name that is not supported.\n\nThe supported {schema_type} names must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters.\nThe command used the unsupported {schema_type} name: '{name}'.\n\nResend the command using a supported {schema_type} name."
             ),
@@ -312,10 +252,7 @@ impl ApiError {
 
     pub fn filter_invalid_expression(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "FILTER",
-            "FILTER_INVALID_EXPRESSION",
-            "Unsupported filter clause",
+            &ErrorKind { family: REQUEST, scope: "FILTER", code: "FILTER_INVALID_EXPRESSION", title: "Unsupported filter clause", http_status: 200 },
             format!(
                 "Unsupported filter clause: {problem}.\n\nResend the command using only supported filter expressions and paths."
             ),
@@ -324,20 +261,14 @@ impl ApiError {
 
     pub fn filter_unsupported_operator(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "FILTER",
-            "FILTER_UNSUPPORTED_OPERATOR",
-            "Unsupported filter operator",
+            &ErrorKind { family: REQUEST, scope: "FILTER", code: "FILTER_UNSUPPORTED_OPERATOR", title: "Unsupported filter operator", http_status: 200 },
             format!("Unsupported {problem}.\n\nResend the command using only supported operators."),
         )
     }
 
     pub fn sort_clause_invalid(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "SORT",
-            "SORT_CLAUSE_INVALID",
-            "Sort clause used by command not valid",
+            &ErrorKind { family: REQUEST, scope: "SORT", code: "SORT_CLAUSE_INVALID", title: "Sort clause used by command not valid", http_status: 200 },
             format!(
                 "Sort clause used by command not valid.\nProblem: {problem}.\n\nResend the command with a valid sort clause."
             ),
@@ -346,10 +277,7 @@ impl ApiError {
 
     pub fn unsupported_projection_param(problem: &str) -> ApiError {
         ApiError::new(
-            REQUEST,
-            "PROJECTION",
-            "UNSUPPORTED_PROJECTION_PARAM",
-            "Unsupported projection parameter",
+            &ErrorKind { family: REQUEST, scope: "PROJECTION", code: "UNSUPPORTED_PROJECTION_PARAM", title: "Unsupported projection parameter", http_status: 200 },
             format!(
                 "Unsupported projection parameter: {problem}.\n\nResend the command with valid projection definition."
             ),
@@ -361,10 +289,7 @@ impl ApiError {
     /// An internal failure (storage). The detail is logged by the caller, not sent.
     pub fn unexpected_server_error(error_class: &str, problem: &str) -> ApiError {
         ApiError::new(
-            SERVER,
-            "",
-            "UNEXPECTED_SERVER_ERROR",
-            "Unexpected server error",
+            &ErrorKind { family: SERVER, scope: "", code: "UNEXPECTED_SERVER_ERROR", title: "Unexpected server error", http_status: 200 },
             format!(
                 "An unexpected server error occurred while processing the request. \n\nError Class: {error_class}\nError Message: {problem}\n\nReview the Error Message before retrying this request."
             ),

@@ -79,8 +79,8 @@ impl Reply {
         let status = self
             .errors
             .iter()
-            .find(|e| e.http_status != 200)
-            .and_then(|e| StatusCode::from_u16(e.http_status).ok())
+            .find(|e| e.kind.http_status != 200)
+            .and_then(|e| StatusCode::from_u16(e.kind.http_status).ok())
             .unwrap_or(StatusCode::OK);
         (status, out)
     }
@@ -121,6 +121,7 @@ pub(crate) fn is_json_content(headers: &HeaderMap) -> bool {
 }
 
 /// Reads the body up to `limit` bytes; `Err` holds the 413 response.
+#[allow(clippy::result_large_err)]
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Response> {
     axum::body::to_bytes(body, limit).await.map_err(|_| {
         json_response(

@@ -1,6 +1,9 @@
 //! Integration tests of astra-local over real HTTP: each test starts its own instance on a
 //! free port with a temporary data directory.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod astrapy;
 mod common;
 mod data_api;
