@@ -23,6 +23,11 @@
 //! | object/array/empty-string/... `_id` | [`crate::policy::DocumentIdPolicy`] |
 //! | field named `$...`, empty or `*` | [`crate::policy::FieldNamePolicy`] |
 //!
+//! Decimal128 values beyond `f64`'s range (up to `9.99…E+6144`) are valid JSON numbers that
+//! `serde_json::Value` cannot hold (the workspace must not enable `arbitrary_precision`): keep
+//! converted documents, and any reply that echoes `_id`s, as text or `RawValue` — as
+//! [`Converted::into_raw_value`], [`id_key_from_json`] and [`content_hash`] do.
+//!
 //! Known, documented losses even on success: a binary's subtype other than 3/4; the sign of
 //! a double `-0.0` once Astra has parsed it (the JSON text keeps it); int32 vs int64 vs double
 //! (the Data API has one number type).
