@@ -293,3 +293,29 @@ async fn extended_types_and_field_names() {
         .await;
     assert_eq!(body["status"]["insertedIds"], json!([true, null, 2.5, {"$date": 5}, "s"]));
 }
+
+#[tokio::test]
+async fn query_and_option_errors() {
+    let h = start().await;
+    h.create_collection("q", json!({})).await;
+    let cases = [
+        (json!({"find": {"sort": {"name": 1}}}), "SORT_CLAUSE_INVALID"),
+        (json!({"find": {"projection": {"a": {"$slice": 2}}}}), "UNSUPPORTED_PROJECTION_PARAM"),
+        (json!({"find": {"projection": {"a": 1, "b": 0}}}), "UNSUPPORTED_PROJECTION_PARAM"),
+        (json!({"find": {"filter": {"a": {"$in": 5}}}}), "FILTER_INVALID_EXPRESSION"),
+        (json!({"find": {"filter": {"$nor": []}}}), "FILTER_UNSUPPORTED_OPERATOR"),
+        (json!({"find": {"options": {"pageState": "***"}}}), "COMMAND_FIELD_VALUE_INVALID"),
+        (json!({"insertMany": {"documents": [{}], "options": {"ordered": "yes"}}}), "COMMAND_FIELD_VALUE_INVALID"),
+    ];
+    for (command, code) in cases {
+        let (status, body) = h.post("default_keyspace/q", &command).await;
+        assert_eq!(status, 200);
+        assert_eq!(error_codes(&body), [code], "{command}: {body}");
+    }
+    let (_, body) = h
+        .post("default_keyspace", &json!({"createCollection": {"name": "o", "options": {"defaultId": {"type": "serial"}}}}))
+        .await;
+    assert_eq!(error_codes(&body), ["INVALID_CREATE_COLLECTION_OPTIONS"]);
+    let (_, text) = h.post_raw("default_keyspace/q", r#"{"insertOne":{"document":{"a":1,"a":2}}}"#.into()).await;
+    assert!(text.contains("REQUEST_NOT_JSON") && text.contains("Duplicate field 'a'"), "{text}");
+}
