@@ -196,6 +196,21 @@ impl Store {
         .await
     }
 
+    /// The documents (key, body) with these keys that exist, in the order of `keys`.
+    pub async fn get_many(&self, collection: i64, keys: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached("SELECT body FROM documents WHERE collection_id = ?1 AND id_key = ?2")?;
+            let mut found = Vec::with_capacity(keys.len());
+            for key in keys {
+                if let Some(body) = stmt.query_row(params![collection, key], |row| row.get::<_, String>(0)).optional()? {
+                    found.push((key, body));
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     /// Up to `limit` documents (key, body) in `range`, in key order.
     pub async fn scan(&self, collection: i64, range: KeyRange, limit: usize) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
         self.call(move |conn| {

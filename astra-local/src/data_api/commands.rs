@@ -424,13 +424,13 @@ async fn read_page(
     state: &AppState,
     coll: &Collection,
     filter: &Filter<'_>,
-    sort: Sort,
+    sort: &Sort,
     after: Option<Vec<u8>>,
     skip: usize,
     want: usize,
 ) -> Result<Page, ApiError> {
     let access = filter.id_access()?;
-    let descending = sort == Sort::IdDescending;
+    let descending = *sort == Sort::IdDescending;
     let mut matched: Vec<(Vec<u8>, String)> = Vec::new();
     let mut skipped = 0;
     let mut accept = |key: Vec<u8>, body: String, matched: &mut Vec<(Vec<u8>, String)>| -> bool {
@@ -452,15 +452,10 @@ async fn read_page(
         if descending {
             keys.reverse();
         }
-        for key in keys {
-            let past_cursor = after.as_ref().is_none_or(|a| if descending { key < *a } else { key > *a });
-            if !past_cursor {
-                continue;
-            }
-            if let Some(body) = state.store().get(coll.id, key.clone()).await.map_err(store_failure)? {
-                if accept(key, body, &mut matched) {
-                    break;
-                }
+        keys.retain(|key| after.as_ref().is_none_or(|a| if descending { key < a } else { key > a }));
+        for (key, body) in state.store().get_many(coll.id, keys).await.map_err(store_failure)? {
+            if accept(key, body, &mut matched) {
+                break;
             }
         }
     } else {
@@ -506,6 +501,54 @@ async fn read_page(
     let more = matched.len() > want;
     matched.truncate(want);
     Ok(Page { documents: matched, more })
+}
+
+/// Most documents a sort on fields other than `_id` orders in memory (the Data API's
+/// `maxDocumentSortCount`).
+pub const MAX_SORTED_DOCUMENTS: usize = 10_000;
+
+/// Marks an in-memory-sort page state (storage keys never start with this byte).
+const OFFSET_PAGE_STATE: u8 = 0xFF;
+
+/// A page of a read sorted on fields: reads the matches (≤ 10,000), orders them in memory and
+/// returns `want` of them from `offset`.
+async fn sorted_page(
+    state: &AppState,
+    coll: &Collection,
+    filter: &Filter<'_>,
+    sort: &Sort,
+    offset: usize,
+    want: usize,
+) -> Result<Page, ApiError> {
+    let all = read_page(state, coll, filter, &Sort::Unsorted, None, 0, MAX_SORTED_DOCUMENTS).await?;
+    let mut parsed: Vec<(usize, Node<'_>)> = Vec::with_capacity(all.documents.len());
+    for (i, (_, body)) in all.documents.iter().enumerate() {
+        if let Ok(node) = json::parse(body, usize::MAX) {
+            parsed.push((i, node));
+        }
+    }
+    // Stable sort: ties keep `_id` order.
+    parsed.sort_by(|(_, a), (_, b)| sort.compare_documents(a, b));
+    let order: Vec<usize> = parsed.iter().map(|(i, _)| *i).collect();
+    drop(parsed);
+    let mut slots: Vec<Option<(Vec<u8>, String)>> = all.documents.into_iter().map(Some).collect();
+    let documents: Vec<(Vec<u8>, String)> =
+        order.iter().skip(offset).take(want).filter_map(|i| slots.get_mut(*i).and_then(Option::take)).collect();
+    let more = order.len() > offset + want;
+    Ok(Page { documents, more })
+}
+
+fn offset_page_state(offset: usize) -> String {
+    let mut bytes = vec![OFFSET_PAGE_STATE];
+    bytes.extend_from_slice(&(offset as u64).to_be_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn page_state_offset(state: &[u8]) -> Option<usize> {
+    match state {
+        [OFFSET_PAGE_STATE, rest @ ..] => rest.try_into().ok().map(|b: [u8; 8]| u64::from_be_bytes(b) as usize),
+        _ => None,
+    }
 }
 
 struct ReadOptions {
@@ -570,12 +613,25 @@ async fn find(state: &AppState, coll: &Collection, command: &Node<'_>) -> Result
         return Ok(Reply { data: Some("{\"documents\":[],\"nextPageState\":null}".into()), ..Reply::default() });
     }
     let want = options.limit.map_or(PAGE_SIZE, |l| l.min(PAGE_SIZE));
-    let skip = if options.page_state.is_some() { 0 } else { options.skip };
-    let page = read_page(state, coll, &filter, sort, options.page_state, skip, want).await?;
-    let next = if page.more && options.limit.is_none_or(|l| l > want) {
-        page.documents.last().map(|(key, _)| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key))
+    let (page, next) = if let Sort::Fields(_) = sort {
+        let offset = match &options.page_state {
+            Some(state) => page_state_offset(state).ok_or_else(|| {
+                ApiError::command_field_value_invalid("options.pageState", "<page state>", "not a page state of this sort")
+            })?,
+            None => options.skip,
+        };
+        let page = sorted_page(state, coll, &filter, &sort, offset, want).await?;
+        let next = (page.more && options.limit.is_none_or(|l| l > want)).then(|| offset_page_state(offset + want));
+        (page, next)
     } else {
-        None
+        let skip = if options.page_state.is_some() { 0 } else { options.skip };
+        let page = read_page(state, coll, &filter, &sort, options.page_state, skip, want).await?;
+        let next = if page.more && options.limit.is_none_or(|l| l > want) {
+            page.documents.last().map(|(key, _)| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key))
+        } else {
+            None
+        };
+        (page, next)
     };
     let mut data = String::with_capacity(page.documents.iter().map(|(_, b)| b.len() + 1).sum::<usize>() + 64);
     data.push_str("{\"documents\":");
@@ -594,7 +650,10 @@ async fn find_one(state: &AppState, coll: &Collection, command: &Node<'_>) -> Re
     let sort = Sort::parse(command.get("sort"))?;
     let projection = Projection::parse(command.get("projection"))?;
     let options = read_options(command)?;
-    let page = read_page(state, coll, &filter, sort, None, options.skip, 1).await?;
+    let page = match sort {
+        Sort::Fields(_) => sorted_page(state, coll, &filter, &sort, options.skip, 1).await?,
+        _ => read_page(state, coll, &filter, &sort, None, options.skip, 1).await?,
+    };
     let mut data = String::from("{\"document\":");
     match page.documents.first() {
         Some((_, body)) => write_document(body, &projection, &mut data),
@@ -609,7 +668,7 @@ async fn count_documents(state: &AppState, coll: &Collection, command: &Node<'_>
     let count = if filter.is_empty() {
         state.store().count(coll.id, Some(MAX_COUNT + 1)).await.map_err(store_failure)? as usize
     } else {
-        read_page(state, coll, &filter, Sort::Unsorted, None, 0, MAX_COUNT).await.map(|p| p.documents.len() + usize::from(p.more))?
+        read_page(state, coll, &filter, &Sort::Unsorted, None, 0, MAX_COUNT).await.map(|p| p.documents.len() + usize::from(p.more))?
     };
     if count > MAX_COUNT {
         Ok(Reply::status("count", MAX_COUNT.to_string()).with_status("moreData", "true"))
@@ -624,7 +683,7 @@ async fn delete_many(state: &AppState, coll: &Arc<Collection>, command: &Node<'_
         state.store().truncate(coll.id).await.map_err(store_failure)?;
         return Ok(Reply::status("deletedCount", "-1"));
     }
-    let page = read_page(state, coll, &filter, Sort::Unsorted, None, 0, MAX_DELETE).await?;
+    let page = read_page(state, coll, &filter, &Sort::Unsorted, None, 0, MAX_DELETE).await?;
     let keys = page.documents.into_iter().map(|(key, _)| key).collect();
     let deleted = state.store().delete(coll.id, keys).await.map_err(store_failure)?;
     let reply = Reply::status("deletedCount", deleted.to_string());
@@ -634,7 +693,10 @@ async fn delete_many(state: &AppState, coll: &Arc<Collection>, command: &Node<'_
 async fn delete_one(state: &AppState, coll: &Arc<Collection>, command: &Node<'_>) -> Result<Reply, ApiError> {
     let filter = Filter::parse(command.get("filter"))?;
     let sort = Sort::parse(command.get("sort"))?;
-    let page = read_page(state, coll, &filter, sort, None, 0, 1).await?;
+    let page = match sort {
+        Sort::Fields(_) => sorted_page(state, coll, &filter, &sort, 0, 1).await?,
+        _ => read_page(state, coll, &filter, &sort, None, 0, 1).await?,
+    };
     let keys = page.documents.into_iter().map(|(key, _)| key).collect();
     let deleted = state.store().delete(coll.id, keys).await.map_err(store_failure)?;
     Ok(Reply::status("deletedCount", deleted.to_string()))

@@ -1,7 +1,8 @@
 //! Filters, projections and sorts of read commands: what astra-local understands of the Data
 //! API's query language. Filters: equality on any (dotted) field, `$eq`, `$ne`, `$in`, `$nin`,
 //! `$exists`, `$gt`, `$gte`, `$lt`, `$lte`, and `$and`/`$or`; an `_id` equality or `$in` is
-//! answered by key lookups, `_id` ranges by a key range. Sort: by `_id` only. Projection:
+//! answered by key lookups, `_id` ranges by a key range. Sort: by `_id` (key order) or by
+//! other fields (in memory). Projection:
 //! inclusion or exclusion of (dotted) fields, `*`.
 
 use std::cmp::Ordering;
@@ -241,13 +242,16 @@ fn compare(a: &Node<'_>, b: &Node<'_>) -> Option<Ordering> {
     }
 }
 
-/// Sort direction of a read (`_id` only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Sort order of a read: by `_id` (served from the key order), or by other fields (sorted in
+/// memory over at most 10,000 matching documents, as the Data API does).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Sort {
     #[default]
     Unsorted,
     IdAscending,
     IdDescending,
+    /// (dotted path, ascending) in priority order.
+    Fields(Vec<(String, bool)>),
 }
 
 impl Sort {
@@ -262,20 +266,72 @@ impl Sort {
                 )))
             }
         };
-        match entries.as_slice() {
-            [] => Ok(Sort::Unsorted),
-            [(key, value)] if key.value == "_id" => match value.as_u64().map(|v| v as i64).or(match value {
-                Node::Number("-1") => Some(-1),
-                _ => None,
-            }) {
-                Some(1) => Ok(Sort::IdAscending),
-                Some(-1) => Ok(Sort::IdDescending),
-                _ => Err(ApiError::sort_clause_invalid("sort direction for '_id' must be 1 or -1")),
-            },
-            _ => Err(ApiError::sort_clause_invalid(
-                "astra-local only sorts by '_id' (a single '_id' sort expression)",
-            )),
+        let mut fields = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            if key.value.starts_with('$') {
+                return Err(ApiError::sort_clause_invalid(&format!(
+                    "astra-local does not support '{}' (vector, lexical or hybrid) sorting",
+                    key.value
+                )));
+            }
+            let ascending = match value {
+                Node::Number("1") => true,
+                Node::Number("-1") => false,
+                _ => {
+                    return Err(ApiError::sort_clause_invalid(&format!(
+                        "sort direction for '{}' must be 1 or -1, not {}",
+                        key.value,
+                        value.to_json()
+                    )))
+                }
+            };
+            fields.push((key.value.to_string(), ascending));
         }
+        Ok(match fields.as_slice() {
+            [] => Sort::Unsorted,
+            [(path, true)] if path == "_id" => Sort::IdAscending,
+            [(path, false)] if path == "_id" => Sort::IdDescending,
+            _ => Sort::Fields(fields),
+        })
+    }
+
+    /// Orders two documents by the sort fields (only meaningful for [`Sort::Fields`]).
+    pub fn compare_documents(&self, a: &Node<'_>, b: &Node<'_>) -> Ordering {
+        let Sort::Fields(fields) = self else { return Ordering::Equal };
+        for (path, ascending) in fields {
+            let ordering = sort_compare(a.get_path(path), b.get_path(path));
+            let ordering = if *ascending { ordering } else { ordering.reverse() };
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        Ordering::Equal
+    }
+}
+
+/// Rank of a value's type in sort order: missing, null, number, string, object, array,
+/// boolean, date.
+fn sort_rank(value: Option<&Node<'_>>) -> u8 {
+    match value {
+        None => 0,
+        Some(Node::Null) => 1,
+        Some(Node::Number(_)) => 2,
+        Some(Node::String(_)) => 3,
+        Some(node @ Node::Object(_)) if node.get("$date").is_some() => 7,
+        Some(Node::Object(_)) => 4,
+        Some(Node::Array(_)) => 5,
+        Some(Node::Bool(_)) => 6,
+    }
+}
+
+fn sort_compare(a: Option<&Node<'_>>, b: Option<&Node<'_>>) -> Ordering {
+    let (ra, rb) = (sort_rank(a), sort_rank(b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
+    match (a, b) {
+        (Some(x), Some(y)) => compare(x, y).unwrap_or(Ordering::Equal),
+        _ => Ordering::Equal,
     }
 }
 

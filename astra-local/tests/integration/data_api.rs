@@ -299,7 +299,8 @@ async fn query_and_option_errors() {
     let h = start().await;
     h.create_collection("q", json!({})).await;
     let cases = [
-        (json!({"find": {"sort": {"name": 1}}}), "SORT_CLAUSE_INVALID"),
+        (json!({"find": {"sort": {"$vector": [0.1]}}}), "SORT_CLAUSE_INVALID"),
+        (json!({"find": {"sort": {"name": 2}}}), "SORT_CLAUSE_INVALID"),
         (json!({"find": {"projection": {"a": {"$slice": 2}}}}), "UNSUPPORTED_PROJECTION_PARAM"),
         (json!({"find": {"projection": {"a": 1, "b": 0}}}), "UNSUPPORTED_PROJECTION_PARAM"),
         (json!({"find": {"filter": {"a": {"$in": 5}}}}), "FILTER_INVALID_EXPRESSION"),
@@ -318,4 +319,25 @@ async fn query_and_option_errors() {
     assert_eq!(error_codes(&body), ["INVALID_CREATE_COLLECTION_OPTIONS"]);
     let (_, text) = h.post_raw("default_keyspace/q", r#"{"insertOne":{"document":{"a":1,"a":2}}}"#.into()).await;
     assert!(text.contains("REQUEST_NOT_JSON") && text.contains("Duplicate field 'a'"), "{text}");
+}
+
+#[tokio::test]
+async fn sorts_on_other_fields_in_memory() {
+    let h = start().await;
+    seed(&h, "s", 45).await;
+    let ids = |body: &Value| -> Vec<u64> {
+        body["data"]["documents"].as_array().unwrap().iter().map(|d| d["_id"].as_u64().unwrap()).collect()
+    };
+    let (_, first) = h.post("default_keyspace/s", &json!({"find": {"sort": {"group": -1, "_id": 1}}})).await;
+    let mut expected: Vec<u64> = (0..45).filter(|i| i % 3 == 2).collect();
+    expected.extend((0..45).filter(|i| i % 3 == 1).take(5));
+    assert_eq!(ids(&first), expected);
+    let state = first["data"]["nextPageState"].as_str().unwrap();
+    let (_, second) = h
+        .post("default_keyspace/s", &json!({"find": {"sort": {"group": -1, "_id": 1}, "options": {"pageState": state}}}))
+        .await;
+    let expected: Vec<u64> = (0..45).filter(|i| i % 3 == 1).skip(5).chain((0..45).filter(|i| i % 3 == 0).take(10)).collect();
+    assert_eq!(ids(&second), expected);
+    let (_, one) = h.post("default_keyspace/s", &json!({"findOne": {"filter": {"group": 0}, "sort": {"name": -1}}})).await;
+    assert_eq!(one["data"]["document"]["name"], "n9");
 }
