@@ -141,6 +141,23 @@ async fn duplicates_come_back_already_present() {
 }
 
 #[tokio::test]
+async fn chunks_complete_in_input_order() {
+    let target = LocalTarget::start().await;
+    let mut config = target.data_api_config();
+    config.chunk_size = 40;
+    config.concurrency = 4;
+    let client = DataApiClient::new(config).unwrap();
+    client.create_collection("products", &CollectionOptions::default()).await.unwrap();
+    let (docs, _) = converted_sample("products", 230);
+    let chunks: Vec<_> = client.insert_chunks("products", docs).try_collect().await.unwrap();
+    let shape: Vec<(usize, usize)> = chunks.iter().map(|c| (c.first, c.outcomes.len())).collect();
+    assert_eq!(shape, [(0, 40), (40, 40), (80, 40), (120, 40), (160, 40), (200, 30)]);
+    assert!(chunks.iter().flat_map(|c| &c.outcomes).all(|o| *o == DocumentOutcome::Written));
+    let count = client.count_documents("products", None).await.unwrap();
+    assert_eq!(count, DocumentCount { count: 230, more_data: false });
+}
+
+#[tokio::test]
 async fn a_refused_document_fails_alone() {
     let target = LocalTarget::start().await;
     let client = target.data_api();

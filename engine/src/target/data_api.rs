@@ -26,7 +26,8 @@
 //! (default 20, as the official clients do) with `ordered: false` and
 //! `returnDocumentResponses: true`, and maps the `documentResponses` back to the input by
 //! position, checking each `_id`. Every input document gets exactly one [`DocumentOutcome`],
-//! in input order. Documents travel as the converter's JSON text, embedded as
+//! in input order. [`DataApiClient::insert_chunks`] gives the same results chunk by chunk as
+//! they complete, for progress and checkpoints. Documents travel as the converter's JSON text, embedded as
 //! [`RawValue`]s: never parsed into values and written again.
 //!
 //! ## Retries
@@ -52,6 +53,7 @@ use super::{base_url, excerpt, is_valid_schema_name, join_segments, DocumentOutc
 use crate::convert::{id_key_from_json, Converted};
 use crate::policy::Indexing;
 use bytes::Bytes;
+use futures::future::Either;
 use futures::stream::{self, Stream, StreamExt, TryStreamExt};
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Url;
@@ -319,6 +321,15 @@ pub struct FindPage {
     pub next_page_state: Option<String>,
 }
 
+/// The outcomes of one `insertMany` chunk: input documents `first..first + outcomes.len()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkOutcomes {
+    /// Input position of the chunk's first document.
+    pub first: usize,
+    /// One outcome per document of the chunk, in order.
+    pub outcomes: Vec<DocumentOutcome>,
+}
+
 /// The answer of `countDocuments`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocumentCount {
@@ -527,35 +538,9 @@ impl DataApiClient {
         collection: &str,
         documents: Vec<Converted>,
     ) -> Result<Vec<DocumentOutcome>, DataApiError> {
-        check_name("collection", collection)?;
         let total = documents.len();
-        let mut chunks: Vec<Vec<PendingDocument>> = Vec::new();
-        let mut current: Vec<PendingDocument> = Vec::with_capacity(self.chunk_size);
-        let mut current_bytes = 0usize;
-        for doc in documents {
-            let id_key = doc.id_key().to_owned();
-            let len = doc.len() + 1;
-            let raw = doc.into_raw_value().map_err(|e| DataApiError::InvalidDocument {
-                id_key: id_key.clone(),
-                problem: e.to_string(),
-            })?;
-            if !current.is_empty() && (current.len() >= self.chunk_size || current_bytes + len > MAX_BODY_BYTES) {
-                chunks.push(std::mem::take(&mut current));
-                current_bytes = 0;
-            }
-            current_bytes += len;
-            current.push(PendingDocument { raw, id_key });
-        }
-        if !current.is_empty() {
-            chunks.push(current);
-        }
-        let url = join_segments(&self.keyspace_url, &[collection]);
-        let per_chunk: Vec<Vec<DocumentOutcome>> = stream::iter(chunks)
-            .map(|chunk| self.insert_chunk(&url, collection, chunk))
-            .buffered(self.concurrency)
-            .try_collect()
-            .await?;
-        let outcomes: Vec<DocumentOutcome> = per_chunk.into_iter().flatten().collect();
+        let chunks: Vec<ChunkOutcomes> = self.insert_chunks(collection, documents).try_collect().await?;
+        let outcomes: Vec<DocumentOutcome> = chunks.into_iter().flat_map(|c| c.outcomes).collect();
         if outcomes.len() != total {
             return Err(DataApiError::InvalidResponse {
                 command: "insertMany",
@@ -563,6 +548,68 @@ impl DataApiClient {
             });
         }
         Ok(outcomes)
+    }
+
+    /// [`DataApiClient::insert_many`] as a stream of chunk results in input order, each as
+    /// soon as it and the chunks before it are done: for progress reports and checkpoints
+    /// while a large batch is written. The stream ends after the first error.
+    pub fn insert_chunks<'a>(
+        &'a self,
+        collection: &'a str,
+        documents: Vec<Converted>,
+    ) -> impl Stream<Item = Result<ChunkOutcomes, DataApiError>> + Send + 'a {
+        match self.prepare_chunks(collection, documents) {
+            Err(error) => Either::Left(stream::once(futures::future::ready(Err(error)))),
+            Ok(chunks) => {
+                let url = join_segments(&self.keyspace_url, &[collection]);
+                Either::Right(
+                    stream::iter(chunks)
+                        .map(move |(first, chunk)| {
+                            let url = url.clone();
+                            async move {
+                                let outcomes = self.insert_chunk(&url, collection, chunk).await?;
+                                Ok(ChunkOutcomes { first, outcomes })
+                            }
+                        })
+                        .buffered(self.concurrency),
+                )
+            }
+        }
+    }
+
+    /// Splits documents into chunks of at most `chunk_size` documents and
+    /// [`MAX_BODY_BYTES`], each with the input position of its first document.
+    fn prepare_chunks(
+        &self,
+        collection: &str,
+        documents: Vec<Converted>,
+    ) -> Result<Vec<(usize, Vec<PendingDocument>)>, DataApiError> {
+        check_name("collection", collection)?;
+        let mut chunks: Vec<(usize, Vec<PendingDocument>)> = Vec::new();
+        let mut current: Vec<PendingDocument> = Vec::with_capacity(self.chunk_size);
+        let mut current_first = 0usize;
+        let mut current_bytes = 0usize;
+        for (position, doc) in documents.into_iter().enumerate() {
+            let id_key = doc.id_key().to_owned();
+            let len = doc.len() + 1;
+            let raw = doc.into_raw_value().map_err(|e| DataApiError::InvalidDocument {
+                id_key: id_key.clone(),
+                problem: e.to_string(),
+            })?;
+            if !current.is_empty() && (current.len() >= self.chunk_size || current_bytes + len > MAX_BODY_BYTES) {
+                chunks.push((current_first, std::mem::take(&mut current)));
+                current_bytes = 0;
+            }
+            if current.is_empty() {
+                current_first = position;
+            }
+            current_bytes += len;
+            current.push(PendingDocument { raw, id_key });
+        }
+        if !current.is_empty() {
+            chunks.push((current_first, current));
+        }
+        Ok(chunks)
     }
 
     /// One `insertMany` of at most `chunk_size` documents, retried until every document has
@@ -1058,6 +1105,102 @@ mod tests {
         assert!(!format!("{config:?}").contains("secret-value"));
         let client = DataApiClient::new(config).unwrap();
         assert!(!format!("{client:?}").contains("secret-value"));
+    }
+
+    fn client() -> DataApiClient {
+        DataApiClient::new(DataApiConfig::new("http://127.0.0.1:1", "ks", Token::new("AstraCS:secret-value"))).unwrap()
+    }
+
+    fn pending(ids: &[&str]) -> Vec<PendingDocument> {
+        ids.iter()
+            .map(|id| PendingDocument {
+                raw: RawValue::from_string(format!(r#"{{"_id":"{id}"}}"#)).unwrap(),
+                id_key: (*id).to_owned(),
+            })
+            .collect()
+    }
+
+    fn reply(json: &str) -> ApiReply {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn document_responses_map_to_outcomes_by_position() {
+        let client = client();
+        let chunk = pending(&["a", "b", "c", "d", "e"]);
+        let answer = reply(
+            r#"{"status":{"documentResponses":[
+                {"_id":"a","status":"OK"},
+                {"_id":"b","status":"ERROR","errorsIdx":0},
+                {"_id":"c","status":"ERROR","errorsIdx":1},
+                {"_id":"d","status":"ERROR","errorsIdx":2},
+                {"_id":"e","status":"SKIPPED"}]},
+              "errors":[
+                {"errorCode":"DOCUMENT_ALREADY_EXISTS","message":"exists"},
+                {"errorCode":"TIMEOUT_WRITING_DATA","message":"slow"},
+                {"errorCode":"SHRED_BAD_FIELD_NAME","message":"bad name AstraCS:secret-value"}]}"#,
+        );
+        let mut outcomes = vec![None; 5];
+        let mut last_errors = vec![None; 5];
+        let still = client
+            .apply_insert_reply(&answer, "c", &chunk, &[0, 1, 2, 3, 4], &mut outcomes, &mut last_errors)
+            .ok()
+            .unwrap();
+        assert_eq!(still, [2, 4]);
+        assert_eq!(outcomes[0], Some(DocumentOutcome::Written));
+        assert_eq!(outcomes[1], Some(DocumentOutcome::AlreadyPresent));
+        assert_eq!(outcomes[2], None);
+        assert_eq!(last_errors[2], Some(("TIMEOUT_WRITING_DATA".to_owned(), "slow".to_owned())));
+        assert_eq!(
+            outcomes[3],
+            Some(DocumentOutcome::Failed {
+                code: "SHRED_BAD_FIELD_NAME".into(),
+                message: "bad name <redacted>".into()
+            })
+        );
+
+        // The retry carries only the pending documents; one the lost attempt wrote is
+        // already there, and counts once.
+        let retry = reply(
+            r#"{"status":{"documentResponses":[{"_id":"c","status":"ERROR","errorsIdx":0},{"_id":"e","status":"OK"}]},
+              "errors":[{"errorCode":"DOCUMENT_ALREADY_EXISTS","message":"exists"}]}"#,
+        );
+        let still = client.apply_insert_reply(&retry, "c", &chunk, &[2, 4], &mut outcomes, &mut last_errors).ok().unwrap();
+        assert!(still.is_empty());
+        assert_eq!(outcomes[2], Some(DocumentOutcome::AlreadyPresent));
+        assert_eq!(outcomes[4], Some(DocumentOutcome::Written));
+    }
+
+    #[test]
+    fn mismatched_or_missing_responses_are_refused() {
+        let client = client();
+        let chunk = pending(&["a", "b"]);
+        let swapped = reply(r#"{"status":{"documentResponses":[{"_id":"b","status":"OK"},{"_id":"a","status":"OK"}]}}"#);
+        let short = reply(r#"{"status":{"documentResponses":[{"_id":"a","status":"OK"}]}}"#);
+        for answer in [swapped, short] {
+            let result = client.apply_insert_reply(&answer, "c", &chunk, &[0, 1], &mut [None, None], &mut [None, None]);
+            assert!(matches!(result, Err(AttemptFailure::Fatal(DataApiError::InvalidResponse { .. }))));
+        }
+        let unknown = reply(r#"{"errors":[{"errorCode":"UNKNOWN_COLLECTION_OR_TABLE","message":"no"}]}"#);
+        let result = client.apply_insert_reply(&unknown, "c", &chunk, &[0, 1], &mut [None, None], &mut [None, None]);
+        assert!(matches!(
+            result,
+            Err(AttemptFailure::Fatal(DataApiError::UnknownCollection { ref collection, .. })) if collection == "c"
+        ));
+        let busy = reply(r#"{"errors":[{"errorCode":"UNAVAILABLE_DATABASE","message":"busy"}]}"#);
+        let result = client.apply_insert_reply(&busy, "c", &chunk, &[0, 1], &mut [None, None], &mut [None, None]);
+        assert!(matches!(result, Err(AttemptFailure::Transient { .. })));
+    }
+
+    #[test]
+    fn futures_can_be_spawned() {
+        fn assert_send<T: Send>(_: &T) {}
+        let client = DataApiClient::new(DataApiConfig::new("http://127.0.0.1:1", "ks", Token::new("t0k3n"))).unwrap();
+        assert_send(&client.insert_many("c", Vec::new()));
+        assert_send(&client.insert_chunks("c", Vec::new()));
+        assert_send(&client.find_pages("c", FindQuery::default()));
+        assert_send(&client.create_collection("c", &CollectionOptions::default()));
+        assert_send(&client.count_documents("c", None));
     }
 
     #[test]

@@ -514,6 +514,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn futures_can_be_spawned() {
+        fn assert_send<T: Send>(_: &T) {}
+        let client = DocumentApiClient::new(DocumentApiConfig::new("http://127.0.0.1:1", "ks", Token::new("t0k3n"))).unwrap();
+        assert_send(&client.write_many("c", Vec::new()));
+        assert_send(&client.get_document("c", "id"));
+    }
+
+    #[test]
     fn settings_and_debug() {
         let config = DocumentApiConfig::new("http://127.0.0.1:1/api/rest", "ks", Token::new("AstraCS:secret-value"));
         assert!(!format!("{config:?}").contains("secret-value"));
