@@ -16,7 +16,9 @@ use futures::TryStreamExt;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-use target_common::{convert_unchecked, converted_sample, fast_retries, nested, LocalTarget, KEYSPACE, TOKEN};
+use target_common::{
+    convert_unchecked, converted_sample, fast_retries, nested, LocalTarget, LosingProxy, KEYSPACE, TOKEN,
+};
 
 /// id key → content hash of each converted document.
 fn expected(docs: &[Converted]) -> BTreeMap<String, ContentHash> {
@@ -244,6 +246,27 @@ async fn an_outage_longer_than_the_retries_is_reported_as_transient() {
     target.astra.set_faults(astra_local::Faults::default());
     let outcomes = client.insert_many("outage", docs).await.unwrap();
     assert!(outcomes.iter().all(DocumentOutcome::is_stored));
+}
+
+/// A write that landed but whose answer was lost is retried, comes back
+/// `DOCUMENT_ALREADY_EXISTS`, and is reported `AlreadyPresent`: counted once, never twice.
+#[tokio::test]
+async fn a_lost_answer_after_a_write_counts_once() {
+    let target = LocalTarget::start().await;
+    target.data_api().create_collection("lost", &CollectionOptions::default()).await.unwrap();
+    let proxy = LosingProxy::start(target.astra.addr(), 3).await;
+    let mut config = DataApiConfig::new(proxy.endpoint(), KEYSPACE, Token::new(TOKEN));
+    config.retry = fast_retries(5);
+    config.concurrency = 1;
+    let client = DataApiClient::new(config).unwrap();
+    let (docs, _) = converted_sample("orders", 150);
+    let outcomes = client.insert_many("lost", docs.clone()).await.unwrap();
+    // The first chunk was written by its first attempt, whose answer was lost, as were those
+    // of the next two attempts; the fourth finds all 50 present. The other chunks go through.
+    assert_eq!(count_outcomes(&outcomes), (100, 50, 0));
+    assert!(outcomes[..50].iter().all(|o| *o == DocumentOutcome::AlreadyPresent));
+    let (found, _) = read_back(&target.data_api(), "lost").await;
+    assert_eq!(found, expected(&docs));
 }
 
 /// The requirement: with 30 % 5xx, 429 bursts and a request quota, dropped

@@ -98,3 +98,55 @@ pub fn nested(id: &str, depth: usize) -> Document {
     }
     bson::doc! { "_id": id, "n": inner }
 }
+
+/// A TCP proxy in front of astra-local that loses the first `drops` answers: it lets each
+/// request through, waits until the server starts answering (so the request has been
+/// processed), then closes the connection instead of forwarding the answer. astra-local's
+/// own faults all strike before a request is processed; this is the case they cannot show,
+/// a write that landed but whose answer never arrived.
+pub struct LosingProxy {
+    pub addr: std::net::SocketAddr,
+}
+
+impl LosingProxy {
+    pub async fn start(upstream: std::net::SocketAddr, drops: usize) -> Self {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let remaining = Arc::new(AtomicUsize::new(drops));
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let remaining = remaining.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { return };
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let requests = tokio::spawn(async move {
+                        let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+                    });
+                    let mut buffer = vec![0u8; 64 * 1024];
+                    loop {
+                        let n = match server_read.read(&mut buffer).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| r.checked_sub(1)).is_ok() {
+                            break;
+                        }
+                        if client_write.write_all(&buffer[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    requests.abort();
+                });
+            }
+        });
+        Self { addr }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
