@@ -114,6 +114,12 @@ async fn creates_inserts_reads_back_and_counts() {
         DocumentCount { count: 1_000, more_data: true }
     );
     assert_eq!(client.estimated_document_count("customers").await.unwrap(), 1_001);
+
+    client.delete_collection("customers").await.unwrap();
+    client.delete_collection("customers").await.unwrap();
+    assert!(client.find_collections().await.unwrap().iter().all(|c| c.name != "customers"));
+    let error = client.count_documents("customers", None).await.unwrap_err();
+    assert!(matches!(error, DataApiError::UnknownCollection { .. }), "{error:?}");
 }
 
 #[tokio::test]

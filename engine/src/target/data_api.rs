@@ -519,6 +519,14 @@ impl DataApiClient {
         Ok(())
     }
 
+    /// Deletes a collection and its documents; deleting one that does not exist is fine.
+    pub async fn delete_collection(&self, name: &str) -> Result<(), DataApiError> {
+        check_name("collection", name)?;
+        let body = serde_json::json!({ "deleteCollection": { "name": name } });
+        self.run("deleteCollection", self.keyspace_url.clone(), Some(name), None, json_body(&body)?).await?;
+        Ok(())
+    }
+
     /// The collections of the keyspace, with their options.
     pub async fn find_collections(&self) -> Result<Vec<CollectionDescriptor>, DataApiError> {
         #[derive(Deserialize)]

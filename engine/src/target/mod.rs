@@ -1,8 +1,9 @@
 //! Writers for the Astra targets: the Data API and the Stargate Document API v2.
 //!
 //! - [`data_api::DataApiClient`] speaks the Data API of current Astra databases (and of
-//!   astra-local): `createCollection`, `findCollections`, `insertMany` in concurrent chunks,
-//!   `find` page by page, `findOne`, `countDocuments`, `estimatedDocumentCount`.
+//!   astra-local): `createCollection`, `deleteCollection`, `findCollections`, `insertMany` in
+//!   concurrent chunks, `find` page by page, `findOne`, `countDocuments`,
+//!   `estimatedDocumentCount`.
 //! - [`document_api::DocumentApiClient`] speaks the Document API v2 the original migrator
 //!   used: create-or-replace by a stable document id, single or batched.
 //!
