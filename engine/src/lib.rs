@@ -15,3 +15,5 @@ pub mod sample;
 pub mod source;
 #[cfg(feature = "native")]
 pub mod target;
+#[cfg(feature = "testing")]
+pub mod testing;

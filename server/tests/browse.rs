@@ -1,9 +1,12 @@
 //! Browsing a real MongoDB-compatible server through the server functions, and the
 //! errors a user sees for bad or unreachable connection strings.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
 mod common;
 
-use common::{free_port, Docshift, MongoServer};
+use common::{load_sample, Docshift, MongoServer};
+use engine::testing::free_port;
 use engine::sample::scaled_collections;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -15,7 +18,7 @@ fn json(body: &str) -> Value {
 #[tokio::test]
 async fn browsing_goes_from_the_source_to_its_documents() {
     let mongo = MongoServer::start();
-    mongo.load_sample(&mongo.uri(), 2_000);
+    load_sample(&mongo.uri(), 2_000);
     let docshift = Docshift::serve(&mongo.uri(), &[]);
 
     let (status, body) = docshift.call("list_sources", &[]).await;
@@ -63,7 +66,7 @@ async fn browsing_goes_from_the_source_to_its_documents() {
 #[tokio::test]
 async fn unknown_databases_and_collections_are_named_in_the_error() {
     let mongo = MongoServer::start();
-    mongo.load_sample(&mongo.uri(), 500);
+    load_sample(&mongo.uri(), 500);
     let docshift = Docshift::serve(&mongo.uri(), &[]);
 
     let (status, body) = docshift.call("list_collections", &[("source", "default"), ("database", "nope")]).await;
@@ -116,7 +119,7 @@ async fn an_unreachable_host_is_reported_within_the_timeout() {
 async fn a_reachable_source_can_be_added_and_browsed() {
     let mongo = MongoServer::start();
     let other = MongoServer::start();
-    other.load_sample(&other.uri(), 300);
+    load_sample(&other.uri(), 300);
     let docshift = Docshift::serve(&mongo.uri(), &[]);
 
     let (status, body) = docshift.call("add_source", &[("name", "Staging cluster"), ("uri", &other.uri())]).await;

@@ -1,5 +1,7 @@
 //! Every connected browser hears how many are watching, and hears it change.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+
 mod common;
 
 use common::{Docshift, MongoServer};

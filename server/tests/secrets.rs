@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Docshift, MongoServer};
+use common::{load_sample, Docshift, MongoServer};
 use futures::StreamExt;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ const WRONG: &str = "Wr0ngHorse-9qq";
 async fn passwords_never_appear_in_responses_frames_or_logs() {
     let mongo = MongoServer::start_with_user(USER, PASSWORD);
     let uri = mongo.uri_with(USER, PASSWORD);
-    mongo.load_sample(&uri, 300);
+    load_sample(&uri, 300);
     let docshift = Docshift::serve(&uri, &[]);
 
     let (ws, _) = tokio_tungstenite::connect_async(docshift.ws_url()).await.unwrap();

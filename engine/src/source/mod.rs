@@ -1,2 +1,3 @@
 //! Sources of documents. Only MongoDB for now.
 pub mod mongo;
+pub mod ranges;

@@ -1,0 +1,120 @@
+//! Real services for tests (feature `testing`): a SecantusDB process — a MongoDB
+//! wire-compatible server from the project's Python venv — on a free port, stopped on drop.
+
+use std::{
+    net::{TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// The Python venv that holds SecantusDB, made by `make test`: `$DOCSHIFT_VENV`, or `.venv`
+/// at the workspace root.
+pub fn venv() -> PathBuf {
+    std::env::var_os("DOCSHIFT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv"))
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start listening on port {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A SecantusDB server with its data in a temporary directory.
+pub struct MongoServer {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl MongoServer {
+    /// An empty server without authentication.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let port = free_port();
+        let child = spawn(port, dir.path(), false);
+        wait_for_port(port, "SecantusDB");
+        Self { child, port, dir }
+    }
+
+    /// A server that requires SCRAM authentication, with one root user.
+    pub fn start_with_user(user: &str, password: &str) -> Self {
+        let mut server = Self::start();
+        let status = Command::new(venv().join("bin/python"))
+            .args([
+                "-c",
+                "import sys, pymongo; c = pymongo.MongoClient(sys.argv[1]); \
+                 c.admin.command('createUser', sys.argv[2], pwd=sys.argv[3], roles=[{'role': 'root', 'db': 'admin'}])",
+                &server.uri(),
+                user,
+                password,
+            ])
+            .status()
+            .unwrap_or_else(|e| panic!("python: {e}"));
+        assert!(status.success(), "createUser failed");
+        server.stop();
+        // WiredTiger releases its lock only once the old process is gone: retry until the
+        // restarted server stays up.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            server.port = free_port();
+            server.child = spawn(server.port, server.dir.path(), true);
+            std::thread::sleep(Duration::from_millis(300));
+            match server.child.try_wait() {
+                Ok(None) => {
+                    wait_for_port(server.port, "SecantusDB with --auth");
+                    return server;
+                }
+                _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(300)),
+                other => panic!("SecantusDB with --auth did not stay up: {other:?}"),
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn uri(&self) -> String {
+        format!("mongodb://127.0.0.1:{}", self.port)
+    }
+
+    pub fn uri_with(&self, user: &str, password: &str) -> String {
+        format!("mongodb://{user}:{password}@127.0.0.1:{}/?authSource=admin", self.port)
+    }
+}
+
+impl Drop for MongoServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn spawn(port: u16, storage: &Path, auth: bool) -> Child {
+    let binary = venv().join("bin/secantusd-py");
+    assert!(binary.exists(), "{} is missing: run `make test`, which creates the venv", binary.display());
+    let mut command = Command::new(binary);
+    command
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--log-level", "WARNING", "--storage-path"])
+        .arg(storage)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if auth {
+        command.arg("--auth");
+    }
+    command.spawn().unwrap_or_else(|e| panic!("cannot start secantusd-py: {e}"))
+}
