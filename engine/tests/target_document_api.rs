@@ -112,6 +112,10 @@ async fn a_wrong_token_and_an_unknown_namespace_are_clear() {
     let error = client.write_many("anything", docs).await.unwrap_err();
     assert!(matches!(error, DocumentApiError::UnknownNamespace { .. }), "{error:?}");
     assert!(error.to_string().contains("'no_such_namespace'"), "{error}");
+    let error = client.get_document("anything", "some-id").await.unwrap_err();
+    assert!(matches!(error, DocumentApiError::UnknownNamespace { .. }), "{error:?}");
+    // A missing document whose id mentions a namespace is still just missing.
+    assert!(target.document_api().get_document("anything", "Unknown namespace").await.unwrap().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -332,7 +332,7 @@ impl DocumentApiClient {
             200 => serde_json::from_slice::<Envelope>(&body).map(|e| Some(e.data)).map_err(|e| {
                 DocumentApiError::InvalidResponse { operation: "get", problem: format!("unreadable document ({e})") }
             }),
-            404 if self.description(&body).contains("namespace") => {
+            404 if self.description(&body).starts_with("Unknown namespace") => {
                 Err(DocumentApiError::UnknownNamespace { namespace: self.namespace.clone() })
             }
             404 => Ok(None),
@@ -405,10 +405,11 @@ impl DocumentApiClient {
                     operation: "batch write",
                     problem: format!("unreadable answer ({e})"),
                 })?;
-                let expected: Vec<&str> = documents.iter().map(|d| d.id.as_str()).collect();
-                if written.document_ids.len() != expected.len()
-                    || written.document_ids.iter().zip(&expected).any(|(got, want)| got != want)
-                {
+                let mut expected: Vec<&str> = documents.iter().map(|d| d.id.as_str()).collect();
+                let mut got: Vec<&str> = written.document_ids.iter().map(String::as_str).collect();
+                expected.sort_unstable();
+                got.sort_unstable();
+                if got != expected {
                     return Err(DocumentApiError::InvalidResponse {
                         operation: "batch write",
                         problem: format!("{} ids written for {} documents, or not the ids sent", written.document_ids.len(), expected.len()),
