@@ -10,6 +10,8 @@ pub mod wire;
 #[cfg(feature = "native")]
 pub mod convert;
 #[cfg(feature = "native")]
+pub mod job;
+#[cfg(feature = "native")]
 pub mod sample;
 #[cfg(feature = "native")]
 pub mod source;

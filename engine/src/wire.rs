@@ -9,6 +9,137 @@ use serde::{Deserialize, Serialize};
 pub enum ServerEvent {
     /// How many browsers are connected right now.
     Presence { watching: usize },
+    /// A job's state and counters: sent on every change and as the snapshot for newcomers.
+    Job(JobProgress),
+    /// Documents just accounted for (written or already present), by source `_id` key.
+    Landed { job: String, collection: String, ids: Vec<String> },
+    /// A document set aside, with the reason.
+    Refused { job: String, collection: String, id: String, code: String, reason: String },
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Created, or interrupted by a restart: the runner picks it up.
+    Pending,
+    Running,
+    Paused,
+    Verifying,
+    /// Every document accounted for and verification passed.
+    Complete,
+    /// The accounting or the verification found a problem, or the job could not go on.
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::Running => "running",
+            JobStatus::Paused => "paused",
+            JobStatus::Verifying => "verifying",
+            JobStatus::Complete => "complete",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => JobStatus::Pending,
+            "running" => JobStatus::Running,
+            "paused" => JobStatus::Paused,
+            "verifying" => JobStatus::Verifying,
+            "complete" => JobStatus::Complete,
+            "failed" => JobStatus::Failed,
+            "cancelled" => JobStatus::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Whether the job will not move again by itself.
+    pub fn is_final(self) -> bool {
+        matches!(self, JobStatus::Complete | JobStatus::Failed | JobStatus::Cancelled)
+    }
+}
+
+/// Per-collection counters. `written + already_present + dead_lettered` is how many of the
+/// `matched` source documents are accounted for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub matched: u64,
+    pub written: u64,
+    pub already_present: u64,
+    pub dead_lettered: u64,
+}
+
+impl Counters {
+    pub fn accounted(&self) -> u64 {
+        self.written + self.already_present + self.dead_lettered
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.accounted() == self.matched
+    }
+}
+
+/// One collection of a job as progress reports show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionProgress {
+    pub source: String,
+    pub target: String,
+    pub counters: Counters,
+    /// Documents accounted for per second, over the last few seconds.
+    pub rate: f64,
+    /// The verification's verdict, once it has run.
+    pub verification: Option<Verification>,
+}
+
+/// What verification found for one collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Source documents compared with the target.
+    pub checked: u64,
+    /// Of those, identical in the target.
+    pub matching: u64,
+    /// `_id` keys missing from the target (the first 100).
+    pub missing: Vec<String>,
+    /// `_id` keys whose content differs in the target (the first 100).
+    pub different: Vec<String>,
+}
+
+impl Verification {
+    pub fn passed(&self) -> bool {
+        self.checked == self.matching
+    }
+}
+
+/// A job, as every browser and the CLI see it. Holds no secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobProgress {
+    pub id: String,
+    pub status: JobStatus,
+    pub database: String,
+    /// Where the documents go, e.g. `data-api http://127.0.0.1:8181 default_keyspace`.
+    pub target: String,
+    pub collections: Vec<CollectionProgress>,
+    /// Why the job failed or stopped, or who paused it.
+    pub message: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl JobProgress {
+    pub fn totals(&self) -> Counters {
+        self.collections.iter().fold(Counters::default(), |t, c| Counters {
+            matched: t.matched + c.counters.matched,
+            written: t.written + c.counters.written,
+            already_present: t.already_present + c.counters.already_present,
+            dead_lettered: t.dead_lettered + c.counters.dead_lettered,
+        })
+    }
 }
 
 /// A database as the browse pages show it.

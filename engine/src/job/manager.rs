@@ -1,0 +1,366 @@
+//! The jobs of one state directory: creating them (after checking everything that can be
+//! checked before a write), running, pausing, resuming and cancelling them, resuming the
+//! unfinished ones after a restart, and publishing their progress to every subscriber.
+
+use super::{
+    runner::{refused_event, Control, JobRun},
+    spec::{JobSpec, TargetSpec},
+    store::{DeadLetter, JobRecord, JobStore, StoreError},
+    writer::{TargetError, Writer},
+};
+use crate::{
+    convert::document_from_extended_json,
+    source::mongo::{MongoSource, SourceError, SourceUri},
+    target::{is_valid_schema_name, RetryPolicy},
+    wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent},
+};
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    path::Path,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+use tokio::sync::{broadcast, watch};
+
+/// Why a job could not be created or controlled: a sentence that says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Source(#[from] SourceError),
+    #[error("{0}")]
+    Target(#[from] TargetError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("job {id} is {status}: {what}")]
+    WrongState { id: String, status: &'static str, what: &'static str },
+}
+
+/// Events kept for subscribers that fall behind before they miss some.
+const EVENT_BACKLOG: usize = 4_096;
+/// How far back the documents-per-second rate looks.
+const RATE_WINDOW: Duration = Duration::from_secs(5);
+
+/// Creates, runs and reports jobs. Cheap to clone.
+#[derive(Clone)]
+pub struct JobManager {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub store: JobStore,
+    events: broadcast::Sender<ServerEvent>,
+    controls: Mutex<HashMap<String, watch::Sender<Control>>>,
+    rates: Mutex<HashMap<(String, String), RateSamples>>,
+}
+
+/// (when, documents accounted for) of one collection, over the last few seconds.
+type RateSamples = VecDeque<(Instant, u64)>;
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn set_status(&self, id: &str, status: JobStatus, message: Option<&str>) {
+        if let Err(err) = self.store.set_status(id, status, message) {
+            tracing::error!(job = id, error = %err, "cannot record the job's status");
+        }
+        self.publish_progress(id);
+    }
+
+    pub(crate) fn publish_progress(&self, id: &str) {
+        match self.progress(id) {
+            Ok(progress) => {
+                let _ = self.events.send(ServerEvent::Job(progress));
+            }
+            Err(err) => tracing::error!(job = id, error = %err, "cannot read the job's progress"),
+        }
+    }
+
+    pub(crate) fn record_landed(&self, job: &str, collection: &str, ids: Vec<String>, refused: &[DeadLetter]) {
+        if !ids.is_empty() {
+            let _ = self.events.send(ServerEvent::Landed { job: job.to_owned(), collection: collection.to_owned(), ids });
+        }
+        for letter in refused {
+            let _ = self.events.send(refused_event(job, letter));
+        }
+        self.publish_progress(job);
+    }
+
+    fn rate(&self, job: &str, collection: &str, accounted: u64) -> f64 {
+        let now = Instant::now();
+        let mut rates = lock(&self.rates);
+        let samples = rates.entry((job.to_owned(), collection.to_owned())).or_default();
+        if samples.back().is_none_or(|(_, n)| *n != accounted) {
+            samples.push_back((now, accounted));
+        }
+        while samples.len() > 2 && samples.front().is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW) {
+            samples.pop_front();
+        }
+        match (samples.front(), samples.back()) {
+            (Some((t0, n0)), Some((_, n1))) if n1 > n0 => {
+                let seconds = now.duration_since(*t0).as_secs_f64().max(0.001);
+                if now.duration_since(*t0) > RATE_WINDOW * 2 {
+                    0.0
+                } else {
+                    (n1 - n0) as f64 / seconds
+                }
+            }
+            _ => 0.0,
+        }
+    }
+
+    fn progress(&self, id: &str) -> Result<JobProgress, JobError> {
+        let record = self.store.job(id)?;
+        self.progress_of(&record)
+    }
+
+    fn progress_of(&self, record: &JobRecord) -> Result<JobProgress, JobError> {
+        let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {} is unreadable: {e}", record.id)))?;
+        let counters = self.store.counters(&record.id)?;
+        let verifications: HashMap<String, _> = self.store.verifications(&record.id)?.into_iter().collect();
+        let running = record.status == JobStatus::Running;
+        let collections = spec
+            .collections
+            .iter()
+            .map(|c| {
+                let counters = counters.iter().find(|(name, _)| name == &c.source).map(|(_, k)| *k).unwrap_or_default();
+                CollectionProgress {
+                    source: c.source.clone(),
+                    target: c.target.clone(),
+                    rate: if running { self.rate(&record.id, &c.source, counters.accounted()) } else { 0.0 },
+                    counters,
+                    verification: verifications.get(&c.source).cloned(),
+                }
+            })
+            .collect();
+        Ok(JobProgress {
+            id: record.id.clone(),
+            status: record.status,
+            database: spec.database.clone(),
+            target: spec.target.describe(),
+            collections,
+            message: record.message.clone(),
+            created_at_ms: record.created_at_ms,
+            updated_at_ms: record.updated_at_ms,
+        })
+    }
+}
+
+impl JobManager {
+    /// The jobs kept in `state_dir` (created if needed).
+    pub fn open(state_dir: &Path) -> Result<Self, JobError> {
+        Ok(Self::with_store(JobStore::open(state_dir)?))
+    }
+
+    pub fn with_store(store: JobStore) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                store,
+                events: broadcast::channel(EVENT_BACKLOG).0,
+                controls: Mutex::new(HashMap::new()),
+                rates: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Every event from now on: job progress, documents landed, documents refused.
+    pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Checks the job (names, filter, source, target, token, keyspace), creates the target
+    /// collections, counts the source and starts the copy. Nothing is written to the
+    /// target's documents before every check has passed.
+    pub async fn create(&self, spec: JobSpec) -> Result<String, JobError> {
+        check_spec(&spec)?;
+        let uri = SourceUri::parse(&spec.source_uri)?;
+        let source = MongoSource::connect(&uri, Duration::from_secs(5)).await?;
+        source.ping().await?;
+        let databases = source.databases().await?;
+        if !databases.iter().any(|d| d.name == spec.database) {
+            return Err(SourceError::NoSuchDatabase(spec.database.clone()).into());
+        }
+        let present = source.collections(&spec.database).await?;
+        for collection in &spec.collections {
+            if !present.iter().any(|c| c.name == collection.source) {
+                return Err(SourceError::NoSuchCollection { database: spec.database.clone(), collection: collection.source.clone() }.into());
+            }
+        }
+
+        let quick = RetryPolicy { max_attempts: 3, max_elapsed: Duration::from_secs(10), ..RetryPolicy::default() };
+        let writer = Writer::new(&spec.target, spec.chunk_size, spec.in_flight, quick)?;
+        writer.check().await?;
+        for collection in &spec.collections {
+            writer.prepare(collection).await?;
+        }
+
+        let mut matched = Vec::with_capacity(spec.collections.len());
+        for collection in &spec.collections {
+            let filter = match collection.filter.as_deref().map(str::trim) {
+                None | Some("") => bson::Document::new(),
+                Some(text) => document_from_extended_json(text).map_err(|e| JobError::Invalid(format!("the filter of {}: {e}", collection.source)))?,
+            };
+            let count = source
+                .client()
+                .database(&spec.database)
+                .collection::<bson::Document>(&collection.source)
+                .count_documents(filter)
+                .await
+                .map_err(|e| JobError::Invalid(format!("MongoDB refused the filter of {}: {}", collection.source, uri.explain(&e, Duration::from_secs(5)))))?;
+            matched.push((collection.source.clone(), count));
+        }
+
+        let id = new_job_id();
+        let text = serde_json::to_string(&spec).map_err(|e| JobError::Invalid(e.to_string()))?;
+        self.shared.store.create_job(&id, &text, &matched)?;
+        tracing::info!(job = %id, database = %spec.database, target = %spec.target.describe(), "job created");
+        self.start(&id, spec);
+        Ok(id)
+    }
+
+    fn start(&self, id: &str, spec: JobSpec) {
+        let (control, receiver) = watch::channel(Control::Run);
+        lock(&self.shared.controls).insert(id.to_owned(), control);
+        let run = JobRun { id: id.to_owned(), spec, shared: self.shared.clone(), control: receiver };
+        let shared = self.shared.clone();
+        let id = id.to_owned();
+        tokio::spawn(async move {
+            run.run().await;
+            lock(&shared.controls).remove(&id);
+        });
+    }
+
+    /// Starts again every job a stop interrupted, from its checkpoints. Call once at start-up.
+    pub fn resume_unfinished(&self) -> Result<Vec<String>, JobError> {
+        let mut resumed = Vec::new();
+        for record in self.shared.store.unfinished()? {
+            let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {} is unreadable: {e}", record.id)))?;
+            tracing::info!(job = %record.id, "resuming after a restart");
+            self.start(&record.id, spec);
+            resumed.push(record.id);
+        }
+        Ok(resumed)
+    }
+
+    /// Pauses a running job after the batches in flight; `who` is shown to everyone.
+    pub fn pause(&self, id: &str, who: &str) -> Result<(), JobError> {
+        let record = self.shared.store.job(id)?;
+        let controls = lock(&self.shared.controls);
+        match controls.get(id) {
+            Some(control) if matches!(record.status, JobStatus::Running | JobStatus::Pending) => {
+                control.send_replace(Control::Pause);
+                drop(controls);
+                self.shared.set_status(id, JobStatus::Paused, Some(&format!("Paused by {who}.")));
+                Ok(())
+            }
+            _ => Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" }),
+        }
+    }
+
+    /// Resumes a paused job (also one paused by a restart or by a target outage).
+    pub fn resume(&self, id: &str, who: &str) -> Result<(), JobError> {
+        let record = self.shared.store.job(id)?;
+        if record.status != JobStatus::Paused && record.status != JobStatus::Pending {
+            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a paused job can be resumed" });
+        }
+        let message = format!("Resumed by {who}.");
+        let live = lock(&self.shared.controls).get(id).map(|c| c.send_replace(Control::Run)).is_some();
+        if live {
+            self.shared.set_status(id, JobStatus::Running, Some(&message));
+        } else {
+            let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(e.to_string()))?;
+            self.shared.set_status(id, JobStatus::Pending, Some(&message));
+            self.start(id, spec);
+        }
+        Ok(())
+    }
+
+    /// Stops a job for good; documents already written stay in the target.
+    pub fn cancel(&self, id: &str, who: &str) -> Result<(), JobError> {
+        let record = self.shared.store.job(id)?;
+        if record.status.is_final() {
+            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "it has already ended" });
+        }
+        let live = lock(&self.shared.controls).get(id).map(|c| c.send_replace(Control::Cancel)).is_some();
+        let message = format!("Cancelled by {who}; documents already written stay in the target.");
+        if live {
+            // The runner records the final status once its ranges have stopped.
+            tracing::info!(job = id, who, "cancel requested");
+        }
+        self.shared.set_status(id, JobStatus::Cancelled, Some(&message));
+        Ok(())
+    }
+
+    pub fn progress(&self, id: &str) -> Result<JobProgress, JobError> {
+        self.shared.progress(id)
+    }
+
+    /// Every job, newest first.
+    pub fn jobs(&self) -> Result<Vec<JobProgress>, JobError> {
+        self.shared.store.jobs()?.iter().map(|r| self.shared.progress_of(r)).collect()
+    }
+
+    pub fn dead_letters(&self, id: &str) -> Result<Vec<DeadLetter>, JobError> {
+        self.shared.store.job(id)?;
+        Ok(self.shared.store.dead_letters(id)?)
+    }
+
+    /// Waits until the job has ended or is paused, and returns its progress then.
+    pub async fn settled(&self, id: &str) -> Result<JobProgress, JobError> {
+        loop {
+            let progress = self.progress(id)?;
+            let live = lock(&self.shared.controls).contains_key(id);
+            if !live && (progress.status.is_final() || progress.status == JobStatus::Paused) {
+                return Ok(progress);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn new_job_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
+    let invalid = |m: String| Err(JobError::Invalid(m));
+    if spec.collections.is_empty() {
+        return invalid("name at least one collection to migrate".into());
+    }
+    let mut targets = HashSet::new();
+    for collection in &spec.collections {
+        if !is_valid_schema_name(&collection.target) {
+            return invalid(format!(
+                "the target name \"{}\" (for {}) is not valid in Astra: use 1 to 48 letters, digits or underscores",
+                collection.target, collection.source
+            ));
+        }
+        if !targets.insert(collection.target.as_str()) {
+            return invalid(format!("two collections would be written to the same target \"{}\"", collection.target));
+        }
+        if let Some(text) = collection.filter.as_deref().filter(|t| !t.trim().is_empty()) {
+            document_from_extended_json(text)
+                .map_err(|e| JobError::Invalid(format!("the filter of {} is not a valid JSON object: {e}", collection.source)))?;
+        }
+    }
+    if !(1..=100).contains(&spec.chunk_size) {
+        return invalid(format!("the chunk size must be 1 to 100 documents, not {}", spec.chunk_size));
+    }
+    if !(1..=100_000).contains(&spec.batch_size) {
+        return invalid(format!("the batch size must be 1 to 100,000 documents, not {}", spec.batch_size));
+    }
+    if !(1..=64).contains(&spec.parallel_ranges) || !(1..=200).contains(&spec.in_flight) {
+        return invalid("parallel ranges must be 1 to 64 and requests in flight 1 to 200".into());
+    }
+    let keyspace = match &spec.target {
+        TargetSpec::DataApi { keyspace, .. } => keyspace,
+        TargetSpec::DocumentApi { namespace, .. } => namespace,
+    };
+    if !is_valid_schema_name(keyspace) {
+        return invalid(format!("\"{keyspace}\" is not a valid keyspace name: use 1 to 48 letters, digits or underscores"));
+    }
+    Ok(())
+}

@@ -1,0 +1,18 @@
+//! Migration jobs: a [`spec::JobSpec`] becomes a job that the [`manager::JobManager`] checks,
+//! runs in parallel `_id` ranges with checkpoints in SQLite ([`store`]), verifies against
+//! the target ([`verify`]), and reports as progress events to every subscriber.
+//!
+//! Every source document ends in exactly one of: written, already present (a resumed job
+//! meets what it wrote before the stop), or dead-lettered with its reason. A job is
+//! complete only when those add up to the source count and verification passes.
+
+pub mod manager;
+pub mod runner;
+pub mod spec;
+pub mod store;
+pub mod verify;
+pub mod writer;
+
+pub use manager::{JobError, JobManager};
+pub use spec::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode};
+pub use store::{DeadLetter, JobStore};

@@ -1,0 +1,152 @@
+//! What a job is asked to do: the source, the collections (with filters and target names),
+//! the target, the conversion policy and how hard to push. Stored as JSON in the state
+//! database (server-side only: it holds the source URI and the target token).
+
+use crate::policy::{ConversionPolicy, Indexing};
+use serde::{Deserialize, Serialize};
+
+/// A migration job's specification.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// The MongoDB connection string (password included).
+    pub source_uri: String,
+    pub database: String,
+    pub collections: Vec<CollectionSpec>,
+    pub target: TargetSpec,
+    #[serde(default)]
+    pub policy: ConversionPolicy,
+    /// `_id` ranges read in parallel per collection.
+    #[serde(default = "default_ranges")]
+    pub parallel_ranges: usize,
+    /// Documents read and written per batch (the client splits it into insertMany chunks).
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Documents per `insertMany` (1 to 100).
+    #[serde(default = "default_chunk")]
+    pub chunk_size: usize,
+    /// `insertMany` requests in flight per range.
+    #[serde(default = "default_in_flight")]
+    pub in_flight: usize,
+    #[serde(default)]
+    pub verify: VerifyMode,
+}
+
+impl std::fmt::Debug for JobSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobSpec")
+            .field("database", &self.database)
+            .field("collections", &self.collections)
+            .field("target", &self.target.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_ranges() -> usize {
+    4
+}
+fn default_batch() -> usize {
+    1_000
+}
+fn default_chunk() -> usize {
+    50
+}
+fn default_in_flight() -> usize {
+    20
+}
+
+/// One collection to copy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionSpec {
+    /// The MongoDB collection.
+    pub source: String,
+    /// The Astra collection; derived from `source` when not given (see [`target_name`]).
+    pub target: String,
+    /// A MongoDB filter as (relaxed or canonical) Extended JSON; empty means everything.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// Paths not indexed in the target collection, which lifts the indexed-only limits on them.
+    #[serde(default)]
+    pub indexing: Indexing,
+}
+
+/// Where the documents go.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TargetSpec {
+    /// The Astra Data API (current Astra databases, and astra-local).
+    DataApi { endpoint: String, keyspace: String, token: String },
+    /// The Stargate Document API v2 (deprecated on Astra).
+    DocumentApi { endpoint: String, namespace: String, token: String },
+}
+
+impl TargetSpec {
+    /// The target without its token, for people to read.
+    pub fn describe(&self) -> String {
+        match self {
+            TargetSpec::DataApi { endpoint, keyspace, .. } => format!("Data API {endpoint} keyspace {keyspace}"),
+            TargetSpec::DocumentApi { endpoint, namespace, .. } => format!("Document API {endpoint} namespace {namespace}"),
+        }
+    }
+}
+
+/// How much of the copy verification reads back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyMode {
+    /// Every document.
+    #[default]
+    All,
+    /// About this many documents per collection, spread over the collection.
+    Sample(u64),
+    /// No read-back (counts are still checked).
+    None,
+}
+
+/// The Data API name for a MongoDB collection name: `\w{1,48}` (letters, digits, `_`).
+/// Other characters (`-`, `.`, spaces, ...) become `_`; longer names are cut to 48.
+pub fn target_name(source: &str) -> String {
+    let mapped: String = source
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .take(48)
+        .collect();
+    if mapped.is_empty() {
+        "collection".into()
+    } else {
+        mapped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mongo_names_map_to_data_api_names() {
+        assert_eq!(target_name("sensor-readings"), "sensor_readings");
+        assert_eq!(target_name("logs.2024"), "logs_2024");
+        assert_eq!(target_name("orders"), "orders");
+        assert_eq!(target_name(&"x".repeat(60)).len(), 48);
+        assert_eq!(target_name("é"), "_");
+    }
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let spec = JobSpec {
+            source_uri: "mongodb://u:pw-secret@h".into(),
+            database: "d".into(),
+            collections: vec![],
+            target: TargetSpec::DataApi { endpoint: "http://x".into(), keyspace: "k".into(), token: "AstraCS:tok-secret".into() },
+            policy: ConversionPolicy::default(),
+            parallel_ranges: 4,
+            batch_size: 1,
+            chunk_size: 1,
+            in_flight: 1,
+            verify: VerifyMode::All,
+        };
+        let text = format!("{spec:?}");
+        assert!(!text.contains("secret"), "{text}");
+    }
+}

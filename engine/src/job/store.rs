@@ -1,0 +1,412 @@
+//! Durable job state in SQLite: jobs, per-range checkpoints, per-collection counters and
+//! dead letters. A batch's checkpoint, counters and dead letters change in one transaction,
+//! so after a crash the counters describe exactly the documents before each checkpoint,
+//! and resuming from the checkpoints counts every document once.
+
+pub use crate::wire::{Counters, JobStatus};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::{
+    path::Path,
+    sync::{Arc, Mutex},
+};
+
+/// What can go wrong with the state database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the job state database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the job state database holds unreadable data: {0}")]
+    Corrupt(String),
+    #[error("there is no job {0}")]
+    NoSuchJob(String),
+}
+
+/// One `_id` range of a collection: bounds and checkpoint as BSON-encoded `{v: value}`
+/// documents (`None` for an open end, or for no checkpoint yet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeState {
+    pub index: u32,
+    pub lower: Option<Vec<u8>>,
+    pub upper: Option<Vec<u8>>,
+    pub checkpoint: Option<Vec<u8>>,
+    pub done: bool,
+}
+
+/// A range's encoded `(lower, upper)` bounds; `None` is an open end.
+pub type RangeBounds = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A document set aside with the reason it could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeadLetter {
+    pub collection: String,
+    /// The source `_id` as a stable string.
+    pub id: String,
+    /// Machine-readable reason, e.g. `SHRED_BAD_FIELD_NAME`.
+    pub code: String,
+    /// The reason as a sentence.
+    pub reason: String,
+    /// The original document as canonical Extended JSON.
+    pub document: String,
+}
+
+/// What one acknowledged batch changes, applied atomically by [`JobStore::commit_batch`].
+#[derive(Debug, Default)]
+pub struct BatchCommit<'a> {
+    pub job: &'a str,
+    pub collection: &'a str,
+    pub range: u32,
+    /// The last `_id` of the batch (BSON `{v: id}`): everything up to it is accounted for.
+    pub checkpoint: Vec<u8>,
+    pub written: u64,
+    pub already_present: u64,
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// A job row.
+#[derive(Debug, Clone)]
+pub struct JobRecord {
+    pub id: String,
+    /// The job's specification as JSON (see `job::spec`).
+    pub spec: String,
+    pub status: JobStatus,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Why the job failed or stopped, when it did.
+    pub message: Option<String>,
+}
+
+/// The state database. Cheap to clone; calls are short and synchronous (run them from
+/// `spawn_blocking` on hot paths).
+#[derive(Clone)]
+pub struct JobStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    message TEXT
+);
+CREATE TABLE IF NOT EXISTS collections (
+    job_id TEXT NOT NULL REFERENCES jobs(id),
+    name TEXT NOT NULL,
+    matched INTEGER NOT NULL DEFAULT 0,
+    written INTEGER NOT NULL DEFAULT 0,
+    already_present INTEGER NOT NULL DEFAULT 0,
+    dead_lettered INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, name)
+);
+CREATE TABLE IF NOT EXISTS ranges (
+    job_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    lower BLOB,
+    upper BLOB,
+    checkpoint BLOB,
+    done INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, collection, idx)
+);
+CREATE TABLE IF NOT EXISTS verifications (
+    job_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (job_id, collection)
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    job_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (job_id, collection, id)
+);
+";
+
+fn parse_status(text: &str) -> Result<JobStatus, StoreError> {
+    JobStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown job status {text:?}")))
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+impl JobStore {
+    /// Opens (creating if needed) `state.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+        Self::with_connection(Connection::open(dir.join("state.db"))?)
+    }
+
+    /// A throwaway store for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    fn with_connection(conn: Connection) -> Result<Self, StoreError> {
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn create_job(&self, id: &str, spec: &str, collections: &[(String, u64)]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO jobs (id, spec, status, created_at_ms, updated_at_ms) VALUES (?1, ?2, 'pending', ?3, ?3)",
+            params![id, spec, now],
+        )?;
+        for (name, matched) in collections {
+            tx.execute("INSERT INTO collections (job_id, name, matched) VALUES (?1, ?2, ?3)", params![id, name, *matched as i64])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn set_status(&self, id: &str, status: JobStatus, message: Option<&str>) -> Result<(), StoreError> {
+        let changed = self.lock().execute(
+            "UPDATE jobs SET status = ?2, message = ?3, updated_at_ms = ?4 WHERE id = ?1",
+            params![id, status.as_str(), message, now_ms()],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchJob(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    pub fn job(&self, id: &str) -> Result<JobRecord, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                "SELECT id, spec, status, created_at_ms, updated_at_ms, message FROM jobs WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?;
+        let (id, spec, status, created_at_ms, updated_at_ms, message) = row.ok_or_else(|| StoreError::NoSuchJob(id.to_owned()))?;
+        Ok(JobRecord { id, spec, status: parse_status(&status)?, created_at_ms, updated_at_ms, message })
+    }
+
+    /// Every job, newest first.
+    pub fn jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id, spec, status, created_at_ms, updated_at_ms, message FROM jobs ORDER BY created_at_ms DESC, id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        rows.map(|row| {
+            let (id, spec, status, created_at_ms, updated_at_ms, message) = row?;
+            Ok(JobRecord { id, spec, status: parse_status(&status)?, created_at_ms, updated_at_ms, message })
+        })
+        .collect()
+    }
+
+    /// Jobs a restart must pick up again: those that were running, verifying or pending.
+    pub fn unfinished(&self) -> Result<Vec<JobRecord>, StoreError> {
+        Ok(self
+            .jobs()?
+            .into_iter()
+            .filter(|j| matches!(j.status, JobStatus::Pending | JobStatus::Running | JobStatus::Verifying))
+            .collect())
+    }
+
+    pub fn counters(&self, job: &str) -> Result<Vec<(String, Counters)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT name, matched, written, already_present, dead_lettered FROM collections WHERE job_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map(params![job], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Counters {
+                    matched: r.get::<_, i64>(1)? as u64,
+                    written: r.get::<_, i64>(2)? as u64,
+                    already_present: r.get::<_, i64>(3)? as u64,
+                    dead_lettered: r.get::<_, i64>(4)? as u64,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records the ranges of a collection, once: a resumed job keeps the ones it has.
+    pub fn ensure_ranges(&self, job: &str, collection: &str, bounds: &[RangeBounds]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let existing: i64 =
+            tx.query_row("SELECT COUNT(*) FROM ranges WHERE job_id = ?1 AND collection = ?2", params![job, collection], |r| r.get(0))?;
+        if existing == 0 {
+            for (index, (lower, upper)) in bounds.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO ranges (job_id, collection, idx, lower, upper) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![job, collection, index as i64, lower, upper],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn ranges(&self, job: &str, collection: &str) -> Result<Vec<RangeState>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT idx, lower, upper, checkpoint, done FROM ranges WHERE job_id = ?1 AND collection = ?2 ORDER BY idx",
+        )?;
+        let rows = stmt.query_map(params![job, collection], |r| {
+            Ok(RangeState {
+                index: r.get::<_, i64>(0)? as u32,
+                lower: r.get(1)?,
+                upper: r.get(2)?,
+                checkpoint: r.get(3)?,
+                done: r.get::<_, i64>(4)? != 0,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Applies one acknowledged batch: checkpoint, counters and dead letters together.
+    /// A dead letter already stored was counted when it was stored, so it is not counted
+    /// again.
+    pub fn commit_batch(&self, batch: &BatchCommit<'_>) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let mut dead = 0u64;
+        for letter in &batch.dead_letters {
+            dead += tx.execute(
+                "INSERT OR IGNORE INTO dead_letters (job_id, collection, id, code, reason, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![batch.job, letter.collection, letter.id, letter.code, letter.reason, letter.document],
+            )? as u64;
+        }
+        tx.execute(
+            "UPDATE collections SET written = written + ?3, already_present = already_present + ?4, dead_lettered = dead_lettered + ?5
+             WHERE job_id = ?1 AND name = ?2",
+            params![batch.job, batch.collection, batch.written as i64, batch.already_present as i64, dead as i64],
+        )?;
+        tx.execute(
+            "UPDATE ranges SET checkpoint = ?4 WHERE job_id = ?1 AND collection = ?2 AND idx = ?3",
+            params![batch.job, batch.collection, batch.range as i64, batch.checkpoint],
+        )?;
+        tx.execute("UPDATE jobs SET updated_at_ms = ?2 WHERE id = ?1", params![batch.job, now_ms()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn finish_range(&self, job: &str, collection: &str, range: u32) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE ranges SET done = 1 WHERE job_id = ?1 AND collection = ?2 AND idx = ?3",
+            params![job, collection, range as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Keeps a collection's verification report (replacing an earlier one).
+    pub fn save_verification(&self, job: &str, collection: &str, report: &crate::wire::Verification) -> Result<(), StoreError> {
+        let text = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.lock().execute(
+            "INSERT OR REPLACE INTO verifications (job_id, collection, report) VALUES (?1, ?2, ?3)",
+            params![job, collection, text],
+        )?;
+        Ok(())
+    }
+
+    pub fn verifications(&self, job: &str) -> Result<Vec<(String, crate::wire::Verification)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT collection, report FROM verifications WHERE job_id = ?1")?;
+        let rows = stmt.query_map(params![job], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (collection, text) = row?;
+            let report = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((collection, report))
+        })
+        .collect()
+    }
+
+    pub fn dead_letters(&self, job: &str) -> Result<Vec<DeadLetter>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT collection, id, code, reason, document FROM dead_letters WHERE job_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map(params![job], |r| {
+            Ok(DeadLetter { collection: r.get(0)?, id: r.get(1)?, code: r.get(2)?, reason: r.get(3)?, document: r.get(4)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter(id: &str) -> DeadLetter {
+        DeadLetter { collection: "events".into(), id: id.into(), code: "SHRED_BAD_FIELD_NAME".into(), reason: "r".into(), document: "{}".into() }
+    }
+
+    #[test]
+    fn a_batch_moves_checkpoint_counters_and_dead_letters_together() {
+        let store = JobStore::in_memory().unwrap();
+        store.create_job("j1", "{}", &[("events".into(), 10)]).unwrap();
+        store.ensure_ranges("j1", "events", &[(None, Some(vec![1])), (Some(vec![1]), None)]).unwrap();
+        store
+            .commit_batch(&BatchCommit {
+                job: "j1",
+                collection: "events",
+                range: 1,
+                checkpoint: vec![7],
+                written: 4,
+                already_present: 1,
+                dead_letters: vec![letter("a")],
+            })
+            .unwrap();
+        let counters = store.counters("j1").unwrap();
+        assert_eq!(counters[0].1, Counters { matched: 10, written: 4, already_present: 1, dead_lettered: 1 });
+        let ranges = store.ranges("j1", "events").unwrap();
+        assert_eq!(ranges[1].checkpoint, Some(vec![7]));
+        assert_eq!(ranges[0].checkpoint, None);
+        assert_eq!(store.dead_letters("j1").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_dead_letter_stored_twice_counts_once() {
+        let store = JobStore::in_memory().unwrap();
+        store.create_job("j1", "{}", &[("events".into(), 2)]).unwrap();
+        store.ensure_ranges("j1", "events", &[(None, None)]).unwrap();
+        for _ in 0..2 {
+            let batch = BatchCommit { job: "j1", collection: "events", range: 0, checkpoint: vec![1], dead_letters: vec![letter("a")], ..Default::default() };
+            store.commit_batch(&batch).unwrap();
+        }
+        let counters = store.counters("j1").unwrap()[0].1;
+        assert_eq!((counters.dead_lettered, counters.already_present), (1, 0));
+    }
+
+    #[test]
+    fn ranges_are_recorded_once_and_jobs_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = JobStore::open(dir.path()).unwrap();
+            store.create_job("j1", "{\"x\":1}", &[("c".into(), 5)]).unwrap();
+            store.ensure_ranges("j1", "c", &[(None, None)]).unwrap();
+            store.set_status("j1", JobStatus::Running, None).unwrap();
+        }
+        let store = JobStore::open(dir.path()).unwrap();
+        store.ensure_ranges("j1", "c", &[(None, Some(vec![1])), (Some(vec![1]), None)]).unwrap();
+        assert_eq!(store.ranges("j1", "c").unwrap().len(), 1);
+        let unfinished = store.unfinished().unwrap();
+        assert_eq!(unfinished.len(), 1);
+        assert_eq!(unfinished[0].spec, "{\"x\":1}");
+        assert!(matches!(store.set_status("nope", JobStatus::Paused, None), Err(StoreError::NoSuchJob(_))));
+    }
+}

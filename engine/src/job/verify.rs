@@ -1,0 +1,122 @@
+//! Verification: reads the copied documents back from the target and compares each with
+//! the source, converted again, by content hash (key order aside, numbers by exact value).
+//! Documents that were dead-lettered are not expected in the target and are skipped.
+
+use super::{
+    runner::RunError,
+    spec::{CollectionSpec, JobSpec, VerifyMode},
+    store::JobStore,
+    writer::Writer,
+};
+use crate::{
+    convert::{content_hash, document_from_extended_json, id_key_from_json, ContentHash, Converter},
+    source::mongo::MongoSource,
+    wire::Verification,
+};
+use bson::{doc, Document};
+use futures::TryStreamExt;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::{collections::HashMap, collections::HashSet, time::Duration};
+
+/// Ids read back from the target per request.
+const READ_BACK: usize = 100;
+/// Ids listed per kind of mismatch in a report.
+const LISTED: usize = 100;
+
+/// Compares a collection's source documents with the target.
+pub async fn verify_collection(
+    job: &str,
+    spec: &JobSpec,
+    collection: &CollectionSpec,
+    source: &MongoSource,
+    writer: &Writer,
+    store: &JobStore,
+) -> Result<Verification, RunError> {
+    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new() };
+    let step = match spec.verify {
+        VerifyMode::None => return Ok(report),
+        VerifyMode::All => 1,
+        VerifyMode::Sample(n) => {
+            let matched = store.counters(job)?.into_iter().find(|(name, _)| name == &collection.source).map(|(_, c)| c.matched).unwrap_or(0);
+            (matched / n.max(1)).max(1)
+        }
+    };
+    let dead: HashSet<String> = store.dead_letters(job)?.into_iter().filter(|d| d.collection == collection.source).map(|d| d.id).collect();
+    let converter = Converter::new(spec.policy, &collection.indexing).map_err(|e| RunError::Spec(e.to_string()))?;
+    let filter = match collection.filter.as_deref().map(str::trim) {
+        None | Some("") => Document::new(),
+        Some(text) => document_from_extended_json(text).map_err(|e| RunError::Spec(e.to_string()))?,
+    };
+    let explain = |e: mongodb::error::Error| RunError::Read(source.uri().explain(&e, Duration::from_secs(10)).to_string());
+    let mut cursor = source
+        .client()
+        .database(&spec.database)
+        .collection::<Document>(&collection.source)
+        .find(filter)
+        .sort(doc! { "_id": 1 })
+        .await
+        .map_err(explain)?;
+
+    let mut group: Vec<Expected> = Vec::with_capacity(READ_BACK);
+    let mut position = 0u64;
+    while let Some(document) = cursor.try_next().await.map_err(explain)? {
+        position += 1;
+        if !(position - 1).is_multiple_of(step) {
+            continue;
+        }
+        let Ok(converted) = converter.convert(&document) else { continue };
+        if dead.contains(converted.id_key()) {
+            continue;
+        }
+        group.push(Expected { id_json: converted.id_json().to_owned(), key: converted.id_key().to_owned(), hash: converted.content_hash() });
+        if group.len() == READ_BACK {
+            compare(writer, &collection.target, std::mem::take(&mut group), &mut report).await?;
+        }
+    }
+    if !group.is_empty() {
+        compare(writer, &collection.target, group, &mut report).await?;
+    }
+    Ok(report)
+}
+
+struct Expected {
+    id_json: String,
+    key: String,
+    hash: ContentHash,
+}
+
+#[derive(Deserialize)]
+struct WithId<'a> {
+    #[serde(borrow, rename = "_id")]
+    id: &'a RawValue,
+}
+
+async fn compare(writer: &Writer, target: &str, expected: Vec<Expected>, report: &mut Verification) -> Result<(), RunError> {
+    let ids: Vec<(String, String)> = expected.iter().map(|e| (e.id_json.clone(), e.key.clone())).collect();
+    let found = writer.read_back(target, &ids).await?;
+    let mut actual: HashMap<String, ContentHash> = HashMap::with_capacity(found.len());
+    for document in &found {
+        let text = document.get();
+        let Ok(with_id) = serde_json::from_str::<WithId<'_>>(text) else { continue };
+        let Ok(key) = id_key_from_json(with_id.id.get()) else { continue };
+        if let Ok(hash) = content_hash(text) {
+            actual.insert(key, hash);
+        }
+    }
+    for expected in expected {
+        report.checked += 1;
+        match actual.get(&expected.key) {
+            Some(hash) if *hash == expected.hash => report.matching += 1,
+            Some(_) => push_limited(&mut report.different, expected.key),
+            None => push_limited(&mut report.missing, expected.key),
+        }
+    }
+    Ok(())
+}
+
+fn push_limited(list: &mut Vec<String>, key: String) {
+    if list.len() < LISTED {
+        list.push(key);
+    }
+}
