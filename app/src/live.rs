@@ -1,8 +1,32 @@
 //! The browser's end of the `/ws` socket: one connection per page load, shared through
 //! context, that reconnects by itself when the server goes away and comes back.
 
-use engine::wire::ServerEvent;
+use engine::wire::{JobProgress, ServerEvent};
 use leptos::prelude::*;
+use std::collections::VecDeque;
+
+/// Document ids kept in the "just landed" feed.
+const FEED: usize = 40;
+/// Refusals kept per page load (the full list is in the job's dead letters).
+const REFUSALS: usize = 500;
+
+/// A document id that just landed in the target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Landed {
+    pub job: String,
+    pub collection: String,
+    pub id: String,
+}
+
+/// A document the target or the converter refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub job: String,
+    pub collection: String,
+    pub id: String,
+    pub code: String,
+    pub reason: String,
+}
 
 /// What the server has pushed to this browser so far.
 #[derive(Clone, Copy)]
@@ -11,20 +35,50 @@ pub struct LiveState {
     pub watching: RwSignal<Option<usize>>,
     /// Whether the socket is open right now.
     pub connected: RwSignal<bool>,
+    /// Every job the server knows, newest first, as last reported.
+    pub jobs: RwSignal<Vec<JobProgress>>,
+    /// The latest landed document ids, newest first.
+    pub landed: RwSignal<VecDeque<Landed>>,
+    /// Refusals seen since the page loaded, newest first.
+    pub refused: RwSignal<VecDeque<Refusal>>,
 }
 
 impl LiveState {
+    fn new() -> Self {
+        Self {
+            watching: RwSignal::new(None),
+            connected: RwSignal::new(false),
+            jobs: RwSignal::new(Vec::new()),
+            landed: RwSignal::new(VecDeque::new()),
+            refused: RwSignal::new(VecDeque::new()),
+        }
+    }
+
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn apply(&self, event: ServerEvent) {
         match event {
             ServerEvent::Presence { watching } => self.watching.set(Some(watching)),
+            ServerEvent::Job(progress) => self.jobs.update(|jobs| match jobs.iter_mut().find(|j| j.id == progress.id) {
+                Some(job) => *job = progress,
+                None => jobs.insert(0, progress),
+            }),
+            ServerEvent::Landed { job, collection, ids } => self.landed.update(|feed| {
+                for id in ids.into_iter().rev().take(FEED) {
+                    feed.push_front(Landed { job: job.clone(), collection: collection.clone(), id });
+                }
+                feed.truncate(FEED);
+            }),
+            ServerEvent::Refused { job, collection, id, code, reason } => self.refused.update(|list| {
+                list.push_front(Refusal { job, collection, id, code, reason });
+                list.truncate(REFUSALS);
+            }),
         }
     }
 }
 
 /// Creates the live state and, in the browser, opens the socket.
 pub fn provide_live_state() {
-    let state = LiveState { watching: RwSignal::new(None), connected: RwSignal::new(false) };
+    let state = LiveState::new();
     provide_context(state);
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| {
@@ -34,7 +88,7 @@ pub fn provide_live_state() {
 }
 
 pub fn use_live_state() -> LiveState {
-    use_context::<LiveState>().unwrap_or_else(|| LiveState { watching: RwSignal::new(None), connected: RwSignal::new(false) })
+    use_context::<LiveState>().unwrap_or_else(LiveState::new)
 }
 
 #[cfg(feature = "hydrate")]
