@@ -111,8 +111,8 @@ mod socket {
         let on_open = Closure::<dyn FnMut()>::new(move || state.connected.set(true));
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(text) = event.data().as_string() {
-                match serde_json::from_str::<ServerEvent>(&text) {
-                    Ok(event) => state.apply(event),
+                match serde_json::from_str::<Vec<ServerEvent>>(&text) {
+                    Ok(events) => events.into_iter().for_each(|event| state.apply(event)),
                     Err(err) => leptos::logging::warn!("unreadable event from server: {err}"),
                 }
             }

@@ -12,6 +12,8 @@ use tokio::sync::RwLock;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub sources: Arc<SourceRegistry>,
+    /// The migration jobs of this server's state directory.
+    pub jobs: engine::job::JobManager,
 }
 
 /// A source as stored on the server, with its full URI (password included).

@@ -1,5 +1,8 @@
-//! The websocket hub: every connected browser gets every event. For now the events say
-//! how many browsers are watching; job progress will flow through the same channel.
+//! The websocket hub: every connected browser gets every event — presence, job progress,
+//! document ids as they land, refusals. Each browser is sent at most ten frames a second:
+//! events are coalesced between frames (a job's latest progress replaces the one before),
+//! so a slow browser costs a bounded buffer, never a queue that grows without end. A
+//! browser that falls too far behind is resynchronised with a fresh snapshot.
 
 use axum::{
     extract::{
@@ -8,32 +11,34 @@ use axum::{
     },
     response::Response,
 };
-use engine::wire::ServerEvent;
+use engine::{job::JobManager, wire::ServerEvent};
 use futures::{SinkExt, StreamExt};
-use std::sync::{
-    atomic::{AtomicUsize, Ordering},
-    Arc,
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
 };
 use tokio::sync::broadcast;
 
-/// Events waiting for a slow browser before it starts missing them (it then resyncs).
+/// Presence changes waiting for a slow browser.
 const BACKLOG: usize = 256;
+/// The shortest time between two frames to one browser.
+const FRAME_INTERVAL: Duration = Duration::from_millis(100);
+/// Landed ids kept per frame; beyond that the frame says how many were left out.
+const LANDED_PER_FRAME: usize = 2_000;
 
 pub struct Hub {
     watching: AtomicUsize,
-    events: broadcast::Sender<ServerEvent>,
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Self { watching: AtomicUsize::new(0), events: broadcast::channel(BACKLOG).0 }
-    }
+    presence: broadcast::Sender<ServerEvent>,
+    jobs: JobManager,
 }
 
 impl Hub {
-    fn publish(&self, event: ServerEvent) {
-        // No receivers is fine: nobody is watching.
-        let _ = self.events.send(event);
+    pub fn new(jobs: JobManager) -> Self {
+        Self { watching: AtomicUsize::new(0), presence: broadcast::channel(BACKLOG).0, jobs }
     }
 
     fn presence(&self) -> ServerEvent {
@@ -43,8 +48,19 @@ impl Hub {
     /// Counts a browser in until the returned guard drops.
     fn join(self: &Arc<Self>) -> Watcher {
         self.watching.fetch_add(1, Ordering::SeqCst);
-        self.publish(self.presence());
+        let _ = self.presence.send(self.presence());
         Watcher(self.clone())
+    }
+
+    /// Everything a newcomer needs: presence and every job's progress.
+    fn snapshot(&self) -> Frame {
+        let mut frame = Frame::default();
+        frame.add(self.presence());
+        match self.jobs.jobs() {
+            Ok(jobs) => jobs.into_iter().rev().for_each(|job| frame.add(ServerEvent::Job(job))),
+            Err(err) => tracing::error!(error = %err, "cannot read jobs for a snapshot"),
+        }
+        frame
     }
 }
 
@@ -53,7 +69,54 @@ struct Watcher(Arc<Hub>);
 impl Drop for Watcher {
     fn drop(&mut self) {
         self.0.watching.fetch_sub(1, Ordering::SeqCst);
-        self.0.publish(self.0.presence());
+        let _ = self.0.presence.send(self.0.presence());
+    }
+}
+
+/// Events gathered for the next frame, coalesced.
+#[derive(Default)]
+struct Frame {
+    presence: Option<ServerEvent>,
+    jobs: Vec<ServerEvent>,
+    landed: HashMap<(String, String), Vec<String>>,
+    landed_count: usize,
+    refused: Vec<ServerEvent>,
+}
+
+impl Frame {
+    fn add(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::Presence { .. } => self.presence = Some(event),
+            ServerEvent::Job(ref progress) => {
+                let id = progress.id.clone();
+                self.jobs.retain(|e| !matches!(e, ServerEvent::Job(p) if p.id == id));
+                self.jobs.push(event);
+            }
+            ServerEvent::Landed { job, collection, ids } => {
+                let room = LANDED_PER_FRAME.saturating_sub(self.landed_count);
+                let ids: Vec<String> = ids.into_iter().take(room).collect();
+                self.landed_count += ids.len();
+                self.landed.entry((job, collection)).or_default().extend(ids);
+            }
+            ServerEvent::Refused { .. } => self.refused.push(event),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.presence.is_none() && self.jobs.is_empty() && self.landed.is_empty() && self.refused.is_empty()
+    }
+
+    /// The frame as a JSON array of events, emptying it.
+    fn take(&mut self) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut events: Vec<ServerEvent> = self.presence.take().into_iter().collect();
+        events.append(&mut self.jobs);
+        events.extend(self.landed.drain().map(|((job, collection), ids)| ServerEvent::Landed { job, collection, ids }));
+        events.append(&mut self.refused);
+        self.landed_count = 0;
+        serde_json::to_string(&events).ok()
     }
 }
 
@@ -63,21 +126,34 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(hub): State<Arc<Hub>>) -> Respo
 }
 
 async fn stream_events(socket: WebSocket, hub: Arc<Hub>) {
-    let mut events = hub.events.subscribe();
+    let mut presence = hub.presence.subscribe();
+    let mut jobs = hub.jobs.subscribe();
     let _watcher = hub.join();
+    let mut frame = hub.snapshot();
     let (mut sink, mut incoming) = socket.split();
+    let mut ticker = tokio::time::interval(FRAME_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            event = events.recv() => {
-                let event = match event {
-                    Ok(event) => event,
-                    // Fell behind: skip to the present state rather than queue without end.
-                    Err(broadcast::error::RecvError::Lagged(_)) => hub.presence(),
-                    Err(broadcast::error::RecvError::Closed) => break,
-                };
-                let Ok(text) = serde_json::to_string(&event) else { continue };
-                if sink.send(Message::Text(text.into())).await.is_err() {
-                    break;
+            event = presence.recv() => match event {
+                Ok(event) => frame.add(event),
+                Err(broadcast::error::RecvError::Lagged(_)) => frame.add(hub.presence()),
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            event = jobs.recv() => match event {
+                Ok(event) => frame.add(event),
+                // Fell behind the jobs: start again from the present state.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let snapshot = hub.snapshot();
+                    frame.jobs = snapshot.jobs;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = ticker.tick() => {
+                if let Some(text) = frame.take() {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
                 }
             }
             message = incoming.next() => match message {

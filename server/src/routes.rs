@@ -7,6 +7,7 @@ use app::{
     App,
 };
 use axum::{extract::FromRef, routing::get, Router};
+use engine::job::JobManager;
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
@@ -39,7 +40,9 @@ impl ServerState {
             .site_addr(config.listen)
             .build();
         let sources = SourceRegistry::load(config.source_uri.as_deref(), &config.state_dir, config.server_selection_timeout)?;
-        Ok(Self { app: AppState { leptos_options, sources: Arc::new(sources) }, hub: Arc::new(Hub::default()) })
+        let jobs = JobManager::open(&config.state_dir).map_err(|e| e.to_string())?;
+        let hub = Arc::new(Hub::new(jobs.clone()));
+        Ok(Self { app: AppState { leptos_options, sources: Arc::new(sources), jobs }, hub })
     }
 }
 

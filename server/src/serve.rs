@@ -3,6 +3,11 @@
 pub async fn run(args: crate::config::ServeArgs) -> Result<(), String> {
     let config = args.into_config()?;
     let state = crate::routes::ServerState::new(&config)?;
+    match state.app.jobs.resume_unfinished() {
+        Ok(resumed) if !resumed.is_empty() => tracing::info!(jobs = ?resumed, "resumed unfinished jobs from their checkpoints"),
+        Ok(_) => {}
+        Err(err) => tracing::error!(error = %err, "cannot resume unfinished jobs"),
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
