@@ -4,9 +4,12 @@
 //! Without the `native` feature only [`wire`] compiles: the serializable types that
 //! the server sends to browsers, so both ends share one definition of each.
 
+pub mod naming;
 pub mod policy;
 pub mod wire;
 
+#[cfg(feature = "native")]
+pub mod census;
 #[cfg(feature = "native")]
 pub mod convert;
 #[cfg(feature = "native")]

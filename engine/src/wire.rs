@@ -157,3 +157,35 @@ pub struct CollectionSummary {
     /// From collection metadata: fast, may lag behind the truth.
     pub estimated_count: u64,
 }
+
+/// What a collection's documents would meet in Astra, found before any copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Census {
+    /// Documents read for this census.
+    pub scanned: u64,
+    /// Documents in the collection (estimated); more than `scanned` when the census stopped early.
+    pub total: u64,
+    /// Documents that convert as they are with the default, strict policies.
+    pub convertible: u64,
+    /// Reasons documents would be refused or need a policy, most frequent first.
+    pub reasons: Vec<CensusReason>,
+    /// Paths whose values exceed limits that apply to indexed paths only: listing them in
+    /// the target collection's `indexing.deny` lets those documents in.
+    pub suggested_deny: Vec<String>,
+    /// Of the refused documents, how many the suggested deny list alone would let in.
+    pub fixed_by_deny: u64,
+}
+
+/// One reason of a census, with a document that shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CensusReason {
+    /// Short and readable: "field name starting with $", "nested too deep", ...
+    pub reason: String,
+    /// The Data API error code the document would get.
+    pub code: String,
+    pub documents: u64,
+    /// The `_id` of one such document, as a stable string.
+    pub example_id: String,
+    /// Where in that document.
+    pub example_path: String,
+}

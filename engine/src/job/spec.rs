@@ -2,6 +2,7 @@
 //! the target, the conversion policy and how hard to push. Stored as JSON in the state
 //! database (server-side only: it holds the source URI and the target token).
 
+pub use crate::naming::target_name;
 use crate::policy::{ConversionPolicy, Indexing};
 use serde::{Deserialize, Serialize};
 
@@ -102,21 +103,6 @@ pub enum VerifyMode {
     Sample(u64),
     /// No read-back (counts are still checked).
     None,
-}
-
-/// The Data API name for a MongoDB collection name: `\w{1,48}` (letters, digits, `_`).
-/// Other characters (`-`, `.`, spaces, ...) become `_`; longer names are cut to 48.
-pub fn target_name(source: &str) -> String {
-    let mapped: String = source
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
-        .take(48)
-        .collect();
-    if mapped.is_empty() {
-        "collection".into()
-    } else {
-        mapped
-    }
 }
 
 #[cfg(test)]

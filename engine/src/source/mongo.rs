@@ -80,6 +80,11 @@ impl SourceUri {
         format!("{scheme}://{user}{}{database}", self.hosts())
     }
 
+    /// The connection string as given, password included: for server-side use only.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// The hosts, as `host:port,host:port` (or the SRV name).
     pub fn hosts(&self) -> String {
         match &self.parsed.host_info {
