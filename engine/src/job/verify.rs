@@ -14,7 +14,7 @@ use crate::{
     wire::Verification,
 };
 use bson::{doc, Document};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::{collections::HashMap, collections::HashSet, time::Duration};
@@ -49,7 +49,7 @@ pub async fn verify_collection(
         Some(text) => document_from_extended_json(text).map_err(|e| RunError::Spec(e.to_string()))?,
     };
     let explain = |e: mongodb::error::Error| RunError::Read(source.uri().explain(&e, Duration::from_secs(10)).to_string());
-    let mut cursor = source
+    let cursor = source
         .client()
         .database(&spec.database)
         .collection::<Document>(&collection.source)
@@ -58,24 +58,32 @@ pub async fn verify_collection(
         .await
         .map_err(explain)?;
 
-    let mut group: Vec<Expected> = Vec::with_capacity(READ_BACK);
-    let mut position = 0u64;
-    while let Some(document) = cursor.try_next().await.map_err(explain)? {
-        position += 1;
-        if !(position - 1).is_multiple_of(step) {
-            continue;
-        }
-        let Ok(converted) = converter.convert(&document) else { continue };
-        if dead.contains(converted.id_key()) {
-            continue;
-        }
-        group.push(Expected { id_json: converted.id_json().to_owned(), key: converted.id_key().to_owned(), hash: converted.content_hash() });
-        if group.len() == READ_BACK {
-            compare(writer, &collection.target, std::mem::take(&mut group), &mut report).await?;
-        }
-    }
-    if !group.is_empty() {
-        compare(writer, &collection.target, group, &mut report).await?;
+    // Groups of ids are read back `in_flight` at a time (each is a few sequential `find`
+    // pages) while the source is read on; results come in order, so the report lists
+    // mismatches in `_id` order, and memory stays bounded.
+    let in_flight = spec.in_flight.max(1);
+    let expected = cursor.enumerate().filter_map(|(position, document)| {
+        let expected = match document {
+            Err(e) => Some(Err(explain(e))),
+            Ok(_) if !(position as u64).is_multiple_of(step) => None,
+            Ok(document) => match converter.convert(&document) {
+                Ok(converted) if !dead.contains(converted.id_key()) => Some(Ok(Expected {
+                    id_json: converted.id_json().to_owned(),
+                    key: converted.id_key().to_owned(),
+                    hash: converted.content_hash(),
+                })),
+                _ => None,
+            },
+        };
+        futures::future::ready(expected)
+    });
+    let mut groups = std::pin::pin!(expected
+        .try_chunks(READ_BACK)
+        .map_err(|e| e.1)
+        .map_ok(|group| compare(writer, &collection.target, group))
+        .try_buffered(in_flight));
+    while let Some(group) = groups.try_next().await? {
+        add(&mut report, group);
     }
     Ok(report)
 }
@@ -92,7 +100,9 @@ struct WithId<'a> {
     id: &'a RawValue,
 }
 
-async fn compare(writer: &Writer, target: &str, expected: Vec<Expected>, report: &mut Verification) -> Result<(), RunError> {
+/// Reads one group back and compares it: a report of this group alone.
+async fn compare(writer: &Writer, target: &str, expected: Vec<Expected>) -> Result<Verification, RunError> {
+    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new() };
     let ids: Vec<(String, String)> = expected.iter().map(|e| (e.id_json.clone(), e.key.clone())).collect();
     let found = writer.read_back(target, &ids).await?;
     let mut actual: HashMap<String, ContentHash> = HashMap::with_capacity(found.len());
@@ -112,7 +122,19 @@ async fn compare(writer: &Writer, target: &str, expected: Vec<Expected>, report:
             None => push_limited(&mut report.missing, expected.key),
         }
     }
-    Ok(())
+    Ok(report)
+}
+
+/// Adds one group's report to the collection's.
+fn add(report: &mut Verification, group: Verification) {
+    report.checked += group.checked;
+    report.matching += group.matching;
+    for key in group.missing {
+        push_limited(&mut report.missing, key);
+    }
+    for key in group.different {
+        push_limited(&mut report.different, key);
+    }
 }
 
 fn push_limited(list: &mut Vec<String>, key: String) {
