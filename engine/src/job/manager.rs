@@ -260,11 +260,14 @@ impl JobManager {
         }
     }
 
-    /// Resumes a paused job (also one paused by a restart or by a target outage).
+    /// Resumes a paused job (also one paused by a restart or by a target outage), or one
+    /// recorded as running or verifying that no runner of this manager runs: its process
+    /// was killed. The caller makes sure no other process still runs it.
     pub fn resume(&self, id: &str, who: &str) -> Result<(), JobError> {
         let record = self.shared.store.job(id)?;
-        if record.status != JobStatus::Paused && record.status != JobStatus::Pending {
-            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a paused job can be resumed" });
+        let interrupted = matches!(record.status, JobStatus::Running | JobStatus::Verifying) && !lock(&self.shared.controls).contains_key(id);
+        if record.status != JobStatus::Paused && record.status != JobStatus::Pending && !interrupted {
+            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a paused or interrupted job can be resumed" });
         }
         let message = format!("Resumed by {who}.");
         let live = lock(&self.shared.controls).get(id).map(|c| c.send_replace(Control::Run)).is_some();
