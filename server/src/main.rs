@@ -1,12 +1,13 @@
 //! `docshift`: the web server, and the commands that share its engine.
 
+mod cli;
 mod config;
 mod hub;
 mod routes;
 mod sample_data;
 mod serve;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -22,20 +23,44 @@ enum Command {
     Serve(config::ServeArgs),
     /// Load docshift's sample dataset (2 databases, 5 collections) into a MongoDB server.
     SampleData(sample_data::SampleDataArgs),
+    /// Copy MongoDB collections into Astra DB, with a progress bar, a report and an exit
+    /// status of 0 only when every document is accounted for and verification passed.
+    Migrate(cli::migrate::MigrateArgs),
+    /// List the jobs of the state directory with their status and counters.
+    Jobs(cli::jobs::JobsArgs),
+    /// Continue a paused or interrupted job from its checkpoints.
+    Resume(cli::jobs::ResumeArgs),
+    /// Print the documents a job set aside, with their reasons, as JSON Lines.
+    DeadLetters(cli::jobs::DeadLettersArgs),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let command = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli.command,
+        Err(err) => err.exit(),
+    };
+    // The job commands draw progress on stderr: only errors are logged there unless
+    // RUST_LOG asks for more.
+    let quiet = !matches!(command, Command::Serve(_) | Command::SampleData(_));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if quiet { "error" } else { "info" })),
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = match Cli::parse().command {
+    let result = match command {
         Command::Serve(args) => serve::run(args).await,
         Command::SampleData(args) => sample_data::run(args).await,
+        Command::Migrate(args) => {
+            let Some(("migrate", sub)) = matches.subcommand() else { return ExitCode::FAILURE };
+            return cli::exit(cli::migrate::run(args, sub).await);
+        }
+        Command::Jobs(args) => return cli::exit(cli::jobs::list(args)),
+        Command::Resume(args) => return cli::exit(cli::jobs::resume(args).await),
+        Command::DeadLetters(args) => return cli::exit(cli::jobs::dead_letters(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,286 @@
+//! `docshift migrate`: turns flags into a job spec, lets the engine check it (source,
+//! database, collections, filters, target, token, keyspace) before anything is written,
+//! runs the job with a progress bar and ends with the report and the exit status.
+
+use super::{
+    lock::JobLock,
+    policy::PolicyArgs,
+    progress::{self, Display},
+    report, CliError, StateArgs,
+};
+use clap::{ArgMatches, ValueEnum};
+use engine::{
+    job::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode},
+    policy::Indexing,
+};
+
+/// Copy MongoDB collections into Astra DB, then verify the copy.
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = "\
+Per-collection options: --filter and --target-collection apply to the --collection they follow:
+  docshift migrate --database shop \\
+      --collection orders --filter '{\"status\": \"shipped\"}' --target-collection shipped_orders \\
+      --collection customers
+
+Exit status: 0 only when the job is complete (every document written, already present or
+dead-lettered, and verification passed); 1 when it ran but did not complete (the report says
+why; `docshift resume ID` continues a paused or interrupted job); 2 when the input was refused
+before anything was written; 130 when interrupted by Ctrl-C (the job is paused).")]
+pub struct MigrateArgs {
+    /// The MongoDB source, e.g. mongodb://user:password@host:27017 or an Atlas
+    /// mongodb+srv:// URI. Never printed.
+    #[arg(long, env = "DOCSHIFT_SOURCE_URI", hide_env_values = true, value_name = "URI")]
+    source_uri: String,
+    /// The MongoDB database that holds the collections.
+    #[arg(long, value_name = "DB")]
+    database: String,
+    /// A collection to migrate; repeat the flag for more. Its Astra name is the same with
+    /// every character other than letters, digits and `_` replaced by `_` (the report shows
+    /// each name that changed), unless --target-collection follows it.
+    #[arg(long = "collection", value_name = "NAME", required = true)]
+    collections: Vec<String>,
+    /// A MongoDB filter, as (relaxed or canonical) Extended JSON, for the --collection it
+    /// follows: only matching documents are copied, e.g. '{"status": "shipped"}'.
+    #[arg(long = "filter", value_name = "JSON")]
+    filters: Vec<String>,
+    /// The Astra collection name for the --collection it follows (1 to 48 letters, digits
+    /// or `_`).
+    #[arg(long = "target-collection", value_name = "NAME")]
+    target_collections: Vec<String>,
+    /// Which Astra API to write through.
+    #[arg(long, value_enum, default_value_t = TargetKind::DataApi)]
+    target: TargetKind,
+    /// The Astra database's API endpoint, e.g. https://<id>-<region>.apps.astra.datastax.com
+    /// (or astra-local's address).
+    #[arg(long, env = "ASTRA_DB_API_ENDPOINT", value_name = "URL")]
+    endpoint: String,
+    /// The keyspace to write into (the namespace, for the Document API).
+    #[arg(long, visible_alias = "namespace", value_name = "KS", default_value = "default_keyspace")]
+    keyspace: String,
+    /// The name of the environment variable that holds the Astra application token
+    /// (AstraCS:...). The token is read only from there, so it stays out of the command line
+    /// and the process list, and is never printed.
+    #[arg(long, value_name = "VAR", default_value = "ASTRA_DB_APPLICATION_TOKEN")]
+    token_env: String,
+    /// A document path Astra should not index, for every collection; repeat for more. This
+    /// lifts the indexed-only limits (long arrays and strings, many properties) on it.
+    #[arg(long = "unindexed", value_name = "PATH")]
+    unindexed: Vec<String>,
+    /// `_id` ranges read and written in parallel per collection (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    parallel_ranges: usize,
+    /// Documents read and checkpointed per batch (1 to 100,000).
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    batch_size: usize,
+    /// Documents per insertMany request (1 to 100).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    chunk_size: usize,
+    /// Write requests in flight per range (1 to 200).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    in_flight: usize,
+    /// What verification reads back from the target and compares with the source: `all`,
+    /// `none` (counts only), or `sample:N` (about N documents per collection).
+    #[arg(long, value_name = "MODE", default_value = "all", value_parser = parse_verify)]
+    verify: VerifyMode,
+    #[command(flatten)]
+    policy: PolicyArgs,
+    #[command(flatten)]
+    state: StateArgs,
+    /// Print the final report as JSON on stdout (and no progress bar).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The Astra API a job writes through.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    /// The Data API of current Astra databases.
+    DataApi,
+    /// The Stargate Document API v2 (deprecated on Astra).
+    DocumentApi,
+}
+
+fn parse_verify(text: &str) -> Result<VerifyMode, String> {
+    match text {
+        "all" => Ok(VerifyMode::All),
+        "none" => Ok(VerifyMode::None),
+        other => match other.strip_prefix("sample:").map(str::parse::<u64>) {
+            Some(Ok(n)) if n > 0 => Ok(VerifyMode::Sample(n)),
+            _ => Err("expected all, none or sample:N with N at least 1".into()),
+        },
+    }
+}
+
+impl MigrateArgs {
+    /// The job these flags describe. `matches` are the subcommand's, to tell which
+    /// --collection each --filter and --target-collection follows.
+    fn job_spec(&self, matches: &ArgMatches) -> Result<JobSpec, CliError> {
+        let filters = attach(matches, "filters", &self.filters, "--filter", self.collections.len())?;
+        let targets = attach(matches, "target_collections", &self.target_collections, "--target-collection", self.collections.len())?;
+        let indexing = if self.unindexed.is_empty() { Indexing::default() } else { Indexing { allow: None, deny: Some(self.unindexed.clone()) } };
+        let collections = self
+            .collections
+            .iter()
+            .zip(filters.into_iter().zip(targets))
+            .map(|(source, (filter, target))| CollectionSpec {
+                source: source.clone(),
+                target: target.unwrap_or_else(|| target_name(source)),
+                filter,
+                indexing: indexing.clone(),
+            })
+            .collect();
+        let token = token_from_env(&self.token_env)?;
+        let target = match self.target {
+            TargetKind::DataApi => TargetSpec::DataApi { endpoint: self.endpoint.clone(), keyspace: self.keyspace.clone(), token },
+            TargetKind::DocumentApi => TargetSpec::DocumentApi { endpoint: self.endpoint.clone(), namespace: self.keyspace.clone(), token },
+        };
+        Ok(JobSpec {
+            source_uri: self.source_uri.clone(),
+            database: self.database.clone(),
+            collections,
+            target,
+            policy: self.policy.policy(),
+            parallel_ranges: self.parallel_ranges,
+            batch_size: self.batch_size,
+            chunk_size: self.chunk_size,
+            in_flight: self.in_flight,
+            verify: self.verify,
+        })
+    }
+}
+
+/// Pairs each value of a per-collection flag with the --collection it follows.
+fn attach(matches: &ArgMatches, id: &str, values: &[String], flag: &str, collections: usize) -> Result<Vec<Option<String>>, CliError> {
+    let mut attached = vec![None; collections];
+    if values.is_empty() {
+        return Ok(attached);
+    }
+    let collection_at: Vec<usize> = matches.indices_of("collections").map(Iterator::collect).unwrap_or_default();
+    let value_at: Vec<usize> = matches.indices_of(id).map(Iterator::collect).unwrap_or_default();
+    for (value, at) in values.iter().zip(value_at) {
+        let Some(owner) = collection_at.iter().rposition(|&c| c < at) else {
+            return Err(CliError::Input(format!("{flag} {value} comes before any --collection: put it after the --collection it is for")));
+        };
+        if attached[owner].is_some() {
+            return Err(CliError::Input(format!("--collection {} is followed by {flag} twice: give it once", owner_name(matches, owner))));
+        }
+        attached[owner] = Some(value.clone());
+    }
+    Ok(attached)
+}
+
+fn owner_name(matches: &ArgMatches, index: usize) -> String {
+    matches.get_many::<String>("collections").and_then(|mut names| names.nth(index)).cloned().unwrap_or_default()
+}
+
+/// The token from the environment variable `name`; a missing or empty one is an error that
+/// says how to set it (and never shows a value).
+fn token_from_env(name: &str) -> Result<String, CliError> {
+    match std::env::var(name) {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
+        Ok(_) => Err(CliError::Input(format!(
+            "the environment variable {name} (named by --token-env) is empty: put the Astra application token (AstraCS:...) in it"
+        ))),
+        Err(std::env::VarError::NotPresent) => Err(CliError::Input(format!(
+            "the environment variable {name} (named by --token-env) is not set: export {name}=AstraCS:... with the Astra application token"
+        ))),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(CliError::Input(format!("the environment variable {name} (named by --token-env) is not valid text")))
+        }
+    }
+}
+
+/// Runs `docshift migrate`.
+pub async fn run(args: MigrateArgs, matches: &ArgMatches) -> Result<(), CliError> {
+    let spec = args.job_spec(matches)?;
+    let display = Display::choose(args.json);
+    if !args.json {
+        for collection in spec.collections.iter().filter(|c| c.target != c.source && c.target == target_name(&c.source)) {
+            eprintln!(
+                "docshift: {} is written to the Astra collection {} (Astra names allow only letters, digits and _)",
+                collection.source, collection.target
+            );
+        }
+    }
+    let jobs = args.state.open()?;
+    let events = jobs.subscribe();
+    let id = jobs.create(spec).await?;
+    let _lock = JobLock::acquire(&args.state.state_dir, &id)?;
+    eprintln!(
+        "docshift: job {id} started (state in {}); if it stops, `docshift resume {id}` continues it",
+        args.state.state_dir.display()
+    );
+    let progress = progress::follow(&jobs, &id, events, display).await?;
+    report::finish(&jobs, &progress, &args.state, args.json)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::{CommandFactory, FromArgMatches, Parser};
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        migrate: MigrateArgs,
+    }
+
+    fn spec(args: &[&str]) -> Result<JobSpec, CliError> {
+        std::env::set_var("DOCSHIFT_TEST_TOKEN", "AstraCS:unit");
+        let base = ["docshift", "--source-uri", "mongodb://h", "--database", "shop", "--endpoint", "http://a", "--token-env", "DOCSHIFT_TEST_TOKEN"];
+        let matches = Flags::command().try_get_matches_from(base.iter().chain(args)).map_err(|e| CliError::Input(e.to_string()))?;
+        let flags = Flags::from_arg_matches(&matches).unwrap();
+        flags.migrate.job_spec(&matches)
+    }
+
+    #[test]
+    fn filters_and_target_names_apply_to_the_collection_they_follow() {
+        let spec = spec(&[
+            "--collection",
+            "orders",
+            "--filter",
+            r#"{"status":"shipped"}"#,
+            "--target-collection",
+            "shipped",
+            "--collection",
+            "sensor-readings",
+            "--collection",
+            "customers",
+            "--filter",
+            "{}",
+        ])
+        .unwrap();
+        let got: Vec<_> = spec.collections.iter().map(|c| (c.source.as_str(), c.target.as_str(), c.filter.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                ("orders", "shipped", Some(r#"{"status":"shipped"}"#)),
+                ("sensor-readings", "sensor_readings", None),
+                ("customers", "customers", Some("{}")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_per_collection_flag_needs_its_collection_once() {
+        let before = spec(&["--filter", "{}", "--collection", "orders"]).unwrap_err().to_string();
+        assert!(before.contains("before any --collection"), "{before}");
+        let twice = spec(&["--collection", "orders", "--target-collection", "a", "--target-collection", "b"]).unwrap_err().to_string();
+        assert!(twice.contains("--collection orders is followed by --target-collection twice"), "{twice}");
+    }
+
+    #[test]
+    fn verify_modes_parse() {
+        assert_eq!(parse_verify("all"), Ok(VerifyMode::All));
+        assert_eq!(parse_verify("none"), Ok(VerifyMode::None));
+        assert_eq!(parse_verify("sample:500"), Ok(VerifyMode::Sample(500)));
+        assert!(parse_verify("sample:0").is_err() && parse_verify("some").is_err());
+    }
+
+    #[test]
+    fn a_missing_token_variable_is_named_and_no_value_shown() {
+        let message = token_from_env("DOCSHIFT_TEST_NO_SUCH_TOKEN_VAR").unwrap_err().to_string();
+        assert!(message.contains("DOCSHIFT_TEST_NO_SUCH_TOKEN_VAR") && message.contains("not set"), "{message}");
+    }
+}

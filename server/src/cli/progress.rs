@@ -1,0 +1,207 @@
+//! Following a job from the terminal: one progress bar per collection (documents accounted
+//! for, docs/s, dead letters, then the verification) fed by the engine's progress events.
+//! On a terminal it draws bars; when stderr is not a terminal it prints a line every few
+//! seconds instead; with `--json` it stays quiet. Ctrl-C or SIGTERM pauses the job.
+
+use super::CliError;
+use engine::{
+    job::JobManager,
+    wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent},
+};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::{
+    io::IsTerminal,
+    time::{Duration, Instant},
+};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// Progress bars on stderr (a terminal).
+    Bars,
+    /// A line on stderr every few seconds and at each change of status (logs, CI).
+    Lines,
+    /// Nothing (`--json`).
+    Quiet,
+}
+
+impl Display {
+    /// Bars on a terminal, lines elsewhere, nothing when the output is JSON.
+    pub fn choose(json: bool) -> Self {
+        if json {
+            Display::Quiet
+        } else if std::io::stderr().is_terminal() {
+            Display::Bars
+        } else {
+            Display::Lines
+        }
+    }
+}
+
+/// How often the lines display prints.
+const LINE_EVERY: Duration = Duration::from_secs(10);
+
+/// Shows the job until it has ended or paused, and returns its progress then.
+pub async fn follow(jobs: &JobManager, id: &str, mut events: broadcast::Receiver<ServerEvent>, display: Display) -> Result<JobProgress, CliError> {
+    let mut view = View::new(display, &jobs.progress(id)?);
+    let settled = jobs.settled(id);
+    tokio::pin!(settled);
+    let interrupt = interrupted();
+    tokio::pin!(interrupt);
+    // Events stop while a collection is verified; the tick keeps the display moving.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            result = &mut settled => {
+                let progress = result?;
+                view.update(&progress);
+                view.finish();
+                return Ok(progress);
+            }
+            event = events.recv() => match event {
+                Ok(ServerEvent::Job(progress)) if progress.id == id => view.update(&progress),
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => events = jobs.subscribe(),
+            },
+            _ = tick.tick() => {
+                if let Ok(progress) = jobs.progress(id) {
+                    view.update(&progress);
+                }
+            }
+            () = &mut interrupt => {
+                view.finish();
+                // A job being verified cannot be paused; `resume` takes it over all the same.
+                let _ = jobs.pause(id, "an interrupt of docshift");
+                return Err(CliError::Interrupted { id: id.to_owned() });
+            }
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// What is on screen.
+struct View {
+    display: Display,
+    id: String,
+    status: JobStatus,
+    header: ProgressBar,
+    bars: Vec<ProgressBar>,
+    last_line: Instant,
+}
+
+impl View {
+    fn new(display: Display, progress: &JobProgress) -> Self {
+        let multi = MultiProgress::with_draw_target(match display {
+            Display::Bars => ProgressDrawTarget::stderr(),
+            Display::Lines | Display::Quiet => ProgressDrawTarget::hidden(),
+        });
+        let header = multi.add(ProgressBar::new_spinner());
+        header.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        let bar_style = ProgressStyle::with_template("  {prefix} [{bar:30}] {pos}/{len} ({percent}%) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let width = progress.collections.iter().map(|c| label(c).chars().count()).max().unwrap_or(0);
+        let bars = progress
+            .collections
+            .iter()
+            .map(|c| {
+                let bar = multi.add(ProgressBar::new(c.counters.matched));
+                bar.set_style(bar_style.clone());
+                bar.set_prefix(format!("{:<width$}", label(c)));
+                bar
+            })
+            .collect();
+        if display == Display::Bars {
+            header.enable_steady_tick(Duration::from_millis(120));
+        }
+        let mut view = Self { display, id: progress.id.clone(), status: progress.status, header, bars, last_line: Instant::now() };
+        view.update(progress);
+        if display == Display::Lines {
+            eprintln!("docshift: job {} is {}", view.id, view.status.as_str());
+        }
+        view
+    }
+
+    fn update(&mut self, progress: &JobProgress) {
+        let status_changed = progress.status != self.status;
+        self.status = progress.status;
+        let totals = progress.totals();
+        let rate: f64 = progress.collections.iter().map(|c| c.rate).sum();
+        self.header.set_message(format!(
+            "job {}: {} — {} of {} documents accounted for, {:.0} docs/s",
+            self.id,
+            progress.status.as_str(),
+            totals.accounted(),
+            totals.matched,
+            rate
+        ));
+        for (bar, collection) in self.bars.iter().zip(&progress.collections) {
+            bar.set_length(collection.counters.matched);
+            bar.set_position(collection.counters.accounted());
+            bar.set_message(detail(collection));
+        }
+        if self.display == Display::Lines && (status_changed || self.last_line.elapsed() >= LINE_EVERY) {
+            self.last_line = Instant::now();
+            if status_changed {
+                eprintln!("docshift: job {} is {}", self.id, progress.status.as_str());
+            }
+            for collection in &progress.collections {
+                let c = collection.counters;
+                eprintln!("docshift:   {}: {} of {} accounted for, {}", label(collection), c.accounted(), c.matched, detail(collection));
+            }
+        }
+    }
+
+    fn finish(&self) {
+        for bar in &self.bars {
+            bar.abandon();
+        }
+        self.header.finish_and_clear();
+    }
+}
+
+/// `orders`, or `sensor-readings → sensor_readings` when the Astra name differs.
+pub fn label(collection: &CollectionProgress) -> String {
+    if collection.source == collection.target {
+        collection.source.clone()
+    } else {
+        format!("{} → {}", collection.source, collection.target)
+    }
+}
+
+/// The rate, the dead letters and the verification of one collection.
+fn detail(collection: &CollectionProgress) -> String {
+    let mut parts = Vec::new();
+    match &collection.verification {
+        Some(v) => parts.push(format!("verified {} of {}", v.matching, v.checked)),
+        None if collection.rate > 0.0 => parts.push(format!("{:.0} docs/s", collection.rate)),
+        None => {}
+    }
+    if collection.counters.dead_lettered > 0 {
+        parts.push(format!("{} dead-lettered", collection.counters.dead_lettered));
+    }
+    parts.join(", ")
+}

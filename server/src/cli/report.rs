@@ -1,0 +1,94 @@
+//! The report a job command ends with: for people, each collection's accounting
+//! (matched = written + already present + dead-lettered), its verification and every
+//! mismatch; with `--json`, the job's progress as the web app sees it plus the number of
+//! dead letters. The exit status follows from it: success only for a complete job.
+
+use super::{print_stdout, progress::label, CliError, StateArgs};
+use engine::{
+    job::JobManager,
+    wire::{JobProgress, JobStatus},
+};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// The `--json` report: the `JobProgress` fields, plus how many documents were set aside.
+#[derive(Serialize)]
+pub struct JobReport<'a> {
+    #[serde(flatten)]
+    pub progress: &'a JobProgress,
+    /// Dead letters stored for the job (`docshift dead-letters ID` prints them).
+    pub dead_letters: usize,
+}
+
+/// Prints the report and returns success only when the job is complete.
+pub fn finish(jobs: &JobManager, progress: &JobProgress, state: &StateArgs, json: bool) -> Result<(), CliError> {
+    let dead_letters = jobs.dead_letters(&progress.id)?.len();
+    if json {
+        let mut text = serde_json::to_string_pretty(&JobReport { progress, dead_letters })
+            .map_err(|e| CliError::State(format!("cannot write the report: {e}")))?;
+        text.push('\n');
+        print_stdout(&text)?;
+    } else {
+        print_stdout(&human(progress, dead_letters, state))?;
+    }
+    if progress.status == JobStatus::Complete {
+        return Ok(());
+    }
+    let mut reason = progress.message.clone().unwrap_or_else(|| "it stopped before the end".into());
+    if matches!(progress.status, JobStatus::Paused | JobStatus::Running | JobStatus::Verifying | JobStatus::Pending) {
+        let _ = write!(reason, " (`docshift resume {}` continues it)", progress.id);
+    }
+    Err(CliError::Incomplete { id: progress.id.clone(), status: progress.status.as_str(), reason })
+}
+
+/// The report for people.
+pub fn human(progress: &JobProgress, dead_letters: usize, state: &StateArgs) -> String {
+    let mut out = String::new();
+    let verdict = match progress.status {
+        JobStatus::Complete => "complete: every document is accounted for and verification passed".to_owned(),
+        status => format!("{}: {}", status.as_str(), progress.message.as_deref().unwrap_or("not complete")),
+    };
+    let _ = writeln!(out, "Job {} {verdict}", progress.id);
+    let _ = writeln!(out, "  from MongoDB database {} to {}", progress.database, progress.target);
+    for collection in &progress.collections {
+        let c = collection.counters;
+        let _ = write!(
+            out,
+            "  {}: {} matched = {} written + {} already present + {} dead-lettered",
+            label(collection),
+            c.matched,
+            c.written,
+            c.already_present,
+            c.dead_lettered
+        );
+        if !c.is_complete() {
+            let _ = write!(out, " ({} not yet accounted for)", c.matched.saturating_sub(c.accounted()));
+        }
+        match &collection.verification {
+            Some(v) if v.passed() => {
+                let _ = writeln!(out, "; verified {} of {}", v.matching, v.checked);
+            }
+            Some(v) => {
+                let _ = writeln!(out, "; verification: {} of {} match", v.matching, v.checked);
+                if !v.missing.is_empty() {
+                    let _ = writeln!(out, "    missing in the target: {}", v.missing.join(", "));
+                }
+                if !v.different.is_empty() {
+                    let _ = writeln!(out, "    different in the target: {}", v.different.join(", "));
+                }
+            }
+            None => {
+                let _ = writeln!(out, "; not verified");
+            }
+        }
+    }
+    if dead_letters > 0 {
+        let _ = writeln!(
+            out,
+            "{dead_letters} documents were set aside with their reasons: `docshift dead-letters {} --state-dir {}` prints them",
+            progress.id,
+            state.state_dir.display()
+        );
+    }
+    out
+}
