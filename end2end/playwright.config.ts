@@ -1,8 +1,11 @@
 import { defineConfig } from '@playwright/test';
+import { accessServer } from './tests/access-server';
 
 // `make test` picks a free port and passes it here; the web server script starts a
 // SecantusDB with sample data and docshift on that port, and Playwright stops both.
 const port = Number(process.env.DOCSHIFT_E2E_PORT ?? 3417);
+// A second server, bound off-localhost with a known access token (tests/access.spec.ts).
+const { authPort, accessToken } = accessServer();
 
 export default defineConfig({
   testDir: './tests',
@@ -26,12 +29,24 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `bash ../scripts/e2e-server.sh ${port}`,
-    url: `http://127.0.0.1:${port}/`,
-    timeout: 180_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command: `bash ../scripts/e2e-server.sh ${port}`,
+      url: `http://127.0.0.1:${port}/`,
+      timeout: 180_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+    {
+      // The same stack bound off-localhost, so it asks for its access token (tests/access.spec.ts).
+      command: `bash ../scripts/e2e-server.sh ${authPort}`,
+      url: `http://127.0.0.1:${authPort}/sign-in`,
+      env: { DOCSHIFT_E2E_LISTEN: `0.0.0.0:${authPort}`, DOCSHIFT_ACCESS_TOKEN: accessToken },
+      timeout: 180_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    },
+  ],
 });

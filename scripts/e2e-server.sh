@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 PORT="${1:?usage: e2e-server.sh PORT}"
+# DOCSHIFT_E2E_LISTEN binds elsewhere (the access tests bind 0.0.0.0:PORT, with DOCSHIFT_ACCESS_TOKEN).
 BIN="$ROOT/target/debug/docshift"
 WORK="$(mktemp -d)"
 pids=()
@@ -15,7 +16,7 @@ start_secantus "$MONGO_PORT" :memory: "$WORK/secantus.log"
 pids+=("$SECANTUS_PID")
 MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
 "$BIN" sample-data --source-uri "$MONGO_URI" --documents 3000
-"$BIN" serve --listen "127.0.0.1:$PORT" --source-uri "$MONGO_URI" --state-dir "$WORK/state" \
+"$BIN" serve --listen "${DOCSHIFT_E2E_LISTEN:-127.0.0.1:$PORT}" --source-uri "$MONGO_URI" --state-dir "$WORK/state" \
   --site-root "$ROOT/target/site" --server-selection-timeout-ms 3000 &
 pids+=("$!")
 wait "${pids[-1]}"

@@ -20,7 +20,7 @@ echo "==> browser tests"
 cd end2end
 rm -rf test-results
 status=0
-DOCSHIFT_E2E_PORT="$(free_port)" npx playwright test || status=$?
+DOCSHIFT_E2E_PORT="$(free_port)" DOCSHIFT_E2E_AUTH_PORT="$(free_port)" npx playwright test || status=$?
 node -e '
   const r = require("./test-results/results.json").stats;
   console.log(`playwright: ${r.expected + r.flaky} passed, ${r.unexpected} failed, ${r.skipped} skipped`);

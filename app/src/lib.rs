@@ -1,6 +1,7 @@
 //! The docshift web app: pages, components and the server functions behind them.
 //! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's WASM.
 
+pub mod auth;
 pub mod components;
 pub mod error;
 pub mod live;
@@ -53,10 +54,12 @@ pub fn App() -> impl IntoView {
                     <A href="/sources">"Sources"</A>
                 </nav>
                 <PresenceBadge/>
+                <pages::sign_in::SignOutButton/>
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
                     <Route path=path!("/") view=pages::home::HomePage/>
+                    <Route path=path!("/sign-in") view=pages::sign_in::SignInPage/>
                     <Route path=path!("/sources") view=pages::sources::SourcesPage/>
                     <Route path=path!("/sources/:source") view=pages::source::SourcePage/>
                     <Route path=path!("/sources/:source/:database") view=pages::database::DatabasePage/>

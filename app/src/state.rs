@@ -14,6 +14,8 @@ pub struct AppState {
     pub sources: Arc<SourceRegistry>,
     /// The migration jobs of this server's state directory.
     pub jobs: engine::job::JobManager,
+    /// Who may use the server: open on loopback, else an access token and sessions.
+    pub access: Arc<crate::auth::ssr::Access>,
 }
 
 /// A source as stored on the server, with its full URI (password included).

@@ -1,6 +1,7 @@
 //! `docshift serve` configuration: flags, each with an environment variable and a default,
 //! checked at start-up. Secrets given here are never printed, not even by `--help`.
 
+use app::auth::ssr::AccessToken;
 use engine::source::mongo::SourceUri;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -22,6 +23,11 @@ pub struct ServeArgs {
     /// How long to wait for a MongoDB server to answer before reporting it unreachable.
     #[arg(long, env = "DOCSHIFT_SERVER_SELECTION_TIMEOUT_MS", default_value_t = 4000)]
     server_selection_timeout_ms: u64,
+    /// The token browsers must sign in with (at least 16 characters). Required off loopback:
+    /// when `--listen` is not a loopback address and no token is given, one is generated and
+    /// printed at start-up. Given on loopback, it is asked for there too.
+    #[arg(long, env = "DOCSHIFT_ACCESS_TOKEN", hide_env_values = true)]
+    access_token: Option<String>,
 }
 
 /// The checked configuration.
@@ -31,6 +37,8 @@ pub struct ServeConfig {
     pub state_dir: PathBuf,
     pub site_root: PathBuf,
     pub server_selection_timeout: Duration,
+    /// The operator's access token, if one was given (its `Debug` shows `****`).
+    pub access_token: Option<AccessToken>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -59,6 +67,13 @@ impl ServeArgs {
             state_dir: self.state_dir,
             site_root: self.site_root,
             server_selection_timeout: Duration::from_millis(self.server_selection_timeout_ms),
+            // The message never repeats the token.
+            access_token: self
+                .access_token
+                .as_deref()
+                .map(AccessToken::parse)
+                .transpose()
+                .map_err(|e| format!("--access-token: {e}"))?,
         })
     }
 }

@@ -42,7 +42,8 @@ impl ServerState {
         let sources = SourceRegistry::load(config.source_uri.as_deref(), &config.state_dir, config.server_selection_timeout)?;
         let jobs = JobManager::open(&config.state_dir).map_err(|e| e.to_string())?;
         let hub = Arc::new(Hub::new(jobs.clone()));
-        Ok(Self { app: AppState { leptos_options, sources: Arc::new(sources), jobs }, hub })
+        let access = Arc::new(crate::auth::access_for(config.listen, config.access_token.clone()));
+        Ok(Self { app: AppState { leptos_options, sources: Arc::new(sources), jobs, access }, hub })
     }
 }
 
@@ -50,6 +51,7 @@ pub fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let app_state = state.app.clone();
     let options = state.app.leptos_options.clone();
+    let access = state.app.access.clone();
     Router::new()
         .route("/ws", get(crate::hub::upgrade))
         .leptos_routes_with_context(
@@ -60,4 +62,6 @@ pub fn router(state: ServerState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .with_state(state)
+        // In front of everything, the fallback's static files included.
+        .layer(axum::middleware::from_fn_with_state(access, crate::auth::require_session))
 }

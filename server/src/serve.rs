@@ -14,6 +14,7 @@ pub async fn run(args: crate::config::ServeArgs) -> Result<(), String> {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%address, source = config.source_display().as_str(), state_dir = %config.state_dir.display(), "serving");
     println!("docshift is serving at http://{address}");
+    crate::auth::announce(&state.app.access, config.access_token.is_some(), address);
     axum::serve(listener, crate::routes::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -3,6 +3,7 @@
 pub mod collection;
 pub mod database;
 pub mod home;
+pub mod sign_in;
 pub mod source;
 pub mod sources;
 
