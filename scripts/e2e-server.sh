@@ -15,8 +15,9 @@ MONGO_PORT="$(free_port)"
 start_secantus "$MONGO_PORT" :memory: "$WORK/secantus.log"
 pids+=("$SECANTUS_PID")
 MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
-"$BIN" sample-data --source-uri "$MONGO_URI" --documents 3000
+# The full sample set: shop.orders has the 20,000 documents the migration spec copies.
+"$BIN" sample-data --source-uri "$MONGO_URI" --documents 50000
 "$BIN" serve --listen "${DOCSHIFT_E2E_LISTEN:-127.0.0.1:$PORT}" --source-uri "$MONGO_URI" --state-dir "$WORK/state" \
-  --site-root "$ROOT/target/site" --server-selection-timeout-ms 3000 &
+  --site-root "$ROOT/target/site" --server-selection-timeout-ms 3000 --sandbox-dir "$WORK/astra" &
 pids+=("$!")
 wait "${pids[-1]}"

@@ -26,6 +26,7 @@ MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT"
 echo "Loading the sample dataset (2 databases, 5 collections, 50,000 documents)"
 "$BIN" sample-data --source-uri "$MONGO_URI"
 
-"$BIN" serve --listen "$LISTEN" --source-uri "$MONGO_URI" --state-dir "$DATA/state" --site-root "$ROOT/target/site" &
+"$BIN" serve --listen "$LISTEN" --source-uri "$MONGO_URI" --state-dir "$DATA/state" --site-root "$ROOT/target/site" \
+  --sandbox-dir "$DATA/astra" &
 pids+=("$!")
 wait "${pids[-1]}"

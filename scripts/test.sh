@@ -20,7 +20,10 @@ echo "==> browser tests"
 cd end2end
 rm -rf test-results
 status=0
-DOCSHIFT_E2E_PORT="$(free_port)" DOCSHIFT_E2E_AUTH_PORT="$(free_port)" npx playwright test || status=$?
+E2E_PORT="$(free_port)"
+AUTH_PORT="$(free_port)"
+while [ "$AUTH_PORT" = "$E2E_PORT" ]; do AUTH_PORT="$(free_port)"; done
+DOCSHIFT_E2E_PORT="$E2E_PORT" DOCSHIFT_E2E_AUTH_PORT="$AUTH_PORT" npx playwright test || status=$?
 node -e '
   const r = require("./test-results/results.json").stats;
   console.log(`playwright: ${r.expected + r.flaky} passed, ${r.unexpected} failed, ${r.skipped} skipped`);

@@ -4,11 +4,13 @@
 pub mod auth;
 pub mod components;
 pub mod error;
+pub mod jobs;
 pub mod live;
 pub mod pages;
 pub mod sources;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod targets;
 
 use components::presence::PresenceBadge;
 use leptos::prelude::*;
@@ -52,7 +54,11 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"docshift"</A>
                 <nav>
                     <A href="/sources">"Sources"</A>
+                    <A href="/targets">"Targets"</A>
+                    <A href="/migrate">"New migration"</A>
+                    <A href="/jobs">"Jobs"</A>
                 </nav>
+                <components::presence::NameField/>
                 <PresenceBadge/>
                 <pages::sign_in::SignOutButton/>
             </header>
@@ -64,6 +70,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sources/:source") view=pages::source::SourcePage/>
                     <Route path=path!("/sources/:source/:database") view=pages::database::DatabasePage/>
                     <Route path=path!("/sources/:source/:database/:collection") view=pages::collection::CollectionPage/>
+                    <Route path=path!("/targets") view=pages::targets::TargetsPage/>
+                    <Route path=path!("/migrate") view=pages::migrate::MigratePage/>
+                    <Route path=path!("/jobs") view=pages::jobs::JobsPage/>
+                    <Route path=path!("/jobs/:id") view=pages::job::JobPage/>
                 </Routes>
             </main>
         </Router>

@@ -41,7 +41,13 @@ pub struct LiveState {
     pub landed: RwSignal<VecDeque<Landed>>,
     /// Refusals seen since the page loaded, newest first.
     pub refused: RwSignal<VecDeque<Refusal>>,
+    /// Per job and collection, documents per second, one sample a second, oldest first.
+    pub rate_history: RwSignal<std::collections::HashMap<(String, String), VecDeque<f64>>>,
+    last_sample_ms: RwSignal<f64>,
 }
+
+/// Rate samples kept for the charts (one a second).
+const RATE_SAMPLES: usize = 60;
 
 impl LiveState {
     fn new() -> Self {
@@ -51,6 +57,8 @@ impl LiveState {
             jobs: RwSignal::new(Vec::new()),
             landed: RwSignal::new(VecDeque::new()),
             refused: RwSignal::new(VecDeque::new()),
+            rate_history: RwSignal::new(Default::default()),
+            last_sample_ms: RwSignal::new(0.0),
         }
     }
 
@@ -58,10 +66,17 @@ impl LiveState {
     fn apply(&self, event: ServerEvent) {
         match event {
             ServerEvent::Presence { watching } => self.watching.set(Some(watching)),
-            ServerEvent::Job(progress) => self.jobs.update(|jobs| match jobs.iter_mut().find(|j| j.id == progress.id) {
-                Some(job) => *job = progress,
-                None => jobs.insert(0, progress),
-            }),
+            ServerEvent::Job(progress) => {
+                let now = now_ms();
+                if now - self.last_sample_ms.get_untracked() >= 1_000.0 {
+                    self.last_sample_ms.set(now);
+                    self.sample_rates();
+                }
+                self.jobs.update(|jobs| match jobs.iter_mut().find(|j| j.id == progress.id) {
+                    Some(job) => *job = progress,
+                    None => jobs.insert(0, progress),
+                });
+            }
             ServerEvent::Landed { job, collection, ids } => self.landed.update(|feed| {
                 for id in ids.into_iter().rev().take(FEED) {
                     feed.push_front(Landed { job: job.clone(), collection: collection.clone(), id });
@@ -74,6 +89,58 @@ impl LiveState {
             }),
         }
     }
+}
+
+impl LiveState {
+    /// Records every running collection's rate, once a second.
+    fn sample_rates(&self) {
+        let jobs = self.jobs.get_untracked();
+        self.rate_history.update(|history| {
+            for job in jobs.iter().filter(|j| j.status == engine::wire::JobStatus::Running) {
+                for collection in &job.collections {
+                    let samples = history.entry((job.id.clone(), collection.source.clone())).or_default();
+                    samples.push_back(collection.rate);
+                    while samples.len() > RATE_SAMPLES {
+                        samples.pop_front();
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Milliseconds since the page loaded (0 on the server).
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        window().performance().map(|p| p.now()).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}
+
+/// The name this browser acts under ("Paused by Ada"), kept in local storage.
+pub fn who() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        window().local_storage().ok().flatten().and_then(|s| s.get_item("docshift-name").ok().flatten()).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
+/// Remembers the name this browser acts under.
+pub fn set_who(name: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.set_item("docshift-name", name);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = name;
 }
 
 /// Creates the live state and, in the browser, opens the socket.

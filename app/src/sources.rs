@@ -56,7 +56,7 @@ pub async fn exact_count(source: String, database: String, collection: String) -
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use crate::{error::AppError, state::AppState};
     use leptos::prelude::use_context;
 

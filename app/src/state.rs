@@ -14,6 +14,8 @@ pub struct AppState {
     pub sources: Arc<SourceRegistry>,
     /// The migration jobs of this server's state directory.
     pub jobs: engine::job::JobManager,
+    /// The Astra targets: the sandbox and those added in the UI.
+    pub targets: Arc<crate::targets::ssr::TargetRegistry>,
     /// Who may use the server: open on loopback, else an access token and sessions.
     pub access: Arc<crate::auth::ssr::Access>,
 }
@@ -121,7 +123,7 @@ impl SourceRegistry {
 }
 
 /// Writes a file only the server's user can read: it holds passwords.
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;

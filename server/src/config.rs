@@ -20,6 +20,10 @@ pub struct ServeArgs {
     /// The built site (the WASM, JS and CSS of the app), as produced by `cargo leptos build`.
     #[arg(long, env = "DOCSHIFT_SITE_ROOT", default_value = "target/site")]
     site_root: PathBuf,
+    /// Run the local Astra sandbox (astra-local) in this process, with its data here, and
+    /// offer it as the default target: migrations can be tried without an Astra account.
+    #[arg(long, env = "DOCSHIFT_SANDBOX_DIR")]
+    sandbox_dir: Option<PathBuf>,
     /// How long to wait for a MongoDB server to answer before reporting it unreachable.
     #[arg(long, env = "DOCSHIFT_SERVER_SELECTION_TIMEOUT_MS", default_value_t = 4000)]
     server_selection_timeout_ms: u64,
@@ -36,6 +40,7 @@ pub struct ServeConfig {
     pub source_uri: Option<String>,
     pub state_dir: PathBuf,
     pub site_root: PathBuf,
+    pub sandbox_dir: Option<PathBuf>,
     pub server_selection_timeout: Duration,
     /// The operator's access token, if one was given (its `Debug` shows `****`).
     pub access_token: Option<AccessToken>,
@@ -66,6 +71,7 @@ impl ServeArgs {
             source_uri: self.source_uri,
             state_dir: self.state_dir,
             site_root: self.site_root,
+            sandbox_dir: self.sandbox_dir,
             server_selection_timeout: Duration::from_millis(self.server_selection_timeout_ms),
             // The message never repeats the token.
             access_token: self

@@ -6,7 +6,14 @@ use app::{
     state::{AppState, SourceRegistry},
     App,
 };
-use axum::{extract::FromRef, routing::get, Router};
+use axum::{
+    extract::{FromRef, Path, State},
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use app::targets::ssr::TargetRegistry;
 use engine::job::JobManager;
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -32,7 +39,8 @@ impl FromRef<ServerState> for Arc<Hub> {
 }
 
 impl ServerState {
-    pub fn new(config: &ServeConfig) -> Result<Self, String> {
+    /// `sandbox` is the local astra-local's (endpoint, token), when this server runs one.
+    pub fn new(config: &ServeConfig, sandbox: Option<(String, String)>) -> Result<Self, String> {
         let leptos_options = LeptosOptions::builder()
             .output_name("docshift")
             .site_root(config.site_root.to_string_lossy().as_ref())
@@ -42,8 +50,9 @@ impl ServerState {
         let sources = SourceRegistry::load(config.source_uri.as_deref(), &config.state_dir, config.server_selection_timeout)?;
         let jobs = JobManager::open(&config.state_dir).map_err(|e| e.to_string())?;
         let hub = Arc::new(Hub::new(jobs.clone()));
+        let targets = Arc::new(TargetRegistry::load(&config.state_dir, sandbox)?);
         let access = Arc::new(crate::auth::access_for(config.listen, config.access_token.clone()));
-        Ok(Self { app: AppState { leptos_options, sources: Arc::new(sources), jobs, access }, hub })
+        Ok(Self { app: AppState { leptos_options, sources: Arc::new(sources), jobs, targets, access }, hub })
     }
 }
 
@@ -54,6 +63,7 @@ pub fn router(state: ServerState) -> Router {
     let access = state.app.access.clone();
     Router::new()
         .route("/ws", get(crate::hub::upgrade))
+        .route("/jobs/{id}/dead-letters.jsonl", get(dead_letters))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -64,4 +74,23 @@ pub fn router(state: ServerState) -> Router {
         .with_state(state)
         // In front of everything, the fallback's static files included.
         .layer(axum::middleware::from_fn_with_state(access, crate::auth::require_session))
+}
+
+/// `GET /jobs/{id}/dead-letters.jsonl`: the job's refused documents, one JSON object a line
+/// (collection, id, code, reason, document as canonical Extended JSON).
+async fn dead_letters(State(state): State<ServerState>, Path(id): Path<String>) -> Response {
+    match state.app.jobs.dead_letters(&id) {
+        Ok(letters) => {
+            let mut body = String::new();
+            for letter in letters {
+                if let Ok(line) = serde_json::to_string(&letter) {
+                    body.push_str(&line);
+                    body.push('\n');
+                }
+            }
+            let disposition = format!("attachment; filename=\"docshift-{id}-dead-letters.jsonl\"");
+            ([(header::CONTENT_TYPE, "application/x-ndjson".to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
+        }
+        Err(err) => (StatusCode::NOT_FOUND, err.to_string()).into_response(),
+    }
 }

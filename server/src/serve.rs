@@ -2,7 +2,13 @@
 
 pub async fn run(args: crate::config::ServeArgs) -> Result<(), String> {
     let config = args.into_config()?;
-    let state = crate::routes::ServerState::new(&config)?;
+    // The sandbox lives as long as the server: dropping it stops it.
+    let sandbox = match &config.sandbox_dir {
+        Some(dir) => Some(start_sandbox(dir).await?),
+        None => None,
+    };
+    let sandbox_target = sandbox.as_ref().map(|s| (s.endpoint(), s.token().to_owned()));
+    let state = crate::routes::ServerState::new(&config, sandbox_target)?;
     match state.app.jobs.resume_unfinished() {
         Ok(resumed) if !resumed.is_empty() => tracing::info!(jobs = ?resumed, "resumed unfinished jobs from their checkpoints"),
         Ok(_) => {}
@@ -41,4 +47,16 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Starts astra-local on a free loopback port with its data in `dir`, and a token made
+/// for this run (the server hands it to jobs; nobody types it).
+async fn start_sandbox(dir: &std::path::Path) -> Result<astra_local::LocalAstra, String> {
+    let token = format!("AstraCS:sandbox:{}", uuid::Uuid::new_v4().simple());
+    let config = astra_local::Config { data_dir: dir.to_path_buf(), token, faults: Default::default() };
+    let sandbox = astra_local::spawn(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        .await
+        .map_err(|e| format!("cannot start the local Astra sandbox in {}: {e}", dir.display()))?;
+    tracing::info!(endpoint = %sandbox.endpoint(), "local Astra sandbox (astra-local) running");
+    Ok(sandbox)
 }

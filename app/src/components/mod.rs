@@ -1,4 +1,6 @@
 //! Pieces of UI that several pages use.
 
+pub mod census;
 pub mod presence;
+pub mod progress;
 pub mod status;

@@ -16,3 +16,20 @@ pub fn PresenceBadge() -> impl IntoView {
         </span>
     }
 }
+
+/// "Acting as": the name shown to everyone when this browser pauses or resumes a job.
+#[component]
+pub fn NameField() -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    Effect::new(move |_| name.set(crate::live::who()));
+    view! {
+        <label class="who">"You are "
+            <input type="text" placeholder="your name" size="10" prop:value=move || name.get()
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    crate::live::set_who(&value);
+                    name.set(value);
+                }/>
+        </label>
+    }
+}

@@ -3,7 +3,11 @@
 
 use super::param;
 use crate::{
-    components::status::{thousands, ErrorBox, Loading},
+    components::{
+        census::CensusReport,
+        status::{thousands, ErrorBox, Loading},
+    },
+    jobs::RunCensus,
     sources::{first_documents, ExactCount},
 };
 use leptos::prelude::*;
@@ -19,6 +23,7 @@ pub fn CollectionPage() -> impl IntoView {
         |(s, d, c)| first_documents(s, d, c),
     );
     let count = ServerAction::<ExactCount>::new();
+    let census = ServerAction::<RunCensus>::new();
 
     view! {
         <nav class="crumbs">
@@ -43,6 +48,26 @@ pub fn CollectionPage() -> impl IntoView {
                 None => ().into_any(),
             }}
         </div>
+        <div class="actions">
+            <button
+                data-testid="census-button"
+                class="secondary"
+                disabled=move || census.pending().get()
+                on:click=move |_| {
+                    census.dispatch(RunCensus { source: source(), database: database(), collection: collection() });
+                }
+            >
+                {move || if census.pending().get() { "Checking every document…" } else { "Check compatibility with Astra" }}
+            </button>
+            <A href=move || format!("/migrate?source={}&database={}&collection={}", source(), database(), collection()) attr:class="button" attr:data-testid="migrate-link">
+                "Migrate this collection"
+            </A>
+        </div>
+        {move || match census.value().get() {
+            Some(Ok(result)) => view! { <CensusReport census=result/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorBox error/> }.into_any(),
+            None => ().into_any(),
+        }}
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match documents.await {

@@ -3,9 +3,13 @@
 pub mod collection;
 pub mod database;
 pub mod home;
+pub mod job;
+pub mod jobs;
+pub mod migrate;
 pub mod sign_in;
 pub mod source;
 pub mod sources;
+pub mod targets;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

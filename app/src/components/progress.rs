@@ -1,0 +1,89 @@
+//! How a job's progress looks: bars, counters, a rate sparkline, the ETA.
+
+use crate::components::status::thousands;
+use engine::wire::{Counters, JobStatus};
+use leptos::prelude::*;
+
+/// A bar filled to `done / total`.
+#[component]
+pub fn ProgressBar(#[prop(into)] done: Signal<u64>, #[prop(into)] total: Signal<u64>) -> impl IntoView {
+    let percent = move || if total.get() == 0 { 100.0 } else { done.get() as f64 * 100.0 / total.get() as f64 };
+    view! {
+        <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || format!("{:.0}", percent())>
+            <div class="fill" style:width=move || format!("{:.1}%", percent())></div>
+            <span class="label" data-testid="percent">{move || format!("{:.0}%", percent().floor())}</span>
+        </div>
+    }
+}
+
+/// Written / already present / dead-lettered of matched.
+#[component]
+pub fn CounterRow(#[prop(into)] counters: Signal<Counters>) -> impl IntoView {
+    view! {
+        <dl class="counters" data-testid="counters">
+            <div><dt>"written"</dt><dd data-testid="written">{move || thousands(counters.get().written)}</dd></div>
+            <div><dt>"already present"</dt><dd data-testid="already-present">{move || thousands(counters.get().already_present)}</dd></div>
+            <div><dt>"dead-lettered"</dt><dd data-testid="dead-lettered">{move || thousands(counters.get().dead_lettered)}</dd></div>
+            <div><dt>"of"</dt><dd data-testid="matched">{move || thousands(counters.get().matched)}</dd></div>
+        </dl>
+    }
+}
+
+/// A small line chart of the last minute's documents per second.
+#[component]
+pub fn Sparkline(#[prop(into)] samples: Signal<Vec<f64>>) -> impl IntoView {
+    let points = move || {
+        let samples = samples.get();
+        let max = samples.iter().cloned().fold(1.0_f64, f64::max);
+        let step = 120.0 / (samples.len().max(2) - 1) as f64;
+        samples
+            .iter()
+            .enumerate()
+            .map(|(i, rate)| format!("{:.1},{:.1}", i as f64 * step, 30.0 - rate / max * 28.0))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    view! {
+        <svg class="spark" viewBox="0 0 120 30" preserveAspectRatio="none" aria-label="documents per second, last minute">
+            <polyline points=points fill="none" stroke="currentColor" stroke-width="1.5"/>
+        </svg>
+    }
+}
+
+/// "1m 20s" left at the current rate.
+pub fn eta(counters: &Counters, rate: f64) -> String {
+    let left = counters.matched.saturating_sub(counters.accounted());
+    if left == 0 {
+        return "done".into();
+    }
+    if rate < 0.5 {
+        return "—".into();
+    }
+    let seconds = (left as f64 / rate).ceil() as u64;
+    match seconds {
+        0..=59 => format!("{seconds}s"),
+        60..=3599 => format!("{}m {:02}s", seconds / 60, seconds % 60),
+        _ => format!("{}h {:02}m", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+/// A job status as a coloured tag.
+#[component]
+pub fn StatusTag(#[prop(into)] status: Signal<JobStatus>) -> impl IntoView {
+    view! {
+        <span class=move || format!("status status-{}", status.get().as_str()) data-testid="status">{move || status.get().as_str()}</span>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eta_reads_well() {
+        let c = Counters { matched: 1_000, written: 400, already_present: 0, dead_lettered: 0 };
+        assert_eq!(eta(&c, 10.0), "1m 00s");
+        assert_eq!(eta(&c, 0.0), "—");
+        assert_eq!(eta(&Counters { matched: 5, written: 5, ..Default::default() }, 0.0), "done");
+    }
+}

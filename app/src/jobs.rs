@@ -1,0 +1,190 @@
+//! Server functions for migrations: the compatibility census, dry runs, starting jobs,
+//! and pausing, resuming and cancelling them. Progress itself arrives over the websocket.
+
+use crate::error::AppError;
+use engine::{
+    policy::ConversionPolicy,
+    wire::{Census, JobProgress},
+};
+use leptos::{prelude::*, server_fn::codec::Json};
+use serde::{Deserialize, Serialize};
+
+/// One collection of a migration request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollectionRequest {
+    pub source: String,
+    pub target: String,
+    /// A MongoDB filter as JSON; empty for every document.
+    pub filter: String,
+    /// Paths to leave unindexed in the target collection (lifts the indexed-only limits).
+    pub deny: Vec<String>,
+}
+
+/// What the New migration form sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationRequest {
+    pub source: String,
+    pub database: String,
+    pub collections: Vec<CollectionRequest>,
+    pub target: String,
+    pub policy: ConversionPolicy,
+    pub parallel_ranges: usize,
+    pub batch_size: usize,
+    /// Who asks, as shown to everyone.
+    pub who: String,
+}
+
+/// What a dry run found for one collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DryRunCollection {
+    pub source: String,
+    pub target: String,
+    /// Why the target name can't be used, if it can't.
+    pub name_problem: Option<String>,
+    pub census: Census,
+}
+
+/// Documents the census reads at most per collection.
+pub const CENSUS_LIMIT: u64 = 100_000;
+
+/// Whether a target collection name is valid in Astra; the problem in words if not.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("a target name is needed".into())
+    } else if name.len() > 48 {
+        Some(format!("\"{name}\" is longer than 48 characters"))
+    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Some(format!("\"{name}\" may hold only letters, digits and _"))
+    } else {
+        None
+    }
+}
+
+/// The compatibility census of a collection, before any copy.
+#[server(endpoint = "census")]
+pub async fn run_census(source: String, database: String, collection: String) -> Result<Census, AppError> {
+    let state = crate::sources::ssr::state()?;
+    let source = state.sources.connect(&source).await?;
+    let exists = source.collections(&database).await?.iter().any(|c| c.name == collection);
+    if !exists {
+        return Err(engine::source::mongo::SourceError::NoSuchCollection { database, collection }.into());
+    }
+    let coll = source.client().database(&database).collection(&collection);
+    engine::census::census(&coll, CENSUS_LIMIT).await.map_err(|e| AppError::Source(source.uri().explain(&e, std::time::Duration::from_secs(5)).to_string()))
+}
+
+/// The census and the name checks of a migration, without writing anything.
+#[server(endpoint = "dry_run", input = Json)]
+pub async fn dry_run(request: MigrationRequest) -> Result<Vec<DryRunCollection>, AppError> {
+    let mut report = Vec::new();
+    for collection in request.collections {
+        let census = run_census(request.source.clone(), request.database.clone(), collection.source.clone()).await?;
+        report.push(DryRunCollection { name_problem: name_problem(&collection.target), source: collection.source, target: collection.target, census });
+    }
+    Ok(report)
+}
+
+/// Checks and starts a migration; answers the job id.
+#[server(endpoint = "start_migration", input = Json)]
+pub async fn start_migration(request: MigrationRequest) -> Result<String, AppError> {
+    let state = crate::sources::ssr::state()?;
+    let spec = ssr::spec(&state, request).await?;
+    state.jobs.create(spec).await.map_err(|e| AppError::InvalidInput(e.to_string()))
+}
+
+#[server(endpoint = "list_jobs")]
+pub async fn list_jobs() -> Result<Vec<JobProgress>, AppError> {
+    crate::sources::ssr::state()?.jobs.jobs().map_err(|e| AppError::Transport(e.to_string()))
+}
+
+/// A refused document as the job page lists it (the full document is in the download).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedView {
+    pub collection: String,
+    pub id: String,
+    pub code: String,
+    pub reason: String,
+}
+
+/// The first refused documents of a job, for pages opened after they were refused.
+#[server(endpoint = "job_dead_letters")]
+pub async fn job_dead_letters(id: String) -> Result<Vec<RefusedView>, AppError> {
+    let letters = crate::sources::ssr::state()?.jobs.dead_letters(&id).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+    Ok(letters.into_iter().take(500).map(|l| RefusedView { collection: l.collection, id: l.id, code: l.code, reason: l.reason }).collect())
+}
+
+#[server(endpoint = "pause_job")]
+pub async fn pause_job(id: String, who: String) -> Result<(), AppError> {
+    crate::sources::ssr::state()?.jobs.pause(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
+}
+
+#[server(endpoint = "resume_job")]
+pub async fn resume_job(id: String, who: String) -> Result<(), AppError> {
+    crate::sources::ssr::state()?.jobs.resume(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
+}
+
+#[server(endpoint = "cancel_job")]
+pub async fn cancel_job(id: String, who: String) -> Result<(), AppError> {
+    crate::sources::ssr::state()?.jobs.cancel(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
+}
+
+/// The name people give themselves, cut short, or "someone".
+pub fn who_or_someone(who: &str) -> String {
+    let who: String = who.trim().chars().filter(|c| !c.is_control()).take(40).collect();
+    if who.is_empty() {
+        "someone".into()
+    } else {
+        who
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::MigrationRequest;
+    use crate::{error::AppError, state::AppState};
+    use engine::job::{CollectionSpec, JobSpec, VerifyMode};
+    use engine::policy::Indexing;
+
+    /// The server-side job spec of a request: the source URI and the target token are
+    /// looked up here and never travel to the browser.
+    pub async fn spec(state: &AppState, request: MigrationRequest) -> Result<JobSpec, AppError> {
+        let source = state.sources.connect(&request.source).await?;
+        let target = state.targets.spec(&request.target).await?;
+        let collections = request
+            .collections
+            .into_iter()
+            .map(|c| CollectionSpec {
+                source: c.source,
+                target: c.target,
+                filter: Some(c.filter).filter(|f| !f.trim().is_empty()),
+                indexing: Indexing { allow: None, deny: Some(c.deny).filter(|d| !d.is_empty()) },
+            })
+            .collect();
+        Ok(JobSpec {
+            source_uri: source.uri().raw().to_owned(),
+            database: request.database,
+            collections,
+            target,
+            policy: request.policy,
+            parallel_ranges: request.parallel_ranges.clamp(1, 64),
+            batch_size: request.batch_size.clamp(1, 100_000),
+            chunk_size: 50,
+            in_flight: 20,
+            verify: VerifyMode::All,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_names_are_checked_as_astra_would() {
+        assert_eq!(name_problem("orders_2024"), None);
+        assert!(name_problem("sensor-readings").is_some());
+        assert!(name_problem("").is_some());
+        assert!(name_problem(&"x".repeat(49)).is_some());
+        assert_eq!(who_or_someone("  "), "someone");
+    }
+}
