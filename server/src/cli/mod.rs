@@ -48,9 +48,9 @@ pub enum CliError {
     /// The job ran but is not complete; the report has already been printed.
     #[error("job {id} is {status}: {reason}")]
     Incomplete { id: String, status: &'static str, reason: String },
-    /// Ctrl-C or SIGTERM: the job is paused and can be resumed.
-    #[error("interrupted: job {id} is paused; `docshift resume {id}` continues it from its checkpoints")]
-    Interrupted { id: String },
+    /// Ctrl-C or SIGTERM: the job is paused (or was stopped while verifying) and can be resumed.
+    #[error("interrupted: job {id} {}; `docshift resume {id}` continues it from its checkpoints", if *paused { "is paused" } else { "stopped" })]
+    Interrupted { id: String, paused: bool },
     /// Writing the output failed (other than a closed pipe).
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),

@@ -72,8 +72,8 @@ pub async fn follow(jobs: &JobManager, id: &str, mut events: broadcast::Receiver
             () = &mut interrupt => {
                 view.finish();
                 // A job being verified cannot be paused; `resume` takes it over all the same.
-                let _ = jobs.pause(id, "an interrupt of docshift");
-                return Err(CliError::Interrupted { id: id.to_owned() });
+                let paused = jobs.pause(id, "an interrupt of docshift").is_ok();
+                return Err(CliError::Interrupted { id: id.to_owned(), paused });
             }
         }
     }
@@ -170,7 +170,9 @@ impl View {
             }
             for collection in &progress.collections {
                 let c = collection.counters;
-                eprintln!("docshift:   {}: {} of {} accounted for, {}", label(collection), c.accounted(), c.matched, detail(collection));
+                let detail = detail(collection);
+                let sep = if detail.is_empty() { "" } else { ", " };
+                eprintln!("docshift:   {}: {} of {} accounted for{sep}{detail}", label(collection), c.accounted(), c.matched);
             }
         }
     }
@@ -180,6 +182,10 @@ impl View {
             bar.abandon();
         }
         self.header.finish_and_clear();
+        if self.display == Display::Bars {
+            // indicatif leaves the cursor after the last bar: what follows starts below it.
+            eprintln!();
+        }
     }
 }
 
