@@ -41,6 +41,8 @@ pub enum JobError {
 const EVENT_BACKLOG: usize = 4_096;
 /// How far back the documents-per-second rate looks.
 const RATE_WINDOW: Duration = Duration::from_secs(5);
+/// How long counting the source's documents may keep the server busy.
+const COUNT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Creates, runs and reports jobs. Cheap to clone.
 #[derive(Clone)]
@@ -197,19 +199,24 @@ impl JobManager {
             writer.prepare(collection).await?;
         }
 
+        // Counting a large collection can keep the server from answering the driver's
+        // heartbeat for longer than the checks above allow (SecantusDB, counting 1,000,000
+        // documents, takes more than 5 s, and the driver then cancels the count): count
+        // through a more patient client.
+        let counting = MongoSource::connect(&uri, COUNT_TIMEOUT).await?;
         let mut matched = Vec::with_capacity(spec.collections.len());
         for collection in &spec.collections {
             let filter = match collection.filter.as_deref().map(str::trim) {
                 None | Some("") => bson::Document::new(),
                 Some(text) => document_from_extended_json(text).map_err(|e| JobError::Invalid(format!("the filter of {}: {e}", collection.source)))?,
             };
-            let count = source
+            let count = counting
                 .client()
                 .database(&spec.database)
                 .collection::<bson::Document>(&collection.source)
                 .count_documents(filter)
                 .await
-                .map_err(|e| JobError::Invalid(format!("MongoDB refused the filter of {}: {}", collection.source, uri.explain(&e, Duration::from_secs(5)))))?;
+                .map_err(|e| JobError::Invalid(format!("MongoDB refused the filter of {}: {}", collection.source, uri.explain(&e, COUNT_TIMEOUT))))?;
             matched.push((collection.source.clone(), count));
         }
 
