@@ -37,9 +37,11 @@ test('census, then a 20,000-document migration that two browsers watch, pause an
 
   // Pause in one once documents are landing, seen as paused in the other.
   await expect(b.getByTestId('written')).not.toHaveText('0', { timeout: 120_000 });
+  await a.getByPlaceholder('your name').fill('Ada');
+  await a.getByPlaceholder('your name').press('Tab');
   await a.getByTestId('pause').click();
   await expect(b.getByTestId('status')).toHaveText('paused');
-  await expect(b.getByTestId('job-message')).toContainText('Paused by');
+  await expect(b.getByTestId('job-message')).toContainText(/Paused by Ada at \d\d:\d\d:\d\d UTC/);
   await a.screenshot({ path: `${shots}/dashboard-mid-run.png`, fullPage: true });
 
   // Resume from the other browser; both see the job finish and verify.

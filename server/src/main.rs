@@ -1,7 +1,7 @@
 //! `docshift`: the web server, and the commands that share its engine.
 
-mod cli;
 mod auth;
+mod cli;
 mod config;
 mod hub;
 mod routes;

@@ -260,7 +260,7 @@ impl JobManager {
             Some(control) if matches!(record.status, JobStatus::Running | JobStatus::Pending) => {
                 control.send_replace(Control::Pause);
                 drop(controls);
-                self.shared.set_status(id, JobStatus::Paused, Some(&format!("Paused by {who}.")));
+                self.shared.set_status(id, JobStatus::Paused, Some(&format!("Paused by {who} at {}.", clock())));
                 Ok(())
             }
             _ => Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" }),
@@ -276,7 +276,7 @@ impl JobManager {
         if record.status != JobStatus::Paused && record.status != JobStatus::Pending && !interrupted {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a paused or interrupted job can be resumed" });
         }
-        let message = format!("Resumed by {who}.");
+        let message = format!("Resumed by {who} at {}.", clock());
         let live = lock(&self.shared.controls).get(id).map(|c| c.send_replace(Control::Run)).is_some();
         if live {
             self.shared.set_status(id, JobStatus::Running, Some(&message));
@@ -295,7 +295,7 @@ impl JobManager {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "it has already ended" });
         }
         let live = lock(&self.shared.controls).get(id).map(|c| c.send_replace(Control::Cancel)).is_some();
-        let message = format!("Cancelled by {who}; documents already written stay in the target.");
+        let message = format!("Cancelled by {who} at {}; documents already written stay in the target.", clock());
         if live {
             // The runner records the final status once its ranges have stopped.
             tracing::info!(job = id, who, "cancel requested");
@@ -329,6 +329,12 @@ impl JobManager {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// The time of day, UTC, as `HH:MM:SS UTC`: when someone acted on a job.
+fn clock() -> String {
+    let seconds = super::store::now_ms().div_euclid(1_000).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02} UTC", seconds / 3_600, seconds % 3_600 / 60, seconds % 60)
 }
 
 fn new_job_id() -> String {
