@@ -79,9 +79,8 @@ impl SourceRegistry {
             "" => parsed.hosts(),
             name => name.to_owned(),
         };
-        let id = slug(&name);
         let mut added = self.added.write().await;
-        let id = unique_id(&id, &added);
+        let id = unique_id(&name, "source", |id| id == "default" || added.iter().any(|(s, _)| s.id == id));
         let stored = StoredSource { id: id.clone(), name, uri: uri.trim().to_owned() };
         added.push((stored, parsed));
         self.save(&added)?;
@@ -143,26 +142,32 @@ fn view((stored, uri): &(StoredSource, SourceUri), is_default: bool) -> SourceVi
     SourceView { id: stored.id.clone(), name: stored.name.clone(), uri: uri.redacted(), is_default }
 }
 
-fn slug(name: &str) -> String {
-    let slug: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    if slug.is_empty() || slug == "default" {
-        "source".into()
-    } else {
-        slug
-    }
+/// A URL-friendly id for something named `name` (lowercase ASCII words joined by `-`, at
+/// most 40 characters; `fallback` when nothing is left), suffixed `-2`, `-3`… until `taken`
+/// says it is free. Reserved ids (the default source, the sandbox target) count as taken.
+pub(crate) fn unique_id(name: &str, fallback: &str, taken: impl Fn(&str) -> bool) -> String {
+    let words: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let slug: String = words.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-").chars().take(40).collect();
+    let base = match slug.trim_end_matches('-') {
+        "" => fallback.to_owned(),
+        slug => slug.to_owned(),
+    };
+    (1..).map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") }).find(|id| !taken(id)).unwrap_or(base)
 }
 
-fn unique_id(base: &str, taken: &[(StoredSource, SourceUri)]) -> String {
-    let free = |id: &str| !taken.iter().any(|(s, _)| s.id == id);
-    if free(base) {
-        return base.to_owned();
+#[cfg(test)]
+mod tests {
+    use super::unique_id;
+
+    #[test]
+    fn ids_are_readable_free_and_never_reserved() {
+        let none = |_: &str| false;
+        assert_eq!(unique_id("Prod cluster (EU)", "source", none), "prod-cluster-eu");
+        assert_eq!(unique_id("  ***  ", "target", none), "target");
+        assert_eq!(unique_id(&"x".repeat(60), "target", none).len(), 40);
+        assert_eq!(unique_id("a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u", "t", none), "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t");
+        let taken = ["sandbox", "sandbox-2", "prod"];
+        assert_eq!(unique_id("Sandbox", "target", |id| taken.contains(&id)), "sandbox-3");
+        assert_eq!(unique_id("prod", "source", |id| taken.contains(&id)), "prod-2");
     }
-    (2..).map(|n| format!("{base}-{n}")).find(|id| free(id)).unwrap_or_else(|| base.to_owned())
 }

@@ -109,11 +109,7 @@ pub mod ssr {
             let stored = StoredTarget { id: String::new(), name: if name.is_empty() { endpoint.clone() } else { name }, kind, endpoint, keyspace, token };
             check(&stored).await?;
             let mut added = self.added.write().await;
-            let base = slug(&stored.name);
-            let id = (1..)
-                .map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") })
-                .find(|id| id != "sandbox" && !added.iter().any(|t| &t.id == id))
-                .unwrap_or(base);
+            let id = crate::state::unique_id(&stored.name, "target", |id| id == "sandbox" || added.iter().any(|t| t.id == id));
             added.push(StoredTarget { id, ..stored });
             crate::state::write_private(&self.file, &serde_json::to_string_pretty(&*added).map_err(|e| AppError::Transport(e.to_string()))?)
                 .map_err(|e| AppError::Transport(format!("the target could not be saved on the server: {e}")))?;
@@ -168,22 +164,6 @@ pub mod ssr {
             endpoint: target.endpoint.clone(),
             keyspace: target.keyspace.clone(),
             is_sandbox,
-        }
-    }
-
-    fn slug(name: &str) -> String {
-        let slug = name
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-            .collect::<String>()
-            .split('-')
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("-");
-        if slug.is_empty() {
-            "target".into()
-        } else {
-            slug.chars().take(40).collect()
         }
     }
 }
