@@ -49,7 +49,7 @@
 //! come back as the server's JSON text ([`RawValue`]), ready for `convert::content_hash`.
 
 use super::retry::{self, Attempts, RetryPolicy};
-use super::{base_url, excerpt, is_valid_schema_name, join_segments, DocumentOutcome, Token, USER_AGENT};
+use super::{excerpt, is_valid_schema_name, join_segments, DocumentOutcome, Http, HttpSetupError, Token};
 use crate::convert::{id_key_from_json, Converted};
 use crate::policy::Indexing;
 use bytes::Bytes;
@@ -445,12 +445,6 @@ struct DocumentResponse {
 impl DataApiClient {
     /// Checks the settings and builds the HTTP client. No request is made.
     pub fn new(config: DataApiConfig) -> Result<Self, DataApiError> {
-        let base = base_url(&config.endpoint, "/api/json/v1").ok_or_else(|| {
-            DataApiError::InvalidConfig(format!(
-                "the endpoint '{}' is not an http(s) URL such as https://<db>-<region>.apps.astra.datastax.com",
-                config.token.redact(&config.endpoint)
-            ))
-        })?;
         check_name("keyspace", &config.keyspace)?;
         if !(1..=MAX_CHUNK_SIZE).contains(&config.chunk_size) {
             return Err(DataApiError::InvalidConfig(format!(
@@ -464,19 +458,18 @@ impl DataApiClient {
         if config.retry.max_attempts == 0 {
             return Err(DataApiError::InvalidConfig("the retry policy must allow at least one attempt".into()));
         }
-        if config.token.is_empty() {
-            return Err(DataApiError::InvalidConfig("the token is empty".into()));
-        }
-        let token_header = config.token.header_value().ok_or_else(|| {
-            DataApiError::InvalidConfig("the token holds characters an HTTP header cannot carry".into())
+        let Http { base, token_header, client: http } = Http::new(
+            &config.endpoint,
+            "/api/json/v1",
+            &config.token,
+            config.request_timeout,
+            config.connect_timeout,
+            config.concurrency,
+        )
+        .map_err(|e| match e {
+            HttpSetupError::InvalidConfig(reason) => DataApiError::InvalidConfig(reason),
+            HttpSetupError::Client(reason) => DataApiError::Client(reason),
         })?;
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(config.request_timeout)
-            .connect_timeout(config.connect_timeout)
-            .pool_max_idle_per_host(config.concurrency.max(8))
-            .build()
-            .map_err(|e| DataApiError::Client(e.to_string()))?;
         let keyspace_url = join_segments(&base, &["api", "json", "v1", &config.keyspace]);
         Ok(Self {
             http,

@@ -21,7 +21,7 @@
 
 use super::data_api::error_chain;
 use super::retry::{self, RetryPolicy};
-use super::{base_url, excerpt, is_valid_schema_name, join_segments, DocumentOutcome, Token, USER_AGENT};
+use super::{excerpt, is_valid_schema_name, join_segments, DocumentOutcome, Http, HttpSetupError, Token};
 use crate::convert::Converted;
 use bytes::Bytes;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -211,31 +211,24 @@ struct ErrorBody {
 impl DocumentApiClient {
     /// Checks the settings and builds the HTTP client. No request is made.
     pub fn new(config: DocumentApiConfig) -> Result<Self, DocumentApiError> {
-        let base = base_url(&config.endpoint, "/api/rest").ok_or_else(|| {
-            DocumentApiError::InvalidConfig(format!(
-                "the endpoint '{}' is not an http(s) URL such as https://<db>-<region>.apps.astra.datastax.com",
-                config.token.redact(&config.endpoint)
-            ))
-        })?;
         check_name("namespace", &config.namespace)?;
         if config.batch_size == 0 || config.concurrency == 0 || config.retry.max_attempts == 0 {
             return Err(DocumentApiError::InvalidConfig(
                 "the batch size, the requests in flight and the attempts must each be at least 1".into(),
             ));
         }
-        if config.token.is_empty() {
-            return Err(DocumentApiError::InvalidConfig("the token is empty".into()));
-        }
-        let token_header = config.token.header_value().ok_or_else(|| {
-            DocumentApiError::InvalidConfig("the token holds characters an HTTP header cannot carry".into())
+        let Http { base, token_header, client: http } = Http::new(
+            &config.endpoint,
+            "/api/rest",
+            &config.token,
+            config.request_timeout,
+            config.connect_timeout,
+            config.concurrency,
+        )
+        .map_err(|e| match e {
+            HttpSetupError::InvalidConfig(reason) => DocumentApiError::InvalidConfig(reason),
+            HttpSetupError::Client(reason) => DocumentApiError::Client(reason),
         })?;
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(config.request_timeout)
-            .connect_timeout(config.connect_timeout)
-            .pool_max_idle_per_host(config.concurrency.max(8))
-            .build()
-            .map_err(|e| DocumentApiError::Client(e.to_string()))?;
         let namespace_url = join_segments(&base, &["api", "rest", "v2", "namespaces", &config.namespace]);
         Ok(Self {
             http,

@@ -104,6 +104,54 @@ impl DocumentOutcome {
 /// The user agent both clients send.
 const USER_AGENT: &str = concat!("docshift/", env!("CARGO_PKG_VERSION"));
 
+/// What both clients build from their settings before any request: the endpoint's base URL,
+/// the token as a sensitive header value, and the HTTP client.
+struct Http {
+    base: reqwest::Url,
+    token_header: reqwest::header::HeaderValue,
+    client: reqwest::Client,
+}
+
+/// Why [`Http::new`] failed: settings that cannot work, or an HTTP client that could not be
+/// built. Each client maps it onto its own error type.
+enum HttpSetupError {
+    InvalidConfig(String),
+    Client(String),
+}
+
+impl Http {
+    /// `api_suffix` is the API's path (`/api/json/v1`), accepted at the end of `endpoint`.
+    fn new(
+        endpoint: &str,
+        api_suffix: &str,
+        token: &Token,
+        request_timeout: std::time::Duration,
+        connect_timeout: std::time::Duration,
+        concurrency: usize,
+    ) -> Result<Self, HttpSetupError> {
+        let base = base_url(endpoint, api_suffix).ok_or_else(|| {
+            HttpSetupError::InvalidConfig(format!(
+                "the endpoint '{}' is not an http(s) URL such as https://<db>-<region>.apps.astra.datastax.com",
+                token.redact(endpoint)
+            ))
+        })?;
+        if token.is_empty() {
+            return Err(HttpSetupError::InvalidConfig("the token is empty".into()));
+        }
+        let token_header = token.header_value().ok_or_else(|| {
+            HttpSetupError::InvalidConfig("the token holds characters an HTTP header cannot carry".into())
+        })?;
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(request_timeout)
+            .connect_timeout(connect_timeout)
+            .pool_max_idle_per_host(concurrency.max(8))
+            .build()
+            .map_err(|e| HttpSetupError::Client(e.to_string()))?;
+        Ok(Self { base, token_header, client })
+    }
+}
+
 /// Whether `name` is a valid keyspace or collection name: `\w{1,48}` (DESIGN.md fact 8).
 pub fn is_valid_schema_name(name: &str) -> bool {
     !name.is_empty()
