@@ -138,6 +138,8 @@ async fn bad_input_stops_the_job_before_any_write() {
     assert!(error(spec(&server, &endpoint, "nope", &[("orders", None)])).await.contains("no database named \"nope\""));
     assert!(error(spec(&server, &endpoint, "shop", &[("ghosts", None)])).await.contains("no collection named \"ghosts\""));
     assert!(error(spec(&server, &endpoint, "shop", &[("orders", Some("{not json"))])).await.contains("filter of orders"));
+    let message = error(spec(&server, &endpoint, "shop", &[("orders", Some(r#"{"status": {"$shipped": true}}"#))])).await;
+    assert!(message.contains("MongoDB refused the filter of orders") && message.contains("$shipped"), "{message}");
     let mut wrong_token = spec(&server, &endpoint, "shop", &[("orders", None)]);
     wrong_token.target = TargetSpec::DataApi { endpoint: endpoint.clone(), keyspace: "default_keyspace".into(), token: "AstraCS:wrong-secret".into() };
     let message = error(wrong_token).await;

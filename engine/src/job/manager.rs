@@ -216,7 +216,17 @@ impl JobManager {
                 .collection::<bson::Document>(&collection.source)
                 .count_documents(filter)
                 .await
-                .map_err(|e| JobError::Invalid(format!("MongoDB refused the filter of {}: {}", collection.source, uri.explain(&e, COUNT_TIMEOUT))))?;
+                .map_err(|e| {
+                    // A command error on a filtered count is the server refusing the filter
+                    // (an unknown operator, a wrong type); anything else is the count itself.
+                    let reason = uri.explain(&e, COUNT_TIMEOUT);
+                    let refused_filter = collection.filter.is_some() && matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(_));
+                    JobError::Invalid(if refused_filter {
+                        format!("MongoDB refused the filter of {}: {reason}", collection.source)
+                    } else {
+                        format!("counting the documents of {} failed: {reason}", collection.source)
+                    })
+                })?;
             matched.push((collection.source.clone(), count));
         }
 
