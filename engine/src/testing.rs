@@ -96,6 +96,20 @@ impl MongoServer {
     pub fn uri_with(&self, user: &str, password: &str) -> String {
         format!("mongodb://{user}:{password}@127.0.0.1:{}/?authSource=admin", self.port)
     }
+
+    /// Inserts `count` sample documents of `collection` ([`crate::sample::document`], numbered
+    /// from 0) into `database.collection`, 2,000 per `insertMany`.
+    pub async fn load_sample(&self, database: &str, collection: &str, count: u64) {
+        let client = mongodb::Client::with_uri_str(self.uri()).await.unwrap_or_else(|e| panic!("SecantusDB: {e}"));
+        let target = client.database(database).collection::<bson::Document>(collection);
+        let mut batch = Vec::with_capacity(2_000);
+        for i in 0..count {
+            batch.push(crate::sample::document(collection, i));
+            if batch.len() == 2_000 || i + 1 == count {
+                target.insert_many(std::mem::take(&mut batch)).await.unwrap_or_else(|e| panic!("loading {collection}: {e}"));
+            }
+        }
+    }
 }
 
 impl Drop for MongoServer {

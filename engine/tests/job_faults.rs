@@ -7,7 +7,6 @@
 
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
-use bson::Document;
 use engine::{
     convert::{id_key_from_json, Converter},
     job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec, VerifyMode},
@@ -109,21 +108,6 @@ impl<S: tracing::Subscriber> Layer<S> for RetryCounter {
     }
 }
 
-async fn load(server: &MongoServer, database: &str, collection: &str, count: u64) {
-    let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
-    let coll = client.database(database).collection::<Document>(collection);
-    let mut batch = Vec::new();
-    for i in 0..count {
-        batch.push(document(collection, i));
-        if batch.len() == 2_000 {
-            coll.insert_many(std::mem::take(&mut batch)).await.unwrap();
-        }
-    }
-    if !batch.is_empty() {
-        coll.insert_many(batch).await.unwrap();
-    }
-}
-
 /// How the probe's requests fared.
 #[derive(Debug, Default)]
 struct Probe {
@@ -173,7 +157,7 @@ async fn target_ids(endpoint: &str, collection: &str) -> Vec<String> {
 async fn a_job_completes_and_verifies_through_faults() {
     let retries = RetryCounter::global();
     let server = MongoServer::start();
-    load(&server, "shop", "orders", DOCS).await;
+    server.load_sample("shop", "orders", DOCS).await;
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let config = astra_local::Config { data_dir: dirs.0.path().to_path_buf(), token: TOKEN.into(), faults: faults() };
     let astra = astra_local::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap();

@@ -7,7 +7,7 @@
 
 mod cli_support;
 
-use cli_support::{astra, docshift, jobs, load, migrate_args, target_ids, text, MongoServer};
+use cli_support::{astra, docshift, jobs, migrate_args, target_ids, text, MongoServer};
 use engine::{
     job::JobManager,
     wire::{JobProgress, JobStatus},
@@ -52,7 +52,7 @@ async fn wait_until(child: &mut Child, manager: &JobManager, ready: impl Fn(&Job
 async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let server = MongoServer::start();
-    load(&server, "shop", "orders", DOCUMENTS).await;
+    server.load_sample("shop", "orders", DOCUMENTS).await;
     eprintln!("loaded {DOCUMENTS} documents into SecantusDB in {:.1?}", started.elapsed());
     let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let astra = astra(astra_dir.path()).await;

@@ -5,7 +5,7 @@
 mod cli_support;
 
 use bson::{doc, Document};
-use cli_support::{astra, jobs, load, migrate_args, replace, run, target_ids, text, MongoServer, TOKEN};
+use cli_support::{astra, jobs, migrate_args, replace, run, target_ids, text, MongoServer, TOKEN};
 use engine::{sample::refused_count, wire::JobStatus};
 
 #[derive(serde::Deserialize)]
@@ -22,8 +22,8 @@ fn strs(args: &[String]) -> Vec<&str> {
 #[tokio::test]
 async fn a_migration_reports_json_exits_zero_and_is_listed() -> Result<(), Box<dyn std::error::Error>> {
     let server = MongoServer::start();
-    load(&server, "shop", "orders", 4_000).await;
-    load(&server, "shop", "customers", 2_000).await;
+    server.load_sample("shop", "orders", 4_000).await;
+    server.load_sample("shop", "customers", 2_000).await;
     let client = mongodb::Client::with_uri_str(server.uri()).await?;
     let shipped = client.database("shop").collection::<Document>("orders").count_documents(doc! { "status": "shipped" }).await?;
     assert!(shipped > 0);
@@ -64,8 +64,8 @@ async fn a_migration_reports_json_exits_zero_and_is_listed() -> Result<(), Box<d
 #[tokio::test]
 async fn refused_documents_come_out_of_dead_letters_one_json_line_each() -> Result<(), Box<dyn std::error::Error>> {
     let server = MongoServer::start();
-    load(&server, "analytics", "events", 3_000).await;
-    load(&server, "analytics", "sensor-readings", 1_000).await;
+    server.load_sample("analytics", "events", 3_000).await;
+    server.load_sample("analytics", "sensor-readings", 1_000).await;
     let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let astra = astra(astra_dir.path()).await;
 
@@ -98,7 +98,7 @@ async fn refused_documents_come_out_of_dead_letters_one_json_line_each() -> Resu
 #[tokio::test]
 async fn bad_input_stops_before_any_write_and_never_shows_the_token() -> Result<(), Box<dyn std::error::Error>> {
     let server = MongoServer::start();
-    load(&server, "shop", "orders", 100).await;
+    server.load_sample("shop", "orders", 100).await;
     let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let astra = astra(astra_dir.path()).await;
     let endpoint = astra.endpoint();

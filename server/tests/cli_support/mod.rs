@@ -4,7 +4,6 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use bson::Document;
 pub use engine::testing::MongoServer;
 use engine::target::{
     data_api::{DataApiClient, DataApiConfig, FindQuery},
@@ -27,22 +26,6 @@ pub const TOKEN_ENV: &str = "DOCSHIFT_CLI_TEST_TOKEN";
 pub async fn astra(dir: &Path) -> astra_local::LocalAstra {
     let config = astra_local::Config { data_dir: dir.to_path_buf(), token: TOKEN.into(), faults: Default::default() };
     astra_local::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap()
-}
-
-/// Loads documents `0..count` of the sample collection `collection` into `database`.
-pub async fn load(server: &MongoServer, database: &str, collection: &str, count: u64) {
-    let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
-    let coll = client.database(database).collection::<Document>(collection);
-    let mut batch = Vec::new();
-    for i in 0..count {
-        batch.push(engine::sample::document(collection, i));
-        if batch.len() == 5_000 {
-            coll.insert_many(std::mem::take(&mut batch)).await.unwrap();
-        }
-    }
-    if !batch.is_empty() {
-        coll.insert_many(batch).await.unwrap();
-    }
 }
 
 /// `docshift` with `args`, the test token in [`TOKEN_ENV`] and no inherited docshift settings.
