@@ -7,9 +7,9 @@
 use bson::{doc, Document};
 use engine::{
     job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec, VerifyMode},
-    sample::{document, refused_count},
+    sample::refused_count,
     testing::MongoServer,
-    wire::JobStatus,
+    wire::{JobStatus, ServerEvent},
 };
 use std::net::SocketAddr;
 
@@ -18,21 +18,6 @@ const TOKEN: &str = "AstraCS:test-token";
 async fn astra(dir: &std::path::Path) -> astra_local::LocalAstra {
     let config = astra_local::Config { data_dir: dir.to_path_buf(), token: TOKEN.into(), faults: Default::default() };
     astra_local::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap()
-}
-
-async fn load(server: &MongoServer, database: &str, collection: &str, count: u64) {
-    let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
-    let coll = client.database(database).collection::<Document>(collection);
-    let mut batch = Vec::new();
-    for i in 0..count {
-        batch.push(document(collection, i));
-        if batch.len() == 2_000 {
-            coll.insert_many(std::mem::take(&mut batch)).await.unwrap();
-        }
-    }
-    if !batch.is_empty() {
-        coll.insert_many(batch).await.unwrap();
-    }
 }
 
 fn spec(server: &MongoServer, endpoint: &str, database: &str, collections: &[(&str, Option<&str>)]) -> JobSpec {
@@ -61,7 +46,7 @@ fn spec(server: &MongoServer, endpoint: &str, database: &str, collections: &[(&s
 #[tokio::test]
 async fn a_collection_migrates_in_parallel_ranges_and_verifies() {
     let server = MongoServer::start();
-    load(&server, "shop", "orders", 30_000).await;
+    server.load_sample("shop", "orders", 30_000).await;
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let astra = astra(dirs.0.path()).await;
     let jobs = JobManager::open(dirs.1.path()).unwrap();
@@ -82,11 +67,56 @@ async fn a_collection_migrates_in_parallel_ranges_and_verifies() {
     assert_eq!((again.collections[0].counters.written, again.collections[0].counters.already_present), (0, 30_000));
 }
 
+/// Waits for the first progress event of job `id` with `status`.
+async fn until_status(events: &mut tokio::sync::broadcast::Receiver<ServerEvent>, id: &str, status: JobStatus) {
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(120), events.recv()).await {
+            Ok(Ok(ServerEvent::Job(progress))) if progress.id == id && progress.status == status => return,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            other => panic!("job {id} never reached {status:?}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_and_cancel_work_while_verifying() {
+    let server = MongoServer::start();
+    server.load_sample("shop", "orders", 20_000).await;
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let astra = astra(dirs.0.path()).await;
+    let jobs = JobManager::open(dirs.1.path()).unwrap();
+
+    // Paused as verification starts, it stays paused, then finishes once resumed.
+    let mut events = jobs.subscribe();
+    let id = jobs.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    until_status(&mut events, &id, JobStatus::Verifying).await;
+    jobs.pause(&id, "Ada").unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let paused = jobs.progress(&id).unwrap();
+    assert_eq!(paused.status, JobStatus::Paused, "{:?}", paused.message);
+    assert!(paused.collections[0].verification.is_none(), "verification went on while paused");
+    jobs.resume(&id, "Grace").unwrap();
+    until_status(&mut events, &id, JobStatus::Verifying).await;
+    let done = jobs.settled(&id).await.unwrap();
+    assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
+    let verification = done.collections[0].verification.as_ref().unwrap();
+    assert_eq!((verification.checked, verification.matching), (20_000, 20_000));
+
+    // Cancelled while verifying, it ends cancelled, saying who did it: not "complete".
+    let id = jobs.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    until_status(&mut events, &id, JobStatus::Verifying).await;
+    jobs.cancel(&id, "Ada").unwrap();
+    let done = jobs.settled(&id).await.unwrap();
+    assert_eq!(done.status, JobStatus::Cancelled);
+    assert!(done.message.as_deref().unwrap_or_default().starts_with("Cancelled by Ada"), "{:?}", done.message);
+    assert!(done.collections[0].verification.is_none());
+}
+
 #[tokio::test]
 async fn refused_documents_are_dead_lettered_and_the_accounting_is_exact() {
     let server = MongoServer::start();
-    load(&server, "analytics", "events", 8_000).await;
-    load(&server, "analytics", "sensor-readings", 3_000).await;
+    server.load_sample("analytics", "events", 8_000).await;
+    server.load_sample("analytics", "sensor-readings", 3_000).await;
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let astra = astra(dirs.0.path()).await;
     let jobs = JobManager::open(dirs.1.path()).unwrap();
@@ -110,7 +140,7 @@ async fn refused_documents_are_dead_lettered_and_the_accounting_is_exact() {
 #[tokio::test]
 async fn a_filter_migrates_only_what_it_matches() {
     let server = MongoServer::start();
-    load(&server, "shop", "orders", 6_000).await;
+    server.load_sample("shop", "orders", 6_000).await;
     let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
     let shipped = client.database("shop").collection::<Document>("orders").count_documents(doc! { "status": "shipped" }).await.unwrap();
     assert!(shipped > 0);
@@ -128,7 +158,7 @@ async fn a_filter_migrates_only_what_it_matches() {
 #[tokio::test]
 async fn bad_input_stops_the_job_before_any_write() {
     let server = MongoServer::start();
-    load(&server, "shop", "orders", 100).await;
+    server.load_sample("shop", "orders", 100).await;
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let astra = astra(dirs.0.path()).await;
     let jobs = JobManager::open(dirs.1.path()).unwrap();

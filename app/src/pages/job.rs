@@ -41,7 +41,7 @@ pub fn JobPage() -> impl IntoView {
             </header>
             <p class="message" data-testid="job-message">{move || job.get().and_then(|j| j.message)}</p>
             <div class="actions">
-                <Show when=move || status.get() == JobStatus::Running>
+                <Show when=move || matches!(status.get(), JobStatus::Running | JobStatus::Verifying)>
                     <button data-testid="pause" on:click=move |_| { pause.dispatch(PauseJob { id: id(), who: who() }); }>"Pause"</button>
                 </Show>
                 <Show when=move || status.get() == JobStatus::Paused>

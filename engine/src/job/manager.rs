@@ -72,6 +72,14 @@ impl Shared {
         self.publish_progress(id);
     }
 
+    /// Changes the status and keeps the message (who paused or resumed the job, and when).
+    pub(crate) fn set_status_keeping_message(&self, id: &str, status: JobStatus) {
+        if let Err(err) = self.store.set_status_keeping_message(id, status) {
+            tracing::error!(job = id, error = %err, "cannot record the job's status");
+        }
+        self.publish_progress(id);
+    }
+
     pub(crate) fn publish_progress(&self, id: &str) {
         match self.progress(id) {
             Ok(progress) => {
@@ -267,7 +275,7 @@ impl JobManager {
         let record = self.shared.store.job(id)?;
         let controls = lock(&self.shared.controls);
         match controls.get(id) {
-            Some(control) if matches!(record.status, JobStatus::Running | JobStatus::Pending) => {
+            Some(control) if matches!(record.status, JobStatus::Running | JobStatus::Pending | JobStatus::Verifying) => {
                 control.send_replace(Control::Pause);
                 drop(controls);
                 self.shared.set_status(id, JobStatus::Paused, Some(&format!("Paused by {who} at {}.", clock())));
@@ -287,9 +295,14 @@ impl JobManager {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a paused or interrupted job can be resumed" });
         }
         let message = format!("Resumed by {who} at {}.", clock());
-        let live = lock(&self.shared.controls).get(id).map(|c| c.send_replace(Control::Run)).is_some();
+        let live = lock(&self.shared.controls).contains_key(id);
         if live {
+            // The status first: a runner that resumes its verification then sets
+            // `verifying` after this, not before.
             self.shared.set_status(id, JobStatus::Running, Some(&message));
+            if let Some(control) = lock(&self.shared.controls).get(id) {
+                control.send_replace(Control::Run);
+            }
         } else {
             let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(e.to_string()))?;
             self.shared.set_status(id, JobStatus::Pending, Some(&message));

@@ -7,6 +7,7 @@
 //! complete only when those add up to the source count and verification passes.
 
 pub mod manager;
+mod reader;
 pub mod runner;
 pub mod spec;
 pub mod store;

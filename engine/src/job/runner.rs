@@ -4,6 +4,7 @@
 
 use super::{
     manager::Shared,
+    reader::{Batches, RangeRead, SOURCE_TIMEOUT},
     spec::{CollectionSpec, JobSpec},
     store::{BatchCommit, DeadLetter, RangeState},
     verify,
@@ -18,10 +19,9 @@ use crate::{
     target::{DocumentOutcome, RetryPolicy},
     wire::{JobStatus, ServerEvent},
 };
-use bson::{doc, Bson, Document};
-use futures::TryStreamExt;
+use bson::{Bson, Document};
 use std::{sync::Arc, time::Duration};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// What the people watching want the job to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,19 +48,6 @@ pub enum RunError {
 
 /// Ranges smaller than this are not split further.
 const MIN_DOCUMENTS_PER_RANGE: u64 = 5_000;
-/// Batches read ahead of the writer, per range.
-const READ_AHEAD: usize = 2;
-/// How long the copy waits for the source (server selection, connection, heartbeat answer).
-/// More patient than the checks before a job starts: a server under the load of several
-/// range scans (SecantusDB sorts each range in memory) can take seconds to answer.
-const SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Times a range's read is reopened, after the last `_id` read, when the source fails
-/// transiently (pool cleared, network error, cursor lost) before the job stops; the count
-/// starts again whenever documents come through.
-const READ_RETRIES: u32 = 8;
-/// Longest wait before reopening a read.
-const MAX_READ_BACKOFF: Duration = Duration::from_secs(10);
-
 pub(crate) struct JobRun {
     pub id: String,
     pub spec: JobSpec,
@@ -72,6 +59,8 @@ impl JobRun {
     /// Runs the job to its end (or until cancelled) and records the outcome.
     pub async fn run(mut self) {
         let status = match self.copy_and_verify().await {
+            // The manager recorded the cancellation, with who asked and when.
+            Ok((JobStatus::Cancelled, _)) => return self.shared.publish_progress(&self.id),
             Ok(status) => status,
             Err(err) => {
                 let transient = matches!(&err, RunError::Target(e) if e.is_transient());
@@ -97,7 +86,7 @@ impl JobRun {
 
         for collection in self.spec.collections.clone() {
             if self.copy_collection(&source, &writer, &collection).await? == Control::Cancel {
-                return Ok((JobStatus::Cancelled, Some("Cancelled; documents already written stay in the target.".into())));
+                return Ok((JobStatus::Cancelled, None));
             }
         }
 
@@ -111,7 +100,9 @@ impl JobRun {
         self.shared.set_status(&self.id, JobStatus::Verifying, None);
         let mut failures = Vec::new();
         for collection in &self.spec.collections {
-            let report = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.shared.store).await?;
+            let Some(report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.shared, &self.control).await? else {
+                return Ok((JobStatus::Cancelled, None));
+            };
             if !report.passed() {
                 failures.push(format!(
                     "{}: {} of {} documents differ ({} missing, {} different)",
@@ -191,7 +182,22 @@ impl JobRun {
     }
 }
 
-fn parse_filter(spec: &CollectionSpec) -> Result<Document, RunError> {
+/// Returns at once while running; waits while paused; says so when cancelled.
+pub(super) async fn wait_while_paused(control: &mut watch::Receiver<Control>) -> Control {
+    loop {
+        let now = *control.borrow_and_update();
+        match now {
+            Control::Pause => {
+                if control.changed().await.is_err() {
+                    return Control::Cancel;
+                }
+            }
+            other => return other,
+        }
+    }
+}
+
+pub(super) fn parse_filter(spec: &CollectionSpec) -> Result<Document, RunError> {
     match spec.filter.as_deref().map(str::trim) {
         None | Some("") => Ok(Document::new()),
         Some(text) => document_from_extended_json(text)
@@ -221,38 +227,17 @@ impl RangeTask {
         let range = IdRange { lower: decode(&state.lower)?, upper: decode(&state.upper)? };
         let checkpoint = decode(&state.checkpoint)?;
 
-        let (batches, mut incoming) = mpsc::channel::<Result<Vec<Document>, RunError>>(READ_AHEAD);
         let read = RangeRead { collection: self.collection.clone(), range, filter: self.filter.clone(), after: checkpoint, batch_size: self.batch_size };
-        let reader = tokio::spawn(read_batches(read, batches, self.source.clone()));
-        let result = async {
-            while let Some(batch) = incoming.recv().await {
-                let batch = batch?;
-                if self.wait_while_paused().await == Control::Cancel {
-                    return Ok(Control::Cancel);
-                }
-                self.write_batch(state.index, batch).await?;
+        let mut batches = Batches::start(read, self.source.clone());
+        while let Some(batch) = batches.next().await {
+            let batch = batch?;
+            if wait_while_paused(&mut self.control).await == Control::Cancel {
+                return Ok(Control::Cancel);
             }
-            self.shared.store.finish_range(&self.job, &self.spec.source, state.index)?;
-            Ok(Control::Run)
+            self.write_batch(state.index, batch).await?;
         }
-        .await;
-        reader.abort();
-        result
-    }
-
-    /// Returns at once while running; waits while paused; says so when cancelled.
-    async fn wait_while_paused(&mut self) -> Control {
-        loop {
-            let control = *self.control.borrow_and_update();
-            match control {
-                Control::Pause => {
-                    if self.control.changed().await.is_err() {
-                        return Control::Cancel;
-                    }
-                }
-                other => return other,
-            }
-        }
+        self.shared.store.finish_range(&self.job, &self.spec.source, state.index)?;
+        Ok(Control::Run)
     }
 
     async fn write_batch(&self, range: u32, batch: Vec<Document>) -> Result<(), RunError> {
@@ -320,95 +305,6 @@ fn id_text(document: &Document) -> String {
     match document.get("_id") {
         Some(id) => id.clone().into_canonical_extjson().to_string(),
         None => "(no _id)".into(),
-    }
-}
-
-/// What one range's reader reads.
-struct RangeRead {
-    collection: mongodb::Collection<Document>,
-    range: IdRange,
-    filter: Document,
-    /// The last `_id` already read (or accounted for): reading resumes after it.
-    after: Option<Bson>,
-    batch_size: usize,
-}
-
-/// Reads a range in `_id` order into batches, until the end or until nobody listens. A
-/// transient source failure reopens the read after the last `_id` read (the range is
-/// sorted by `_id`, so nothing is skipped or read twice); other failures are sent on.
-async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Vec<Document>, RunError>>, source: MongoSource) {
-    let explain = |e: &mongodb::error::Error| RunError::Read(source.uri().explain(e, SOURCE_TIMEOUT).to_string());
-    let batch_size = read.batch_size;
-    let mut batch = Vec::with_capacity(batch_size);
-    let mut failures = 0u32;
-    'reopen: loop {
-        let query = read.range.filter(&read.filter, read.after.as_ref());
-        let opened = read.collection.find(query).sort(doc! { "_id": 1 }).batch_size(batch_size.min(u32::MAX as usize) as u32).await;
-        let mut cursor = match opened {
-            Ok(cursor) => cursor,
-            Err(e) => {
-                if retry_read(&e, &mut failures).await {
-                    continue 'reopen;
-                }
-                let _ = batches.send(Err(explain(&e))).await;
-                return;
-            }
-        };
-        loop {
-            match cursor.try_next().await {
-                Ok(Some(document)) => {
-                    failures = 0;
-                    batch.push(document);
-                    if batch.len() == batch_size {
-                        read.after = batch.last().and_then(|d| d.get("_id")).cloned();
-                        if batches.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(batch_size)))).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Ok(None) => break 'reopen,
-                Err(e) => {
-                    // Resume after what this batch holds so far, or after the last batch sent.
-                    if let Some(id) = batch.last().and_then(|d| d.get("_id")) {
-                        read.after = Some(id.clone());
-                    }
-                    if retry_read(&e, &mut failures).await {
-                        continue 'reopen;
-                    }
-                    let _ = batches.send(Err(explain(&e))).await;
-                    return;
-                }
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let _ = batches.send(Ok(batch)).await;
-    }
-}
-
-/// Whether a failed read is worth reopening; if so, waits first (1 s, 2 s, 4 s, ... up to
-/// [`MAX_READ_BACKOFF`]) and counts the failure.
-async fn retry_read(error: &mongodb::error::Error, failures: &mut u32) -> bool {
-    if !is_transient_read_error(error) || *failures >= READ_RETRIES {
-        return false;
-    }
-    *failures += 1;
-    let wait = Duration::from_secs(1u64 << (*failures - 1).min(6)).min(MAX_READ_BACKOFF);
-    tracing::warn!(error = %error, attempt = *failures, wait_ms = wait.as_millis() as u64, "reading the source failed; reopening the range after the last _id read");
-    tokio::time::sleep(wait).await;
-    true
-}
-
-/// Failures of the connection or the server's state, not of the query: the driver's
-/// retryable read codes, a lost cursor, network errors, a cleared pool, no server.
-fn is_transient_read_error(error: &mongodb::error::Error) -> bool {
-    use mongodb::error::ErrorKind;
-    /// RETRYABLE_READ_CODES of the driver (error.rs), plus CursorNotFound (43).
-    const CODES: [i32; 14] = [11600, 11602, 10107, 13435, 13436, 189, 91, 7, 6, 89, 9001, 134, 262, 43];
-    match error.kind.as_ref() {
-        ErrorKind::Io(_) | ErrorKind::ConnectionPoolCleared { .. } | ErrorKind::ServerSelection { .. } => true,
-        ErrorKind::Command(command) => CODES.contains(&command.code),
-        _ => error.contains_label(mongodb::error::RETRYABLE_ERROR),
     }
 }
 

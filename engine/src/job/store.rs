@@ -188,6 +188,14 @@ impl JobStore {
         Ok(())
     }
 
+    pub fn set_status_keeping_message(&self, id: &str, status: JobStatus) -> Result<(), StoreError> {
+        let changed = self.lock().execute("UPDATE jobs SET status = ?2, updated_at_ms = ?3 WHERE id = ?1", params![id, status.as_str(), now_ms()])?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchJob(id.to_owned()));
+        }
+        Ok(())
+    }
+
     pub fn job(&self, id: &str) -> Result<JobRecord, StoreError> {
         let conn = self.lock();
         let row = conn

@@ -1,41 +1,52 @@
 //! Verification: reads the copied documents back from the target and compares each with
 //! the source, converted again, by content hash (key order aside, numbers by exact value).
 //! Documents that were dead-lettered are not expected in the target and are skipped.
+//!
+//! The source is read in `_id` order by the copy's reader (reopened after the last `_id` read
+//! when it fails transiently); pause and cancel act between groups of documents.
 
 use super::{
-    runner::RunError,
+    manager::Shared,
+    reader::{Batches, RangeRead},
+    runner::{parse_filter, wait_while_paused, Control, RunError},
     spec::{CollectionSpec, JobSpec, VerifyMode},
-    store::JobStore,
     writer::Writer,
 };
 use crate::{
-    convert::{content_hash, document_from_extended_json, id_key_from_json, ContentHash, Converter},
-    source::mongo::MongoSource,
-    wire::Verification,
+    convert::{content_hash, id_key_from_json, ContentHash, Converter},
+    source::{mongo::MongoSource, ranges::IdRange},
+    wire::{JobStatus, Verification},
 };
-use bson::{doc, Document};
-use futures::{StreamExt, TryStreamExt};
+use bson::Document;
+use futures::{stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::{collections::HashMap, collections::HashSet, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
+use tokio::sync::watch;
 
 /// Ids read back from the target per request.
 const READ_BACK: usize = 100;
 /// Ids listed per kind of mismatch in a report.
 const LISTED: usize = 100;
 
-/// Compares a collection's source documents with the target.
-pub async fn verify_collection(
+/// Compares a collection's source documents with the target. `None` when the job was
+/// cancelled meanwhile.
+pub(crate) async fn verify_collection(
     job: &str,
     spec: &JobSpec,
     collection: &CollectionSpec,
     source: &MongoSource,
     writer: &Writer,
-    store: &JobStore,
-) -> Result<Verification, RunError> {
+    shared: &Arc<Shared>,
+    control: &watch::Receiver<Control>,
+) -> Result<Option<Verification>, RunError> {
     let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new() };
+    let store = &shared.store;
     let step = match spec.verify {
-        VerifyMode::None => return Ok(report),
+        VerifyMode::None => return Ok(Some(report)),
         VerifyMode::All => 1,
         VerifyMode::Sample(n) => {
             let matched = store.counters(job)?.into_iter().find(|(name, _)| name == &collection.source).map(|(_, c)| c.matched).unwrap_or(0);
@@ -44,27 +55,36 @@ pub async fn verify_collection(
     };
     let dead: HashSet<String> = store.dead_letters(job)?.into_iter().filter(|d| d.collection == collection.source).map(|d| d.id).collect();
     let converter = Converter::new(spec.policy, &collection.indexing).map_err(|e| RunError::Spec(e.to_string()))?;
-    let filter = match collection.filter.as_deref().map(str::trim) {
-        None | Some("") => Document::new(),
-        Some(text) => document_from_extended_json(text).map_err(|e| RunError::Spec(e.to_string()))?,
+    let read = RangeRead {
+        collection: source.client().database(&spec.database).collection::<Document>(&collection.source),
+        range: IdRange::whole(),
+        filter: parse_filter(collection)?,
+        after: None,
+        batch_size: spec.batch_size.max(1),
     };
-    let explain = |e: mongodb::error::Error| RunError::Read(source.uri().explain(&e, Duration::from_secs(10)).to_string());
-    let cursor = source
-        .client()
-        .database(&spec.database)
-        .collection::<Document>(&collection.source)
-        .find(filter)
-        .sort(doc! { "_id": 1 })
-        .await
-        .map_err(explain)?;
 
     // Groups of ids are read back `in_flight` at a time (each is a few sequential `find`
     // pages) while the source is read on; results come in order, so the report lists
     // mismatches in `_id` order, and memory stays bounded.
     let in_flight = spec.in_flight.max(1);
-    let expected = cursor.enumerate().filter_map(|(position, document)| {
+    // Pause and cancel act before each batch of the source, so the groups already on their
+    // way finish; a cancel ends the reading.
+    let state = (Batches::start(read, source.clone()), control.clone(), shared.clone(), job.to_owned());
+    let batches = stream::unfold(state, |(mut batches, mut control, shared, job)| async move {
+        let paused = *control.borrow() == Control::Pause;
+        if wait_while_paused(&mut control).await == Control::Cancel {
+            return None;
+        }
+        if paused {
+            shared.set_status_keeping_message(&job, JobStatus::Verifying);
+        }
+        let batch = batches.next().await?;
+        Some((batch, (batches, control, shared, job)))
+    });
+    let documents = batches.map_ok(|batch| stream::iter(batch.into_iter().map(Ok))).try_flatten();
+    let expected = documents.enumerate().filter_map(|(position, document)| {
         let expected = match document {
-            Err(e) => Some(Err(explain(e))),
+            Err(e) => Some(Err(e)),
             Ok(_) if !(position as u64).is_multiple_of(step) => None,
             Ok(document) => match converter.convert(&document) {
                 Ok(converted) if !dead.contains(converted.id_key()) => Some(Ok(Expected {
@@ -85,7 +105,10 @@ pub async fn verify_collection(
     while let Some(group) = groups.try_next().await? {
         add(&mut report, group);
     }
-    Ok(report)
+    if *control.borrow() == Control::Cancel {
+        return Ok(None);
+    }
+    Ok(Some(report))
 }
 
 struct Expected {

@@ -71,7 +71,7 @@ pub async fn follow(jobs: &JobManager, id: &str, mut events: broadcast::Receiver
             }
             () = &mut interrupt => {
                 view.finish();
-                // A job being verified cannot be paused; `resume` takes it over all the same.
+                // Refused only when the job has just ended; `resume` takes over a stopped one.
                 let paused = jobs.pause(id, "an interrupt of docshift").is_ok();
                 return Err(CliError::Interrupted { id: id.to_owned(), paused });
             }
