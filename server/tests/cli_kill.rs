@@ -3,6 +3,9 @@
 //! chance), each time restarted with `docshift resume ID`, until it exits 0. Then the target
 //! holds exactly the source's documents, none twice, and the final report says verified.
 //!
+//! And Ctrl-C (SIGINT): the job is paused, `docshift migrate` exits 130 saying how to go on,
+//! and `docshift resume ID` finishes it.
+//!
 //! astra-local runs inside the test process, so it outlives every `docshift` it serves.
 
 mod cli_support;
@@ -121,5 +124,41 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
     assert_eq!(read as u64, DOCUMENTS, "the target holds as many documents as the source");
     assert_eq!(ids.len(), read, "no _id twice");
     eprintln!("whole test: {:.1?}", started.elapsed());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_pauses_the_job_and_resume_finishes_it() -> Result<(), Box<dyn std::error::Error>> {
+    const DOCS: u64 = 20_000;
+    let server = MongoServer::start();
+    server.load_sample("shop", "orders", DOCS).await;
+    let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let astra = astra(astra_dir.path()).await;
+    let manager = JobManager::open(state.path())?;
+    let log = state.path().join("docshift.log");
+
+    let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "shop");
+    args.extend(["--collection", "orders", "--json"].map(String::from));
+    let mut child = spawn(&args, &log);
+    assert!(wait_until(&mut child, &manager, |p| p.totals().accounted() >= 2_000).await, "the job ended early: {}", text(&std::fs::read(&log)?));
+    let pid = child.id().ok_or("no pid")?.to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status()?.success());
+    let status = child.wait().await?;
+    let log_text = text(&std::fs::read(&log)?);
+    assert_eq!(status.code(), Some(130), "{log_text}");
+    assert!(log_text.contains("is paused") && log_text.contains("docshift resume"), "{log_text}");
+    let paused = progress(&manager).ok_or("no job")?;
+    assert_eq!(paused.status, JobStatus::Paused, "{:?}", paused.message);
+    assert!(paused.totals().accounted() < DOCS);
+
+    let output = spawn(&["resume".into(), paused.id.clone(), "--state-dir".into(), state.path().display().to_string(), "--json".into()], &log)
+        .wait_with_output()
+        .await?;
+    assert!(output.status.success(), "resume failed: {}", text(&std::fs::read(&log)?));
+    let report: JobProgress = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(report.status, JobStatus::Complete);
+    let c = report.totals();
+    assert_eq!((c.matched, c.written + c.already_present), (DOCS, DOCS), "{c:?}");
+    assert_eq!(target_ids(&astra.endpoint(), "orders").await.1 as u64, DOCS);
     Ok(())
 }
