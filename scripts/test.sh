@@ -13,6 +13,11 @@ cargo test --workspace --exclude frontend
 echo "==> lints"
 cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 
+echo "==> the release WASM build that make run ships (LTO, opt-level z)"
+# It can fail where the debug build passes (rustc's query depth on the job page), so
+# build it here rather than find out in `make run`. Same directory as cargo-leptos.
+cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release --target-dir target/front
+
 echo "==> building the web app (server + WASM)"
 cargo leptos build
 
