@@ -112,6 +112,32 @@ async fn pause_and_cancel_work_while_verifying() {
     assert!(done.collections[0].verification.is_none());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_runs_in_one_process_at_a_time() {
+    let server = MongoServer::start();
+    server.load_sample("shop", "orders", 20_000).await;
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let astra = astra(dirs.0.path()).await;
+    let running = JobManager::open(dirs.1.path()).unwrap();
+    let mut events = running.subscribe();
+    let id = running.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    until_status(&mut events, &id, JobStatus::Running).await;
+
+    // A second process on the same state directory (a `docshift serve` started meanwhile,
+    // a `docshift resume ID`) sees the job as running but may not run or control it.
+    let other = JobManager::open(dirs.1.path()).unwrap();
+    assert_eq!(other.resume_unfinished().unwrap(), Vec::<String>::new());
+    for refused in [other.resume(&id, "Ada"), other.pause(&id, "Ada"), other.cancel(&id, "Ada")] {
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("being run by another docshift process"), "{message}");
+    }
+
+    let done = running.settled(&id).await.unwrap();
+    assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
+    let c = done.collections[0].counters;
+    assert_eq!((c.matched, c.written, c.already_present), (20_000, 20_000, 0), "counted once");
+}
+
 #[tokio::test]
 async fn refused_documents_are_dead_lettered_and_the_accounting_is_exact() {
     let server = MongoServer::start();

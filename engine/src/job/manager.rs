@@ -3,6 +3,7 @@
 //! unfinished ones after a restart, and publishing their progress to every subscriber.
 
 use super::{
+    lock::JobLock,
     runner::{refused_event, Control, JobRun},
     spec::{JobSpec, TargetSpec},
     store::{DeadLetter, JobRecord, JobStore, StoreError},
@@ -16,7 +17,7 @@ use crate::{
 };
 use std::{
     collections::{HashMap, HashSet, VecDeque},
-    path::Path,
+    path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -35,6 +36,10 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error("job {id} is {status}: {what}")]
     WrongState { id: String, status: &'static str, what: &'static str },
+    /// Another process (a `docshift migrate`, `resume` or `serve` on the same state
+    /// directory) runs the job; `by` names it when known.
+    #[error("job {id} is being run by another docshift process{by}: wait for it, or stop it first")]
+    Busy { id: String, by: String },
 }
 
 /// Events kept for subscribers that fall behind before they miss some.
@@ -54,6 +59,8 @@ pub(crate) struct Shared {
     pub store: JobStore,
     events: broadcast::Sender<ServerEvent>,
     controls: Mutex<HashMap<String, watch::Sender<Control>>>,
+    /// Where the jobs' locks are (`None`: a store of its own, no other process to meet).
+    locks: Option<PathBuf>,
     rates: Mutex<HashMap<(String, String), RateSamples>>,
 }
 
@@ -161,16 +168,24 @@ impl Shared {
 
 impl JobManager {
     /// The jobs kept in `state_dir` (created if needed).
+    /// Other processes may use the same directory: each job runs in the one process that
+    /// holds its lock (see [`super::lock`]).
     pub fn open(state_dir: &Path) -> Result<Self, JobError> {
-        Ok(Self::with_store(JobStore::open(state_dir)?))
+        Ok(Self::new(JobStore::open(state_dir)?, Some(state_dir.join("locks"))))
     }
 
+    /// The jobs of `store`, which no other process uses.
     pub fn with_store(store: JobStore) -> Self {
+        Self::new(store, None)
+    }
+
+    fn new(store: JobStore, locks: Option<PathBuf>) -> Self {
         Self {
             shared: Arc::new(Shared {
                 store,
                 events: broadcast::channel(EVENT_BACKLOG).0,
                 controls: Mutex::new(HashMap::new()),
+                locks,
                 rates: Mutex::new(HashMap::new()),
             }),
         }
@@ -240,13 +255,20 @@ impl JobManager {
 
         let id = new_job_id();
         let text = serde_json::to_string(&spec).map_err(|e| JobError::Invalid(e.to_string()))?;
+        let lock = self.lock(&id)?;
         self.shared.store.create_job(&id, &text, &matched)?;
         tracing::info!(job = %id, database = %spec.database, target = %spec.target.describe(), "job created");
-        self.start(&id, spec);
+        self.start(&id, spec, lock);
         Ok(id)
     }
 
-    fn start(&self, id: &str, spec: JobSpec) {
+    /// The job's lock, so that no other process runs it meanwhile.
+    fn lock(&self, id: &str) -> Result<Option<JobLock>, JobError> {
+        self.shared.locks.as_deref().map(|dir| JobLock::acquire(dir, id)).transpose()
+    }
+
+    /// Runs the job in a task of its own, which keeps the lock until the run ends.
+    fn start(&self, id: &str, spec: JobSpec, job_lock: Option<JobLock>) {
         let (control, receiver) = watch::channel(Control::Run);
         lock(&self.shared.controls).insert(id.to_owned(), control);
         let run = JobRun { id: id.to_owned(), spec, shared: self.shared.clone(), control: receiver };
@@ -255,16 +277,26 @@ impl JobManager {
         tokio::spawn(async move {
             run.run().await;
             lock(&shared.controls).remove(&id);
+            drop(job_lock);
         });
     }
 
-    /// Starts again every job a stop interrupted, from its checkpoints. Call once at start-up.
+    /// Starts again every job a stop interrupted, from its checkpoints, except those another
+    /// process runs. Call once at start-up.
     pub fn resume_unfinished(&self) -> Result<Vec<String>, JobError> {
         let mut resumed = Vec::new();
         for record in self.shared.store.unfinished()? {
             let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {} is unreadable: {e}", record.id)))?;
+            let lock = match self.lock(&record.id) {
+                Ok(lock) => lock,
+                Err(busy @ JobError::Busy { .. }) => {
+                    tracing::info!(job = %record.id, "not resumed here: {busy}");
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
             tracing::info!(job = %record.id, "resuming after a restart");
-            self.start(&record.id, spec);
+            self.start(&record.id, spec, lock);
             resumed.push(record.id);
         }
         Ok(resumed)
@@ -281,13 +313,24 @@ impl JobManager {
                 self.shared.set_status(id, JobStatus::Paused, Some(&format!("Paused by {who} at {}.", clock())));
                 Ok(())
             }
-            _ => Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" }),
+            Some(_) => Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" }),
+            None => {
+                drop(controls);
+                self.not_run_elsewhere(id)?;
+                Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" })
+            }
         }
     }
 
+    /// Refuses with [`JobError::Busy`] when another process runs the job: only that one can
+    /// pause or cancel it.
+    fn not_run_elsewhere(&self, id: &str) -> Result<(), JobError> {
+        self.lock(id).map(drop)
+    }
+
     /// Resumes a paused job (also one paused by a restart or by a target outage), or one
-    /// recorded as running or verifying that no runner of this manager runs: its process
-    /// was killed. The caller makes sure no other process still runs it.
+    /// recorded as running or verifying that no process runs: its process was killed. A job
+    /// another process runs is refused with [`JobError::Busy`].
     pub fn resume(&self, id: &str, who: &str) -> Result<(), JobError> {
         let record = self.shared.store.job(id)?;
         let interrupted = matches!(record.status, JobStatus::Running | JobStatus::Verifying) && !lock(&self.shared.controls).contains_key(id);
@@ -305,8 +348,9 @@ impl JobManager {
             }
         } else {
             let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(e.to_string()))?;
+            let lock = self.lock(id)?;
             self.shared.set_status(id, JobStatus::Pending, Some(&message));
-            self.start(id, spec);
+            self.start(id, spec, lock);
         }
         Ok(())
     }
@@ -318,6 +362,9 @@ impl JobManager {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "it has already ended" });
         }
         let live = lock(&self.shared.controls).get(id).map(|c| c.send_replace(Control::Cancel)).is_some();
+        if !live {
+            self.not_run_elsewhere(id)?;
+        }
         let message = format!("Cancelled by {who} at {}; documents already written stay in the target.", clock());
         if live {
             // The runner records the final status once its ranges have stopped.

@@ -6,6 +6,7 @@
 //! meets what it wrote before the stop), or dead-lettered with its reason. A job is
 //! complete only when those add up to the source count and verification passes.
 
+mod lock;
 pub mod manager;
 mod reader;
 pub mod runner;

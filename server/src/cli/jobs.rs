@@ -3,7 +3,6 @@
 //! checkpoints, and the documents a job set aside.
 
 use super::{
-    lock::JobLock,
     print_stdout,
     progress::{self, Display},
     report, CliError, StateArgs,
@@ -111,7 +110,6 @@ pub async fn resume(args: ResumeArgs) -> Result<(), CliError> {
     if progress.status == JobStatus::Complete {
         return report::finish(&jobs, &progress, &args.state, args.json);
     }
-    let _lock = JobLock::acquire(&args.state.state_dir, &args.id)?;
     let events = jobs.subscribe();
     jobs.resume(&args.id, "docshift resume")?;
     if !args.json {

@@ -3,7 +3,6 @@
 //! runs the job with a progress bar and ends with the report and the exit status.
 
 use super::{
-    lock::JobLock,
     policy::PolicyArgs,
     progress::{self, Display},
     report, CliError, StateArgs,
@@ -205,7 +204,6 @@ pub async fn run(args: MigrateArgs, matches: &ArgMatches) -> Result<(), CliError
     let jobs = args.state.open()?;
     let events = jobs.subscribe();
     let id = jobs.create(spec).await?;
-    let _lock = JobLock::acquire(&args.state.state_dir, &id)?;
     eprintln!(
         "docshift: job {id} started (state in {}); if it stops, `docshift resume {id}` continues it",
         args.state.state_dir.display()

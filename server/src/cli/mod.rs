@@ -7,7 +7,6 @@
 //! before any write; 130 when interrupted (the job is paused and can be resumed).
 
 pub mod jobs;
-pub mod lock;
 pub mod migrate;
 pub mod policy;
 pub mod progress;

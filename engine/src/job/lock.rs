@@ -1,9 +1,10 @@
-//! One process at a time per job. A `docshift migrate` that was killed leaves its job
-//! recorded as running; `docshift resume` may take it over only when no other process still
-//! runs it. Each running job holds an exclusive lock on `locks/<id>.lock` in the state
-//! directory; the operating system drops it when the process ends, even by SIGKILL.
+//! One process at a time per job. The CLI and `docshift serve` can share a state directory,
+//! and a killed process leaves its job recorded as running: a job may be run (started,
+//! resumed, taken over) only by the process that holds its lock, an exclusive lock on
+//! `locks/<id>.lock` in the state directory. The operating system drops it when the process
+//! ends, even by SIGKILL, so a killed job is free to resume at once.
 
-use super::CliError;
+use super::JobError;
 use std::{
     fs::{File, OpenOptions, TryLockError},
     io::{Read, Seek, Write},
@@ -17,11 +18,10 @@ pub struct JobLock {
 }
 
 impl JobLock {
-    /// Takes the job's lock, or says which process holds it.
-    pub fn acquire(state_dir: &Path, id: &str) -> Result<Self, CliError> {
-        let dir = state_dir.join("locks");
-        let cannot = |e: std::io::Error| CliError::State(format!("cannot lock job {id} in {}: {e}", dir.display()));
-        std::fs::create_dir_all(&dir).map_err(cannot)?;
+    /// Takes the job's lock in `dir`, or says which process holds it.
+    pub fn acquire(dir: &Path, id: &str) -> Result<Self, JobError> {
+        let cannot = |e: std::io::Error| JobError::Invalid(format!("cannot lock job {id} in {}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(cannot)?;
         let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join(format!("{id}.lock"))).map_err(cannot)?;
         match file.try_lock() {
             Ok(()) => {}
@@ -30,9 +30,7 @@ impl JobLock {
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
                 let by = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
-                return Err(CliError::Input(format!(
-                    "job {id} is being run by another docshift process{by}: wait for it, or stop it first"
-                )));
+                return Err(JobError::Busy { id: id.to_owned(), by });
             }
             Err(TryLockError::Error(e)) => return Err(cannot(e)),
         }
