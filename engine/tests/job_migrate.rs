@@ -126,11 +126,29 @@ async fn a_job_runs_in_one_process_at_a_time() {
     // A second process on the same state directory (a `docshift serve` started meanwhile,
     // a `docshift resume ID`) sees the job as running but may not run or control it.
     let other = JobManager::open(dirs.1.path()).unwrap();
+    let _follower = other.follow_other_processes(std::time::Duration::from_millis(200));
+    let mut watching = other.subscribe();
     assert_eq!(other.resume_unfinished().unwrap(), Vec::<String>::new());
     for refused in [other.resume(&id, "Ada"), other.pause(&id, "Ada"), other.cancel(&id, "Ada")] {
         let message = refused.unwrap_err().to_string();
         assert!(message.contains("being run by another docshift process"), "{message}");
     }
+
+    // Its subscribers still see the job move, from the state the running process records.
+    let mut moving = Vec::new();
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(120), watching.recv()).await {
+            Ok(Ok(ServerEvent::Job(progress))) if progress.id == id => {
+                moving.push(progress.totals().accounted());
+                if progress.status == JobStatus::Complete {
+                    break;
+                }
+            }
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            other => panic!("the second manager's subscribers never saw the job complete: {other:?}"),
+        }
+    }
+    assert!(moving.iter().any(|n| (1..20_000).contains(n)), "no progress seen on the way: {moving:?}");
 
     let done = running.settled(&id).await.unwrap();
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);

@@ -14,6 +14,8 @@ pub async fn run(args: crate::config::ServeArgs) -> Result<(), String> {
         Ok(_) => {}
         Err(err) => tracing::error!(error = %err, "cannot resume unfinished jobs"),
     }
+    // Jobs a `docshift migrate` runs on the same state directory move in the browsers too.
+    let _follower = state.app.jobs.follow_other_processes(std::time::Duration::from_secs(1));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -281,6 +281,38 @@ impl JobManager {
         });
     }
 
+    /// Publishes, every `every`, the progress of the jobs that other processes run on this
+    /// state directory (a `docshift migrate` next to a `docshift serve`) when their state has
+    /// changed, so that subscribers see those jobs move too (counters and status; the ids of
+    /// landed documents stay with the process that writes them). Stops with the manager.
+    pub fn follow_other_processes(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let shared = Arc::downgrade(&self.shared);
+        tokio::spawn(async move {
+            let mut seen: HashMap<String, i64> = HashMap::new();
+            let mut since = super::store::now_ms();
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(shared) = shared.upgrade() else { return };
+                let changed = match shared.store.changed_since(since) {
+                    Ok(changed) => changed,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot read the state of other processes' jobs");
+                        continue;
+                    }
+                };
+                // Changes within the last second are read again next time, in case a change
+                // lands in the same millisecond as this read; `seen` keeps them from repeating.
+                since = changed.iter().map(|(_, at)| *at).max().map_or(since, |latest| latest.max(since) - 1_000);
+                for (id, at) in changed {
+                    let ours = lock(&shared.controls).contains_key(&id);
+                    if !ours && seen.insert(id.clone(), at) != Some(at) {
+                        shared.publish_progress(&id);
+                    }
+                }
+            }
+        })
+    }
+
     /// Starts again every job a stop interrupted, from its checkpoints, except those another
     /// process runs. Call once at start-up.
     pub fn resume_unfinished(&self) -> Result<Vec<String>, JobError> {

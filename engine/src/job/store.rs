@@ -196,6 +196,14 @@ impl JobStore {
         Ok(())
     }
 
+    /// (id, last change) of the jobs changed at or after `since_ms`.
+    pub fn changed_since(&self, since_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached("SELECT id, updated_at_ms FROM jobs WHERE updated_at_ms >= ?1")?;
+        let rows = statement.query_map(params![since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn job(&self, id: &str) -> Result<JobRecord, StoreError> {
         let conn = self.lock();
         let row = conn
