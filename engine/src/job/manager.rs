@@ -399,7 +399,7 @@ impl JobManager {
         }
         let message = format!("Cancelled by {who} at {}; documents already written stay in the target.", clock());
         if live {
-            // The runner records the final status once its ranges have stopped.
+            // The runner stops after the batches in flight and leaves this status as it is.
             tracing::info!(job = id, who, "cancel requested");
         }
         self.shared.set_status(id, JobStatus::Cancelled, Some(&message));
