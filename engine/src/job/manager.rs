@@ -10,7 +10,6 @@ use super::{
     writer::{TargetError, Writer},
 };
 use crate::{
-    convert::document_from_extended_json,
     source::mongo::{MongoSource, SourceError, SourceUri},
     target::{is_valid_schema_name, RetryPolicy},
     wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent},
@@ -229,10 +228,7 @@ impl JobManager {
         let counting = MongoSource::connect(&uri, COUNT_TIMEOUT).await?;
         let mut matched = Vec::with_capacity(spec.collections.len());
         for collection in &spec.collections {
-            let filter = match collection.filter.as_deref().map(str::trim) {
-                None | Some("") => bson::Document::new(),
-                Some(text) => document_from_extended_json(text).map_err(|e| JobError::Invalid(format!("the filter of {}: {e}", collection.source)))?,
-            };
+            let filter = collection.filter_document().map_err(JobError::Invalid)?;
             let count = counting
                 .client()
                 .database(&spec.database)
@@ -459,10 +455,7 @@ fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
         if !targets.insert(collection.target.as_str()) {
             return invalid(format!("two collections would be written to the same target \"{}\"", collection.target));
         }
-        if let Some(text) = collection.filter.as_deref().filter(|t| !t.trim().is_empty()) {
-            document_from_extended_json(text)
-                .map_err(|e| JobError::Invalid(format!("the filter of {} is not a valid JSON object: {e}", collection.source)))?;
-        }
+        collection.filter_document().map_err(JobError::Invalid)?;
     }
     if !(1..=100).contains(&spec.chunk_size) {
         return invalid(format!("the chunk size must be 1 to 100 documents, not {}", spec.chunk_size));

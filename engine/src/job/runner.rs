@@ -11,7 +11,7 @@ use super::{
     writer::{TargetError, Writer},
 };
 use crate::{
-    convert::{canonical_extended_json, document_from_extended_json, Converter},
+    convert::{canonical_extended_json, Converter},
     source::{
         mongo::{MongoSource, SourceError, SourceUri},
         ranges::{decode_id, encode_id, split, IdRange},
@@ -127,7 +127,7 @@ impl JobRun {
 
     /// Copies one collection; returns `Cancel` when the job was cancelled meanwhile.
     async fn copy_collection(&mut self, source: &MongoSource, writer: &Writer, spec: &CollectionSpec) -> Result<Control, RunError> {
-        let filter = parse_filter(spec)?;
+        let filter = spec.filter_document().map_err(RunError::Spec)?;
         let collection = source.client().database(&self.spec.database).collection::<Document>(&spec.source);
         let mut ranges = self.shared.store.ranges(&self.id, &spec.source)?;
         if ranges.is_empty() {
@@ -194,14 +194,6 @@ pub(super) async fn wait_while_paused(control: &mut watch::Receiver<Control>) ->
             }
             other => return other,
         }
-    }
-}
-
-pub(super) fn parse_filter(spec: &CollectionSpec) -> Result<Document, RunError> {
-    match spec.filter.as_deref().map(str::trim) {
-        None | Some("") => Ok(Document::new()),
-        Some(text) => document_from_extended_json(text)
-            .map_err(|e| RunError::Spec(format!("the filter of {} is not a valid JSON object: {e}", spec.source))),
     }
 }
 

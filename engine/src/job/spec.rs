@@ -72,6 +72,17 @@ pub struct CollectionSpec {
     pub indexing: Indexing,
 }
 
+impl CollectionSpec {
+    /// The filter as a BSON document (empty for none), or why it can't be read.
+    pub fn filter_document(&self) -> Result<bson::Document, String> {
+        match self.filter.as_deref().map(str::trim) {
+            None | Some("") => Ok(bson::Document::new()),
+            Some(text) => crate::convert::document_from_extended_json(text)
+                .map_err(|e| format!("the filter of {} is not a valid JSON object: {e}", self.source)),
+        }
+    }
+}
+
 /// Where the documents go.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]

@@ -6,6 +6,7 @@
 pub use crate::wire::{Counters, JobStatus};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::{
+    collections::HashSet,
     path::Path,
     sync::{Arc, Mutex},
 };
@@ -349,6 +350,14 @@ impl JobStore {
             Ok((collection, report))
         })
         .collect()
+    }
+
+    /// The ids of a collection's dead letters (without their documents).
+    pub fn dead_letter_ids(&self, job: &str, collection: &str) -> Result<HashSet<String>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id FROM dead_letters WHERE job_id = ?1 AND collection = ?2")?;
+        let rows = stmt.query_map(params![job, collection], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     pub fn dead_letters(&self, job: &str) -> Result<Vec<DeadLetter>, StoreError> {

@@ -8,7 +8,7 @@
 use super::{
     manager::Shared,
     reader::{Batches, RangeRead},
-    runner::{parse_filter, wait_while_paused, Control, RunError},
+    runner::{wait_while_paused, Control, RunError},
     spec::{CollectionSpec, JobSpec, VerifyMode},
     writer::Writer,
 };
@@ -22,7 +22,7 @@ use futures::{stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     sync::Arc,
 };
 use tokio::sync::watch;
@@ -53,12 +53,12 @@ pub(crate) async fn verify_collection(
             (matched / n.max(1)).max(1)
         }
     };
-    let dead: HashSet<String> = store.dead_letters(job)?.into_iter().filter(|d| d.collection == collection.source).map(|d| d.id).collect();
+    let dead = store.dead_letter_ids(job, &collection.source)?;
     let converter = Converter::new(spec.policy, &collection.indexing).map_err(|e| RunError::Spec(e.to_string()))?;
     let read = RangeRead {
         collection: source.client().database(&spec.database).collection::<Document>(&collection.source),
         range: IdRange::whole(),
-        filter: parse_filter(collection)?,
+        filter: collection.filter_document().map_err(RunError::Spec)?,
         after: None,
         batch_size: spec.batch_size.max(1),
     };

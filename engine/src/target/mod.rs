@@ -152,12 +152,7 @@ impl Http {
     }
 }
 
-/// Whether `name` is a valid keyspace or collection name: `\w{1,48}` (DESIGN.md fact 8).
-pub fn is_valid_schema_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 48
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
+pub use crate::naming::is_valid_schema_name;
 
 /// The first `max` characters of a server's answer, for an error message.
 fn excerpt(text: &str, max: usize) -> String {
