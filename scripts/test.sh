@@ -7,19 +7,23 @@ source "$(dirname "$0")/lib.sh"
 export PATH="$HOME/.cargo/bin:$PATH"
 cd "$ROOT"
 
+# One build from scratch: incremental caches would only cost disk (16 GB on a fresh clone).
+export CARGO_INCREMENTAL=0
+
 echo "==> Rust tests"
+disk_report "before the build"
 cargo test --workspace --exclude frontend
+disk_report "after the Rust tests"
 
 echo "==> lints"
 cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 
-echo "==> the release WASM build that make run ships (LTO, opt-level z)"
-# It can fail where the debug build passes (rustc's query depth on the job page), so
-# build it here rather than find out in `make run`. Same directory as cargo-leptos.
-cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release --target-dir target/front
-
-echo "==> building the web app (server + WASM)"
-cargo leptos build
+echo "==> the web app make run ships: release WASM (LTO, opt-level z), CSS and assets in target/site"
+# The release WASM can fail where a debug build passes (rustc's query depth on the job
+# page), so the browser tests run the release front end. The server they run is
+# target/debug/docshift, which the Rust tests above built.
+cargo leptos build --release --frontend-only
+disk_report "after the web app"
 
 echo "==> browser tests"
 cd end2end
