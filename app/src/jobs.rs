@@ -100,8 +100,8 @@ pub struct RefusedView {
 /// The first refused documents of a job, for pages opened after they were refused.
 #[server(endpoint = "job_dead_letters")]
 pub async fn job_dead_letters(id: String) -> Result<Vec<RefusedView>, AppError> {
-    let letters = crate::sources::ssr::state()?.jobs.dead_letters(&id).map_err(|e| AppError::InvalidInput(e.to_string()))?;
-    Ok(letters.into_iter().take(500).map(|l| RefusedView { collection: l.collection, id: l.id, code: l.code, reason: l.reason }).collect())
+    let letters = crate::sources::ssr::state()?.jobs.dead_letters(&id, Some(500)).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+    Ok(letters.into_iter().map(|l| RefusedView { collection: l.collection, id: l.id, code: l.code, reason: l.reason }).collect())
 }
 
 #[server(endpoint = "pause_job")]

@@ -168,7 +168,7 @@ async fn refused_documents_are_dead_lettered_and_the_accounting_is_exact() {
     let id = jobs.create(spec(&server, &astra.endpoint(), "analytics", &[("events", None), ("sensor-readings", None)])).await.unwrap();
     let done = jobs.settled(&id).await.unwrap();
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
-    let letters = jobs.dead_letters(&id).unwrap();
+    let letters = jobs.dead_letters(&id, None).unwrap();
     for (collection, count) in [("events", 8_000), ("sensor-readings", 3_000)] {
         let progress = done.collections.iter().find(|c| c.source == collection).unwrap();
         let refused = refused_count(collection, count);
@@ -177,6 +177,9 @@ async fn refused_documents_are_dead_lettered_and_the_accounting_is_exact() {
         assert_eq!(letters.iter().filter(|l| l.collection == collection).count() as u64, refused);
     }
     assert_eq!(done.collections[1].target, "sensor_readings");
+    assert_eq!(jobs.dead_letter_count(&id).unwrap(), letters.len() as u64);
+    let first: Vec<_> = jobs.dead_letters(&id, Some(3)).unwrap().into_iter().map(|l| l.id).collect();
+    assert_eq!(first, letters.iter().take(3).map(|l| l.id.clone()).collect::<Vec<_>>(), "the first refused, in order");
     let letter = letters.iter().find(|l| l.collection == "events").unwrap();
     assert!(!letter.reason.is_empty() && letter.document.contains("\"_id\""), "{letter:?}");
 }

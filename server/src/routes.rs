@@ -79,7 +79,7 @@ pub fn router(state: ServerState) -> Router {
 /// `GET /jobs/{id}/dead-letters.jsonl`: the job's refused documents, one JSON object a line
 /// (collection, id, code, reason, document as canonical Extended JSON).
 async fn dead_letters(State(state): State<ServerState>, Path(id): Path<String>) -> Response {
-    match state.app.jobs.dead_letters(&id) {
+    match state.app.jobs.dead_letters(&id, None) {
         Ok(letters) => {
             let mut body = String::new();
             for letter in letters {

@@ -411,9 +411,15 @@ impl JobManager {
         self.shared.store.jobs()?.iter().map(|r| self.shared.progress_of(r)).collect()
     }
 
-    pub fn dead_letters(&self, id: &str) -> Result<Vec<DeadLetter>, JobError> {
+    /// The job's refused documents in the order they were refused: every one, or the first `limit`.
+    pub fn dead_letters(&self, id: &str, limit: Option<usize>) -> Result<Vec<DeadLetter>, JobError> {
         self.shared.store.job(id)?;
-        Ok(self.shared.store.dead_letters(id)?)
+        Ok(self.shared.store.dead_letters(id, limit)?)
+    }
+
+    pub fn dead_letter_count(&self, id: &str) -> Result<u64, JobError> {
+        self.shared.store.job(id)?;
+        Ok(self.shared.store.dead_letter_count(id)?)
     }
 
     /// Waits until the job has ended or is paused, and returns its progress then.

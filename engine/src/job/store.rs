@@ -360,15 +360,24 @@ impl JobStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn dead_letters(&self, job: &str) -> Result<Vec<DeadLetter>, StoreError> {
+    /// The job's dead letters in the order they were refused, the first `limit` of them or all.
+    pub fn dead_letters(&self, job: &str, limit: Option<usize>) -> Result<Vec<DeadLetter>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT collection, id, code, reason, document FROM dead_letters WHERE job_id = ?1 ORDER BY rowid",
+            "SELECT collection, id, code, reason, document FROM dead_letters WHERE job_id = ?1 ORDER BY rowid LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![job], |r| {
+        // SQLite reads a negative LIMIT as none.
+        let limit = limit.and_then(|n| i64::try_from(n).ok()).unwrap_or(-1);
+        let rows = stmt.query_map(params![job, limit], |r| {
             Ok(DeadLetter { collection: r.get(0)?, id: r.get(1)?, code: r.get(2)?, reason: r.get(3)?, document: r.get(4)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn dead_letter_count(&self, job: &str) -> Result<u64, StoreError> {
+        let conn = self.lock();
+        let count: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letters WHERE job_id = ?1", params![job], |r| r.get(0))?;
+        Ok(count.unsigned_abs())
     }
 }
 
@@ -401,7 +410,8 @@ mod tests {
         let ranges = store.ranges("j1", "events").unwrap();
         assert_eq!(ranges[1].checkpoint, Some(vec![7]));
         assert_eq!(ranges[0].checkpoint, None);
-        assert_eq!(store.dead_letters("j1").unwrap().len(), 1);
+        assert_eq!(store.dead_letters("j1", None).unwrap().len(), 1);
+        assert_eq!(store.dead_letter_count("j1").unwrap(), 1);
     }
 
     #[test]

@@ -148,7 +148,7 @@ fn line(letter: &DeadLetter) -> Result<String, CliError> {
 
 /// Runs `docshift dead-letters ID`.
 pub fn dead_letters(args: DeadLettersArgs) -> Result<(), CliError> {
-    let letters = args.state.open()?.dead_letters(&args.id)?;
+    let letters = args.state.open()?.dead_letters(&args.id, None)?;
     let mut out = String::new();
     for letter in &letters {
         out.push_str(&line(letter)?);

@@ -17,12 +17,12 @@ pub struct JobReport<'a> {
     #[serde(flatten)]
     pub progress: &'a JobProgress,
     /// Dead letters stored for the job (`docshift dead-letters ID` prints them).
-    pub dead_letters: usize,
+    pub dead_letters: u64,
 }
 
 /// Prints the report and returns success only when the job is complete.
 pub fn finish(jobs: &JobManager, progress: &JobProgress, state: &StateArgs, json: bool) -> Result<(), CliError> {
-    let dead_letters = jobs.dead_letters(&progress.id)?.len();
+    let dead_letters = jobs.dead_letter_count(&progress.id)?;
     if json {
         let mut text = serde_json::to_string_pretty(&JobReport { progress, dead_letters })
             .map_err(|e| CliError::State(format!("cannot write the report: {e}")))?;
@@ -42,7 +42,7 @@ pub fn finish(jobs: &JobManager, progress: &JobProgress, state: &StateArgs, json
 }
 
 /// The report for people.
-pub fn human(progress: &JobProgress, dead_letters: usize, state: &StateArgs) -> String {
+pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> String {
     let mut out = String::new();
     let verdict = match progress.status {
         JobStatus::Complete => "complete: every document is accounted for and verification passed".to_owned(),
