@@ -113,7 +113,7 @@ async fn pause_and_cancel_work_while_verifying() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_runs_in_one_process_at_a_time() {
+async fn a_job_runs_in_one_process_and_the_others_control_it_there() {
     let server = MongoServer::start();
     server.load_sample("shop", "orders", 20_000).await;
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -124,17 +124,31 @@ async fn a_job_runs_in_one_process_at_a_time() {
     until_status(&mut events, &id, JobStatus::Running).await;
 
     // A second process on the same state directory (a `docshift serve` started meanwhile,
-    // a `docshift resume ID`) sees the job as running but may not run or control it.
+    // a `docshift resume ID`) sees the job as running but may not run it.
     let other = JobManager::open(dirs.1.path()).unwrap();
     let _follower = other.follow_other_processes(std::time::Duration::from_millis(200));
     let mut watching = other.subscribe();
     assert_eq!(other.resume_unfinished().unwrap(), Vec::<String>::new());
-    for refused in [other.resume(&id, "Ada"), other.pause(&id, "Ada"), other.cancel(&id, "Ada")] {
-        let message = refused.unwrap_err().to_string();
-        assert!(message.contains("being run by another docshift process"), "{message}");
-    }
+    let message = other.resume(&id, "Ada").unwrap_err().to_string();
+    assert!(message.contains("being run by another docshift process"), "{message}");
 
-    // Its subscribers still see the job move, from the state the running process records.
+    // It can pause and resume it: the running process does, on its request.
+    other.pause(&id, "Ada").unwrap();
+    until_status(&mut events, &id, JobStatus::Paused).await;
+    let paused = running.progress(&id).unwrap();
+    assert!(paused.message.as_deref().is_some_and(|m| m.starts_with("Paused by Ada")), "{:?}", paused.message);
+    // The batches in flight land, then nothing more.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let before = running.progress(&id).unwrap().totals().accounted();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let after = running.progress(&id).unwrap();
+    assert_eq!(after.status, JobStatus::Paused);
+    assert_eq!(after.totals().accounted(), before, "nothing lands while paused");
+    assert!(before < 20_000, "paused before the end: {before}");
+    other.resume(&id, "Ada").unwrap();
+    until_status(&mut events, &id, JobStatus::Running).await;
+
+    // Its subscribers see the job move, from the state the running process records.
     let mut moving = Vec::new();
     loop {
         match tokio::time::timeout(std::time::Duration::from_secs(120), watching.recv()).await {
@@ -154,6 +168,14 @@ async fn a_job_runs_in_one_process_at_a_time() {
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
     let c = done.collections[0].counters;
     assert_eq!((c.matched, c.written, c.already_present), (20_000, 20_000, 0), "counted once");
+
+    // And cancel one: the running process stops it.
+    let again = running.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    until_status(&mut events, &again, JobStatus::Running).await;
+    other.cancel(&again, "Ada").unwrap();
+    let cancelled = tokio::time::timeout(std::time::Duration::from_secs(60), running.settled(&again)).await.unwrap().unwrap();
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    assert!(cancelled.message.as_deref().is_some_and(|m| m.starts_with("Cancelled by Ada")), "{:?}", cancelled.message);
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! holds exactly the source's documents, none twice, and the final report says verified.
 //!
 //! And Ctrl-C (SIGINT): the job is paused, `docshift migrate` exits 130 saying how to go on,
-//! and `docshift resume ID` finishes it.
+//! and `docshift resume ID` finishes it. A pause from another process on the same state
+//! directory (a `docshift serve`) ends `docshift migrate` too, and that process finishes it.
 //!
 //! astra-local runs inside the test process, so it outlives every `docshift` it serves.
 
@@ -158,6 +159,42 @@ async fn ctrl_c_pauses_the_job_and_resume_finishes_it() -> Result<(), Box<dyn st
     let report: JobProgress = serde_json::from_slice(&output.stdout)?;
     assert_eq!(report.status, JobStatus::Complete);
     let c = report.totals();
+    assert_eq!((c.matched, c.written + c.already_present), (DOCS, DOCS), "{c:?}");
+    assert_eq!(target_ids(&astra.endpoint(), "orders").await.1 as u64, DOCS);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_from_a_server_the_cli_stops_and_the_server_finishes_the_job() -> Result<(), Box<dyn std::error::Error>> {
+    const DOCS: u64 = 20_000;
+    let server = MongoServer::start();
+    server.load_sample("shop", "orders", DOCS).await;
+    let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let astra = astra(astra_dir.path()).await;
+    // What a `docshift serve` on the same state directory does when someone clicks Pause.
+    let serve = JobManager::open(state.path())?;
+    let log = state.path().join("docshift.log");
+
+    let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "shop");
+    args.extend(["--collection", "orders", "--json"].map(String::from));
+    let mut child = spawn(&args, &log);
+    assert!(wait_until(&mut child, &serve, |p| p.totals().accounted() >= 2_000).await, "the job ended early: {}", text(&std::fs::read(&log)?));
+    let id = progress(&serve).ok_or("no job")?.id;
+    serve.pause(&id, "Ada")?;
+
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await??;
+    let log_text = text(&std::fs::read(&log)?);
+    assert_eq!(output.status.code(), Some(1), "{log_text}");
+    let report: JobProgress = serde_json::from_slice(&output.stdout)?;
+    assert_eq!(report.status, JobStatus::Paused);
+    assert!(report.message.as_deref().is_some_and(|m| m.starts_with("Paused by Ada")), "{:?}", report.message);
+    assert!(log_text.contains(&format!("docshift resume {id}")), "{log_text}");
+
+    // The CLI has let go of the job: the server resumes it and runs it to the end.
+    serve.resume(&id, "Ada")?;
+    let done = tokio::time::timeout(Duration::from_secs(120), serve.settled(&id)).await??;
+    assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
+    let c = done.totals();
     assert_eq!((c.matched, c.written + c.already_present), (DOCS, DOCS), "{c:?}");
     assert_eq!(target_ids(&astra.endpoint(), "orders").await.1 as u64, DOCS);
     Ok(())

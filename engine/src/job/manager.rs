@@ -6,7 +6,7 @@ use super::{
     lock::JobLock,
     runner::{refused_event, Control, JobRun},
     spec::{JobSpec, TargetSpec},
-    store::{DeadLetter, JobRecord, JobStore, StoreError},
+    store::{ControlRequest, DeadLetter, JobRecord, JobStore, StoreError},
     writer::{TargetError, Writer},
 };
 use crate::{
@@ -45,6 +45,8 @@ pub enum JobError {
 const EVENT_BACKLOG: usize = 4_096;
 /// How far back the documents-per-second rate looks.
 const RATE_WINDOW: Duration = Duration::from_secs(5);
+/// How often a process looks for requests other processes left for the jobs it runs.
+const REQUEST_POLL: Duration = Duration::from_millis(250);
 /// How long counting the source's documents may keep the server busy.
 const COUNT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -263,10 +265,14 @@ impl JobManager {
         self.shared.locks.as_deref().map(|dir| JobLock::acquire(dir, id)).transpose()
     }
 
-    /// Runs the job in a task of its own, which keeps the lock until the run ends.
+    /// Runs the job in a task of its own, which keeps the lock until the run ends. With a
+    /// shared state directory, another task applies what other processes ask of the job.
     fn start(&self, id: &str, spec: JobSpec, job_lock: Option<JobLock>) {
         let (control, receiver) = watch::channel(Control::Run);
         lock(&self.shared.controls).insert(id.to_owned(), control);
+        if job_lock.is_some() {
+            tokio::spawn(self.clone().answer_requests(id.to_owned(), super::store::now_ms()));
+        }
         let run = JobRun { id: id.to_owned(), spec, shared: self.shared.clone(), control: receiver };
         let shared = self.shared.clone();
         let id = id.to_owned();
@@ -275,6 +281,50 @@ impl JobManager {
             lock(&shared.controls).remove(&id);
             drop(job_lock);
         });
+    }
+
+    /// Applies the pause, resume and cancel requests that other processes leave for a job
+    /// this one runs (see [`JobManager::pause`]), until the run ends. Requests from before
+    /// `since` were meant for an earlier run and are dropped.
+    async fn answer_requests(self, id: String, since: i64) {
+        loop {
+            tokio::time::sleep(REQUEST_POLL).await;
+            if !lock(&self.shared.controls).contains_key(&id) {
+                return;
+            }
+            let pending = match self.shared.store.take_request(&id) {
+                Ok(Some(pending)) if pending.at_ms >= since => pending,
+                Ok(_) => continue,
+                Err(err) => {
+                    tracing::warn!(job = %id, error = %err, "cannot read the requests other processes left");
+                    continue;
+                }
+            };
+            let who = pending.who.as_str();
+            let applied = match pending.request {
+                ControlRequest::Pause => self.pause(&id, who),
+                ControlRequest::Resume => self.resume(&id, who),
+                ControlRequest::Cancel => self.cancel(&id, who),
+            };
+            match applied {
+                Ok(()) => tracing::info!(job = %id, who, request = pending.request.as_str(), "applied a request from another process"),
+                Err(err) => tracing::warn!(job = %id, who, request = pending.request.as_str(), error = %err, "a request from another process was refused"),
+            }
+        }
+    }
+
+    /// Leaves `request` for the process that runs the job when another one does, and says
+    /// whether it did.
+    fn forward(&self, id: &str, request: ControlRequest, who: &str) -> Result<bool, JobError> {
+        match self.lock(id) {
+            Ok(_) => Ok(false),
+            Err(JobError::Busy { .. }) => {
+                self.shared.store.request(id, request, who)?;
+                tracing::info!(job = id, who, request = request.as_str(), "asked the process that runs the job");
+                Ok(true)
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// Publishes, every `every`, the progress of the jobs that other processes run on this
@@ -330,7 +380,10 @@ impl JobManager {
         Ok(resumed)
     }
 
-    /// Pauses a running job after the batches in flight; `who` is shown to everyone.
+    /// Pauses a running job after the batches in flight; `who` is shown to everyone. A job
+    /// another process runs (on the same state directory) is paused by that process, within
+    /// a moment: this leaves it the request. So do [`JobManager::resume`] and
+    /// [`JobManager::cancel`].
     pub fn pause(&self, id: &str, who: &str) -> Result<(), JobError> {
         let record = self.shared.store.job(id)?;
         let controls = lock(&self.shared.controls);
@@ -344,24 +397,25 @@ impl JobManager {
             Some(_) => Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" }),
             None => {
                 drop(controls);
-                self.not_run_elsewhere(id)?;
+                let running = matches!(record.status, JobStatus::Running | JobStatus::Pending | JobStatus::Verifying);
+                if running && self.forward(id, ControlRequest::Pause, who)? {
+                    return Ok(());
+                }
                 Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" })
             }
         }
     }
 
-    /// Refuses with [`JobError::Busy`] when another process runs the job: only that one can
-    /// pause or cancel it.
-    fn not_run_elsewhere(&self, id: &str) -> Result<(), JobError> {
-        self.lock(id).map(drop)
-    }
-
     /// Resumes a paused job (also one paused by a restart or by a target outage), or one
     /// recorded as running or verifying that no process runs: its process was killed. A job
-    /// another process runs is refused with [`JobError::Busy`].
+    /// that another process runs is refused with [`JobError::Busy`] unless it is paused there.
     pub fn resume(&self, id: &str, who: &str) -> Result<(), JobError> {
         let record = self.shared.store.job(id)?;
-        let interrupted = matches!(record.status, JobStatus::Running | JobStatus::Verifying) && !lock(&self.shared.controls).contains_key(id);
+        let ours = lock(&self.shared.controls).contains_key(id);
+        if !ours && record.status == JobStatus::Paused && self.forward(id, ControlRequest::Resume, who)? {
+            return Ok(());
+        }
+        let interrupted = matches!(record.status, JobStatus::Running | JobStatus::Verifying) && !ours;
         if record.status != JobStatus::Paused && record.status != JobStatus::Pending && !interrupted {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a paused or interrupted job can be resumed" });
         }
@@ -390,8 +444,8 @@ impl JobManager {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "it has already ended" });
         }
         let live = lock(&self.shared.controls).get(id).map(|c| c.send_replace(Control::Cancel)).is_some();
-        if !live {
-            self.not_run_elsewhere(id)?;
+        if !live && self.forward(id, ControlRequest::Cancel, who)? {
+            return Ok(());
         }
         let message = format!("Cancelled by {who} at {}; documents already written stay in the target.", clock());
         if live {

@@ -63,6 +63,41 @@ pub struct BatchCommit<'a> {
     pub dead_letters: Vec<DeadLetter>,
 }
 
+/// What someone asked of a job that another process runs; that process applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlRequest {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+impl ControlRequest {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlRequest::Pause => "pause",
+            ControlRequest::Resume => "resume",
+            ControlRequest::Cancel => "cancel",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "pause" => Ok(ControlRequest::Pause),
+            "resume" => Ok(ControlRequest::Resume),
+            "cancel" => Ok(ControlRequest::Cancel),
+            other => Err(StoreError::Corrupt(format!("unknown request {other:?}"))),
+        }
+    }
+}
+
+/// A request left for the process that runs a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRequest {
+    pub request: ControlRequest,
+    pub who: String,
+    pub at_ms: i64,
+}
+
 /// A job row.
 #[derive(Debug, Clone)]
 pub struct JobRecord {
@@ -118,6 +153,12 @@ CREATE TABLE IF NOT EXISTS verifications (
     collection TEXT NOT NULL,
     report TEXT NOT NULL,
     PRIMARY KEY (job_id, collection)
+);
+CREATE TABLE IF NOT EXISTS requests (
+    job_id TEXT PRIMARY KEY,
+    action TEXT NOT NULL,
+    who TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
     job_id TEXT NOT NULL,
@@ -374,6 +415,28 @@ impl JobStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Leaves a request for the process that runs the job; a newer one replaces it.
+    pub fn request(&self, job: &str, request: ControlRequest, who: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT OR REPLACE INTO requests (job_id, action, who, at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![job, request.as_str(), who, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Takes (and removes) the request left for the job, if there is one.
+    pub fn take_request(&self, job: &str) -> Result<Option<PendingRequest>, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let row: Option<(String, String, i64)> = tx
+            .query_row("SELECT action, who, at_ms FROM requests WHERE job_id = ?1", params![job], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((action, who, at_ms)) = row else { return Ok(None) };
+        tx.execute("DELETE FROM requests WHERE job_id = ?1", params![job])?;
+        tx.commit()?;
+        Ok(Some(PendingRequest { request: ControlRequest::parse(&action)?, who, at_ms }))
+    }
+
     pub fn dead_letter_count(&self, job: &str) -> Result<u64, StoreError> {
         let conn = self.lock();
         let count: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letters WHERE job_id = ?1", params![job], |r| r.get(0))?;
@@ -443,5 +506,17 @@ mod tests {
         assert_eq!(unfinished.len(), 1);
         assert_eq!(unfinished[0].spec, "{\"x\":1}");
         assert!(matches!(store.set_status("nope", JobStatus::Paused, None), Err(StoreError::NoSuchJob(_))));
+    }
+
+    #[test]
+    fn a_request_is_taken_once_and_a_newer_one_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (asking, running) = (JobStore::open(dir.path()).unwrap(), JobStore::open(dir.path()).unwrap());
+        assert_eq!(running.take_request("j1").unwrap(), None);
+        asking.request("j1", ControlRequest::Pause, "Ada").unwrap();
+        asking.request("j1", ControlRequest::Cancel, "Grace").unwrap();
+        let taken = running.take_request("j1").unwrap().unwrap();
+        assert_eq!((taken.request, taken.who.as_str()), (ControlRequest::Cancel, "Grace"));
+        assert_eq!(running.take_request("j1").unwrap(), None);
     }
 }

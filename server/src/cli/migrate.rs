@@ -23,7 +23,8 @@ Per-collection options: --filter and --target-collection apply to the --collecti
 
 Exit status: 0 only when the job is complete (every document written, already present or
 dead-lettered, and verification passed); 1 when it ran but did not complete (the report says
-why; `docshift resume ID` continues a paused or interrupted job); 2 when the input was refused
+why: a failure, or someone paused or cancelled it in a `docshift serve` on the same state
+directory; `docshift resume ID` continues a paused or interrupted job); 2 when the input was refused
 before anything was written; 130 when interrupted by Ctrl-C (the job is paused).")]
 pub struct MigrateArgs {
     /// The MongoDB source, e.g. mongodb://user:password@host:27017 or an Atlas

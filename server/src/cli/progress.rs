@@ -1,7 +1,8 @@
 //! Following a job from the terminal: one progress bar per collection (documents accounted
 //! for, docs/s, dead letters, then the verification) fed by the engine's progress events.
 //! On a terminal it draws bars; when stderr is not a terminal it prints a line every few
-//! seconds instead; with `--json` it stays quiet. Ctrl-C or SIGTERM pauses the job.
+//! seconds instead; with `--json` it stays quiet. Ctrl-C or SIGTERM pauses the job; so can
+//! someone else (`docshift serve` on the same state directory), and then the command ends.
 
 use super::CliError;
 use engine::{
@@ -67,6 +68,12 @@ pub async fn follow(jobs: &JobManager, id: &str, mut events: broadcast::Receiver
             _ = tick.tick() => {
                 if let Ok(progress) = jobs.progress(id) {
                     view.update(&progress);
+                    // Paused from elsewhere (the web app, through the state directory): this
+                    // process stops, and whoever resumes the job runs it.
+                    if progress.status == JobStatus::Paused {
+                        view.finish();
+                        return Ok(progress);
+                    }
                 }
             }
             () = &mut interrupt => {
