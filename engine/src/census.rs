@@ -4,7 +4,7 @@
 //! limits that apply to indexed paths.
 
 use crate::{
-    convert::{Converter, Violation, ViolationCode},
+    convert::{Converter, Violation},
     policy::{ConversionPolicy, Indexing},
     wire::{Census, CensusReason},
 };
@@ -28,15 +28,15 @@ pub async fn census(collection: &mongodb::Collection<Document>, limit: u64) -> m
                 let id = rejection.id_key.clone().unwrap_or_else(|| "(no _id)".into());
                 let mut seen = BTreeSet::new();
                 for violation in &rejection.violations {
-                    let reason = reason_of(violation);
+                    let reason = violation.kind.reason();
                     if seen.insert(reason) {
                         tally.count(reason, violation, &id);
                     }
-                    if is_indexed_only(violation) && !violation.path.is_empty() {
+                    if violation.kind.lifted_by_indexing_deny() && !violation.path.is_empty() {
                         tally.deny.insert(violation.path.clone());
                     }
                 }
-                if rejection.violations.iter().all(is_indexed_only) && rejected.len() < 10_000 {
+                if rejection.violations.iter().all(|v| v.kind.lifted_by_indexing_deny()) && rejected.len() < 10_000 {
                     rejected.push(document);
                 }
             }
@@ -77,33 +77,6 @@ impl Tally {
                 example_path: violation.path.clone(),
             })
             .documents += 1;
-    }
-}
-
-/// Limits that `indexing.deny` lifts: their messages point at it.
-fn is_indexed_only(violation: &Violation) -> bool {
-    violation.code == ViolationCode::ShredDocLimitViolation && violation.message.contains("indexing.deny")
-}
-
-/// A short reason for people, from the violation's code and message.
-fn reason_of(violation: &Violation) -> &'static str {
-    let message = violation.message.as_str();
-    match violation.code {
-        ViolationCode::ShredDocLimitViolation if message.contains("characters as JSON") => "document too large",
-        ViolationCode::ShredDocLimitViolation if message.contains("nested") => "nested too deep",
-        ViolationCode::ShredDocLimitViolation if message.contains("field path") => "field path too long",
-        ViolationCode::ShredDocLimitViolation if message.contains("number") => "number literal too long",
-        ViolationCode::ShredDocLimitViolation if message.contains("array") || message.contains("elements") => "array over the indexed limit",
-        ViolationCode::ShredDocLimitViolation if message.contains("string") || message.contains("bytes") => "string over the indexed limit",
-        ViolationCode::ShredDocLimitViolation => "too many indexed properties",
-        ViolationCode::ShredBadFieldName => "field name starting with $ (or empty)",
-        ViolationCode::ShredBadDocidType | ViolationCode::ShredBadDocidValue => "_id of a type Astra refuses (object, array, ...)",
-        ViolationCode::ShredBadEjsonValue => "malformed extended JSON value",
-        ViolationCode::UnsupportedBsonValue if message.contains("NaN") || message.contains("Infinity") || message.contains("finite") => {
-            "NaN or Infinity"
-        }
-        ViolationCode::UnsupportedBsonValue => "BSON type with no JSON form (regex, timestamp, ...)",
-        ViolationCode::MissingDocumentId => "no _id",
     }
 }
 

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use bson::{doc, Bson, DateTime, Document};
-use engine::convert::{Converter, Rejection, ViolationCode};
+use engine::convert::{Converter, Rejection, ViolationCode, ViolationKind};
 use engine::policy::{ConversionPolicy, DocumentLimits, Indexing};
 
 fn converter() -> Converter {
@@ -18,9 +18,11 @@ fn with_indexing(allow: Option<&[&str]>, deny: Option<&[&str]>) -> Converter {
     Converter::new(ConversionPolicy::default(), &indexing).unwrap()
 }
 
-fn limit_violation(r: &Rejection) -> &engine::convert::Violation {
+/// The one violation, of the limit `kind`; the census and the `indexing.deny` suggestion go by it.
+fn limit_violation(r: &Rejection, kind: ViolationKind) -> &engine::convert::Violation {
     assert_eq!(r.violations.len(), 1, "{r}");
     assert_eq!(r.violations[0].code, ViolationCode::ShredDocLimitViolation, "{r}");
+    assert_eq!(r.violations[0].kind, kind, "{r}");
     &r.violations[0]
 }
 
@@ -38,7 +40,7 @@ fn depth_16_accepted_17_rejected() {
     // Depth counts containers: the document is 1, each nested object or array one more.
     converter().convert(&nested(16, Bson::Document(doc! {}))).unwrap();
     let r = converter().convert(&nested(17, Bson::Document(doc! {}))).unwrap_err();
-    let v = limit_violation(&r);
+    let v = limit_violation(&r, ViolationKind::NestedTooDeep);
     assert!(v.message.contains("17"), "{}", v.message);
     assert_eq!(v.path.split('.').count(), 16);
     // Arrays count as levels too.
@@ -79,7 +81,7 @@ fn path_1000_chars_accepted_1001_rejected() {
     };
     converter().convert(&path_doc(1000)).unwrap();
     let r = converter().convert(&path_doc(1001)).unwrap_err();
-    let v = limit_violation(&r);
+    let v = limit_violation(&r, ViolationKind::FieldPathTooLong);
     assert!(v.message.contains("1001"), "{}", v.message);
     // A single long top-level name.
     let mut d = doc! { "_id": 1 };
@@ -102,7 +104,7 @@ fn document_size_4_000_000_chars() {
     let ok = c.convert(&sized(4_000_000)).unwrap();
     assert_eq!(ok.json().len(), 4_000_000);
     let r = c.convert(&sized(4_000_001)).unwrap_err();
-    let v = limit_violation(&r);
+    let v = limit_violation(&r, ViolationKind::DocumentTooLarge);
     assert_eq!(v.path, "");
     assert!(v.message.contains("4000001"), "{}", v.message);
     // Counted in UTF-16 units like Java: 2,000,000 "é" (4 MB of UTF-8) are 2,000,000 chars.
@@ -118,7 +120,7 @@ fn number_length_100_chars() {
     let c = converter().with_limits(limits);
     c.convert(&doc! { "_id": 1, "n": 1234567 }).unwrap();
     let r = c.convert(&doc! { "_id": 1, "n": 12345678 }).unwrap_err();
-    assert_eq!(limit_violation(&r).path, "n");
+    assert_eq!(limit_violation(&r, ViolationKind::NumberTooLong).path, "n");
     c.convert(&doc! { "_id": 1, "d": 1.25e20 }).unwrap(); // "1.25e20"
     c.convert(&doc! { "_id": 1, "d": 1.255e20 }).unwrap_err();
     let longest = "-9.999999999999999999999999999999999E+6144".parse::<bson::Decimal128>().unwrap();
@@ -130,7 +132,7 @@ fn indexed_array_1000_elements() {
     let arr = |n: usize| doc! { "_id": 1, "a": (0..n as i32).collect::<Vec<_>>() };
     converter().convert(&arr(1000)).unwrap();
     let r = converter().convert(&arr(1001)).unwrap_err();
-    assert_eq!(limit_violation(&r).path, "a");
+    assert_eq!(limit_violation(&r, ViolationKind::IndexedArrayTooLong).path, "a");
     // Not indexed: no limit.
     with_indexing(None, Some(&["a"])).convert(&arr(5000)).unwrap();
     with_indexing(Some(&["b"]), None).convert(&arr(5000)).unwrap();
@@ -142,7 +144,7 @@ fn indexed_string_8000_bytes() {
     let s = |n: usize| doc! { "_id": 1, "o": { "s": "x".repeat(n) } };
     converter().convert(&s(8000)).unwrap();
     let r = converter().convert(&s(8001)).unwrap_err();
-    let v = limit_violation(&r);
+    let v = limit_violation(&r, ViolationKind::IndexedStringTooLong);
     assert_eq!(v.path, "o.s");
     assert!(v.message.contains("8001 bytes"), "{}", v.message);
     // Bytes of UTF-8, not characters: 4000 "é" = 8000 bytes; 4001 = 8002.
@@ -187,7 +189,7 @@ fn indexed_object_1000_properties() {
     };
     converter().convert(&props(1000)).unwrap();
     let r = converter().convert(&props(1001)).unwrap_err();
-    assert_eq!(limit_violation(&r).path, "o");
+    assert_eq!(limit_violation(&r, ViolationKind::TooManyIndexedProperties).path, "o");
     with_indexing(None, Some(&["o"])).convert(&props(1001)).unwrap();
     // The document itself: `_id` plus 999 fields is 1000 properties.
     let top = |n: usize| {
@@ -199,7 +201,7 @@ fn indexed_object_1000_properties() {
     };
     converter().convert(&top(1000)).unwrap();
     let r = converter().convert(&top(1001)).unwrap_err();
-    assert_eq!(limit_violation(&r).path, "");
+    assert_eq!(limit_violation(&r, ViolationKind::TooManyIndexedProperties).path, "");
 }
 
 #[test]
@@ -219,7 +221,7 @@ fn document_2000_indexed_properties() {
     };
     converter().convert(&doc_with(1000, 997)).unwrap();
     let r = converter().convert(&doc_with(1000, 998)).unwrap_err();
-    let v = limit_violation(&r);
+    let v = limit_violation(&r, ViolationKind::TooManyIndexedProperties);
     assert_eq!(v.path, "");
     assert!(v.message.contains("2001"), "{}", v.message);
     with_indexing(None, Some(&["b"])).convert(&doc_with(1000, 998)).unwrap();

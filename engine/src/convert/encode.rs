@@ -3,7 +3,7 @@
 
 use super::indexing::{IndexPaths, IndexState};
 use super::json;
-use super::violation::{Adjustment, AdjustmentKind, Violation, ViolationCode};
+use super::violation::{Adjustment, AdjustmentKind, Violation, ViolationKind};
 use crate::policy::{
     ConversionPolicy, DocumentIdPolicy, DocumentLimits, FieldNamePolicy, LegacyUuidPolicy,
     NonFinitePolicy, UnsupportedValuePolicy,
@@ -103,7 +103,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                  add paths to the collection's indexing.deny",
                 self.indexed_properties, self.limits.max_document_properties
             );
-            self.violation_at(String::new(), ViolationCode::ShredDocLimitViolation, message);
+            self.violation_at(String::new(), ViolationKind::TooManyIndexedProperties, message);
         }
         if self.out.len() > self.limits.max_document_chars {
             let chars = json::utf16_len_bytes(&self.out);
@@ -112,7 +112,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                     "the document is {chars} characters as JSON, more than the {} allowed",
                     self.limits.max_document_chars
                 );
-                self.violation_at(String::new(), ViolationCode::ShredDocLimitViolation, message);
+                self.violation_at(String::new(), ViolationKind::DocumentTooLarge, message);
             }
         }
         Encoded {
@@ -129,7 +129,7 @@ impl<'c, 'd> Walk<'c, 'd> {
         let Some(id) = id else {
             self.out.extend_from_slice(b"null");
             self.violation(
-                ViolationCode::MissingDocumentId,
+                ViolationKind::MissingDocumentId,
                 "the document has no _id; the Data API would invent a random one and a re-run \
                  would copy it twice"
                     .to_owned(),
@@ -150,8 +150,8 @@ impl<'c, 'd> Walk<'c, 'd> {
             Bson::Binary(b) if self.uuid_bytes(b).is_some() => self.value(id, all),
             _ => {
                 let (code, what) = match id {
-                    Bson::String(_) => (ViolationCode::ShredBadDocidValue, "an empty string"),
-                    other => (ViolationCode::ShredBadDocidType, bson_type_name(other)),
+                    Bson::String(_) => (ViolationKind::EmptyDocumentId, "an empty string"),
+                    other => (ViolationKind::DocumentIdType, bson_type_name(other)),
                 };
                 match self.policy.document_ids {
                     DocumentIdPolicy::Reject => {
@@ -195,7 +195,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                         "starts with '$'"
                     };
                     self.violation(
-                        ViolationCode::ShredBadFieldName,
+                        ViolationKind::BadFieldName,
                         format!("the field name {why}, which the Data API does not accept"),
                     );
                     self.path.pop();
@@ -205,7 +205,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                     let renamed = format!("_{key}");
                     if parent.contains_key(&renamed) {
                         self.violation(
-                            ViolationCode::ShredBadFieldName,
+                            ViolationKind::BadFieldName,
                             format!(
                                 "the field name is not accepted by the Data API and its renamed \
                                  form '{renamed}' already exists in the same object"
@@ -229,7 +229,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                 "the field path is {path_chars} characters long, more than the {} allowed",
                 self.limits.max_path_chars
             );
-            self.violation(ViolationCode::ShredDocLimitViolation, message);
+            self.violation(ViolationKind::FieldPathTooLong, message);
         }
         let saved = self.prefix_chars;
         self.prefix_chars = path_chars + 1;
@@ -265,7 +265,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                 items.len(),
                 self.limits.max_array_elements
             );
-            self.violation(ViolationCode::ShredDocLimitViolation, message);
+            self.violation(ViolationKind::IndexedArrayTooLong, message);
         }
         self.out.push(b'[');
         for (i, item) in items.iter().enumerate() {
@@ -288,7 +288,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                 "the value is nested {} levels deep, more than the {} allowed",
                 self.depth, self.limits.max_depth
             );
-            self.violation(ViolationCode::ShredDocLimitViolation, message);
+            self.violation(ViolationKind::NestedTooDeep, message);
         }
     }
 
@@ -303,7 +303,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                  its path to the collection's indexing.deny",
                 self.limits.max_object_properties
             );
-            self.violation(ViolationCode::ShredDocLimitViolation, message);
+            self.violation(ViolationKind::TooManyIndexedProperties, message);
         }
     }
 
@@ -399,7 +399,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                 s.len(),
                 self.limits.max_string_bytes
             );
-            self.violation(ViolationCode::ShredDocLimitViolation, message);
+            self.violation(ViolationKind::IndexedStringTooLong, message);
         }
         json::write_str(&mut self.out, s);
     }
@@ -410,7 +410,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                 "the number is {len} characters long, more than the {} allowed",
                 self.limits.max_number_chars
             );
-            self.violation(ViolationCode::ShredDocLimitViolation, message);
+            self.violation(ViolationKind::NumberTooLong, message);
         }
     }
 
@@ -445,7 +445,7 @@ impl<'c, 'd> Walk<'c, 'd> {
             NonFinitePolicy::Reject => {
                 self.out.extend_from_slice(b"null");
                 self.violation(
-                    ViolationCode::UnsupportedBsonValue,
+                    ViolationKind::NonFiniteNumber,
                     format!(
                         "the {type_name} {text} has no JSON form (choose a non-finite number \
                          policy to write it as a string, a tagged object or null)"
@@ -474,7 +474,7 @@ impl<'c, 'd> Walk<'c, 'd> {
             UnsupportedValuePolicy::Reject => {
                 self.out.extend_from_slice(b"null");
                 self.violation(
-                    ViolationCode::UnsupportedBsonValue,
+                    ViolationKind::NoJsonForm,
                     format!(
                         "a BSON {} has no Data API form (choose an unsupported-value policy to \
                          write it as a string or a tagged object)",
@@ -574,16 +574,16 @@ impl<'c, 'd> Walk<'c, 'd> {
 
     // ----- reporting -----
 
-    fn violation(&mut self, code: ViolationCode, message: String) {
+    fn violation(&mut self, kind: ViolationKind, message: String) {
         if self.violations.len() < MAX_VIOLATIONS {
             let path = self.path_string();
-            self.violations.push(Violation { path, code, message });
+            self.violation_at(path, kind, message);
         }
     }
 
-    fn violation_at(&mut self, path: String, code: ViolationCode, message: String) {
+    fn violation_at(&mut self, path: String, kind: ViolationKind, message: String) {
         if self.violations.len() < MAX_VIOLATIONS {
-            self.violations.push(Violation { path, code, message });
+            self.violations.push(Violation::new(path, kind, message));
         }
     }
 

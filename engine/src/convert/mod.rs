@@ -48,7 +48,7 @@ pub use extended_json::{
     ExtendedJsonError,
 };
 pub use id::{id_key_from_json, IdKeyError};
-pub use violation::{Adjustment, AdjustmentKind, Violation, ViolationCode};
+pub use violation::{Adjustment, AdjustmentKind, Violation, ViolationCode, ViolationKind};
 
 use crate::policy::{ConversionPolicy, DocumentLimits, Indexing};
 use bson::Document;
@@ -148,11 +148,7 @@ impl Converter {
 }
 
 fn internal_violation() -> Violation {
-    Violation {
-        path: String::new(),
-        code: ViolationCode::UnsupportedBsonValue,
-        message: "internal error: the converter produced invalid output".to_owned(),
-    }
+    Violation::new(String::new(), ViolationKind::Internal, "internal error: the converter produced invalid output".to_owned())
 }
 
 /// A document ready for the Data API.

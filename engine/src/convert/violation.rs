@@ -13,8 +13,83 @@ pub struct Violation {
     pub path: String,
     /// The Data API error code this mirrors, or a docshift code for what JSON cannot express.
     pub code: ViolationCode,
+    /// Which rule, finer than the code (one code covers every size limit).
+    pub kind: ViolationKind,
     /// A sentence a user can act on.
     pub message: String,
+}
+
+impl Violation {
+    pub fn new(path: String, kind: ViolationKind, message: String) -> Self {
+        Self { path, code: kind.code(), kind, message }
+    }
+}
+
+/// The rule a document breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationKind {
+    DocumentTooLarge,
+    /// More indexed properties in the document, or in one object, than allowed.
+    TooManyIndexedProperties,
+    FieldPathTooLong,
+    NestedTooDeep,
+    NumberTooLong,
+    IndexedArrayTooLong,
+    IndexedStringTooLong,
+    /// An empty field name, `*`, a leading `$`, or a renamed one that collides.
+    BadFieldName,
+    DocumentIdType,
+    EmptyDocumentId,
+    MissingDocumentId,
+    NonFiniteNumber,
+    /// A BSON value with no JSON form (regex, timestamp, ...).
+    NoJsonForm,
+    /// The converter's own output failed its check: a bug, never the document's fault.
+    Internal,
+}
+
+impl ViolationKind {
+    pub fn code(self) -> ViolationCode {
+        match self {
+            Self::DocumentTooLarge
+            | Self::TooManyIndexedProperties
+            | Self::FieldPathTooLong
+            | Self::NestedTooDeep
+            | Self::NumberTooLong
+            | Self::IndexedArrayTooLong
+            | Self::IndexedStringTooLong => ViolationCode::ShredDocLimitViolation,
+            Self::BadFieldName => ViolationCode::ShredBadFieldName,
+            Self::DocumentIdType => ViolationCode::ShredBadDocidType,
+            Self::EmptyDocumentId => ViolationCode::ShredBadDocidValue,
+            Self::MissingDocumentId => ViolationCode::MissingDocumentId,
+            Self::NonFiniteNumber | Self::NoJsonForm | Self::Internal => ViolationCode::UnsupportedBsonValue,
+        }
+    }
+
+    /// Limits that apply to indexed paths only: `indexing.deny` on the path lifts them.
+    pub fn lifted_by_indexing_deny(self) -> bool {
+        matches!(self, Self::TooManyIndexedProperties | Self::IndexedArrayTooLong | Self::IndexedStringTooLong)
+    }
+
+    /// A few words for people, as the census lists reasons.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::DocumentTooLarge => "document too large",
+            Self::TooManyIndexedProperties => "too many indexed properties",
+            Self::FieldPathTooLong => "field path too long",
+            Self::NestedTooDeep => "nested too deep",
+            Self::NumberTooLong => "number literal too long",
+            Self::IndexedArrayTooLong => "array over the indexed limit",
+            Self::IndexedStringTooLong => "string over the indexed limit",
+            Self::BadFieldName => "field name starting with $ (or empty)",
+            Self::DocumentIdType | Self::EmptyDocumentId => "_id of a type Astra refuses (object, array, ...)",
+            Self::MissingDocumentId => "no _id",
+            Self::NonFiniteNumber => "NaN or Infinity",
+            Self::NoJsonForm => "BSON type with no JSON form (regex, timestamp, ...)",
+            Self::Internal => "converter error",
+        }
+    }
 }
 
 impl fmt::Display for Violation {
