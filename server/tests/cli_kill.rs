@@ -128,74 +128,93 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_pauses_the_job_and_resume_finishes_it() -> Result<(), Box<dyn std::error::Error>> {
-    const DOCS: u64 = 20_000;
+/// A 20,000-document `docshift migrate --json`, some 2,000 documents in.
+struct Copying {
+    _server: MongoServer,
+    astra: astra_local::LocalAstra,
+    _astra_dir: tempfile::TempDir,
+    state: tempfile::TempDir,
+    /// A manager on the same state directory, as a `docshift serve` would be.
+    manager: JobManager,
+    /// The child's stderr.
+    log: std::path::PathBuf,
+    child: Child,
+}
+
+const SMALL: u64 = 20_000;
+
+async fn copying() -> Result<Copying, Box<dyn std::error::Error>> {
     let server = MongoServer::start();
-    server.load_sample("shop", "orders", DOCS).await;
+    server.load_sample("shop", "orders", SMALL).await;
     let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
     let astra = astra(astra_dir.path()).await;
     let manager = JobManager::open(state.path())?;
     let log = state.path().join("docshift.log");
-
     let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "shop");
     args.extend(["--collection", "orders", "--json"].map(String::from));
     let mut child = spawn(&args, &log);
     assert!(wait_until(&mut child, &manager, |p| p.totals().accounted() >= 2_000).await, "the job ended early: {}", text(&std::fs::read(&log)?));
-    let pid = child.id().ok_or("no pid")?.to_string();
+    Ok(Copying { _server: server, astra, _astra_dir: astra_dir, state, manager, log, child })
+}
+
+impl Copying {
+    fn log(&self) -> String {
+        text(&std::fs::read(&self.log).unwrap_or_default())
+    }
+
+    /// The job ended complete, every source document counted once and in the target.
+    async fn assert_complete(&self, report: &JobProgress) {
+        assert_eq!(report.status, JobStatus::Complete, "{:?}", report.message);
+        let c = report.totals();
+        assert_eq!((c.matched, c.written + c.already_present), (SMALL, SMALL), "{c:?}");
+        assert_eq!(target_ids(&self.astra.endpoint(), "orders").await.1 as u64, SMALL);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_pauses_the_job_and_resume_finishes_it() -> Result<(), Box<dyn std::error::Error>> {
+    let mut run = copying().await?;
+    let pid = run.child.id().ok_or("no pid")?.to_string();
     assert!(std::process::Command::new("kill").args(["-INT", &pid]).status()?.success());
-    let status = child.wait().await?;
-    let log_text = text(&std::fs::read(&log)?);
+    let status = run.child.wait().await?;
+    let log_text = run.log();
     assert_eq!(status.code(), Some(130), "{log_text}");
     assert!(log_text.contains("is paused") && log_text.contains("docshift resume"), "{log_text}");
-    let paused = progress(&manager).ok_or("no job")?;
+    let paused = progress(&run.manager).ok_or("no job")?;
     assert_eq!(paused.status, JobStatus::Paused, "{:?}", paused.message);
-    assert!(paused.totals().accounted() < DOCS);
+    assert!(paused.totals().accounted() < SMALL);
 
-    let output = spawn(&["resume".into(), paused.id.clone(), "--state-dir".into(), state.path().display().to_string(), "--json".into()], &log)
+    let output = spawn(&["resume".into(), paused.id.clone(), "--state-dir".into(), run.state.path().display().to_string(), "--json".into()], &run.log)
         .wait_with_output()
         .await?;
-    assert!(output.status.success(), "resume failed: {}", text(&std::fs::read(&log)?));
-    let report: JobProgress = serde_json::from_slice(&output.stdout)?;
-    assert_eq!(report.status, JobStatus::Complete);
-    let c = report.totals();
-    assert_eq!((c.matched, c.written + c.already_present), (DOCS, DOCS), "{c:?}");
-    assert_eq!(target_ids(&astra.endpoint(), "orders").await.1 as u64, DOCS);
+    assert!(output.status.success(), "resume failed: {}", run.log());
+    run.assert_complete(&serde_json::from_slice(&output.stdout)?).await;
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paused_from_a_server_the_cli_stops_and_the_server_finishes_the_job() -> Result<(), Box<dyn std::error::Error>> {
-    const DOCS: u64 = 20_000;
-    let server = MongoServer::start();
-    server.load_sample("shop", "orders", DOCS).await;
-    let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let astra = astra(astra_dir.path()).await;
+    use tokio::io::AsyncReadExt;
+    let mut run = copying().await?;
     // What a `docshift serve` on the same state directory does when someone clicks Pause.
-    let serve = JobManager::open(state.path())?;
-    let log = state.path().join("docshift.log");
+    let id = progress(&run.manager).ok_or("no job")?.id;
+    run.manager.pause(&id, "Ada")?;
 
-    let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "shop");
-    args.extend(["--collection", "orders", "--json"].map(String::from));
-    let mut child = spawn(&args, &log);
-    assert!(wait_until(&mut child, &serve, |p| p.totals().accounted() >= 2_000).await, "the job ended early: {}", text(&std::fs::read(&log)?));
-    let id = progress(&serve).ok_or("no job")?.id;
-    serve.pause(&id, "Ada")?;
-
-    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await??;
-    let log_text = text(&std::fs::read(&log)?);
-    assert_eq!(output.status.code(), Some(1), "{log_text}");
-    let report: JobProgress = serde_json::from_slice(&output.stdout)?;
+    // The CLI stops: its report, then the end of its output.
+    let mut stdout = Vec::new();
+    let mut pipe = run.child.stdout.take().ok_or("no stdout")?;
+    tokio::time::timeout(Duration::from_secs(60), pipe.read_to_end(&mut stdout)).await??;
+    let status = run.child.wait().await?;
+    let log_text = run.log();
+    assert_eq!(status.code(), Some(1), "{log_text}");
+    let report: JobProgress = serde_json::from_slice(&stdout)?;
     assert_eq!(report.status, JobStatus::Paused);
     assert!(report.message.as_deref().is_some_and(|m| m.starts_with("Paused by Ada")), "{:?}", report.message);
     assert!(log_text.contains(&format!("docshift resume {id}")), "{log_text}");
 
-    // The CLI has let go of the job: the server resumes it and runs it to the end.
-    serve.resume(&id, "Ada")?;
-    let done = tokio::time::timeout(Duration::from_secs(120), serve.settled(&id)).await??;
-    assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
-    let c = done.totals();
-    assert_eq!((c.matched, c.written + c.already_present), (DOCS, DOCS), "{c:?}");
-    assert_eq!(target_ids(&astra.endpoint(), "orders").await.1 as u64, DOCS);
+    // It has let go of the job: the server resumes it and runs it to the end.
+    run.manager.resume(&id, "Ada")?;
+    let done = tokio::time::timeout(Duration::from_secs(120), run.manager.settled(&id)).await??;
+    run.assert_complete(&done).await;
     Ok(())
 }
