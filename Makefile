@@ -11,7 +11,7 @@ run:
 	cargo leptos build --release
 	scripts/run.sh
 
-## make test: every test (Rust unit + integration, lints, the release WASM build, Playwright in Chromium).
+## make test: every test (Rust unit + integration, lints, then Playwright in Chromium on the release WASM).
 test:
 	scripts/setup.sh test
 	scripts/test.sh
