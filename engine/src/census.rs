@@ -71,7 +71,7 @@ impl Tally {
             .entry(reason)
             .or_insert_with(|| CensusReason {
                 reason: reason.to_owned(),
-                code: violation.code.to_string(),
+                code: violation.code().to_string(),
                 documents: 0,
                 example_id: id.to_owned(),
                 example_path: violation.path.clone(),

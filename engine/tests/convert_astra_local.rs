@@ -284,7 +284,7 @@ async fn converter_and_target_refuse_the_same_documents_with_the_same_codes() {
     let mut sent = Vec::new();
     for d in &over {
         let rejection = strict.convert(d).unwrap_err();
-        let codes: Vec<String> = rejection.violations.iter().map(|v| v.code.as_str().to_owned()).collect();
+        let codes: Vec<String> = rejection.violations.iter().map(|v| v.code().as_str().to_owned()).collect();
         let json = lenient.convert(d).unwrap().into_json();
         sent.push((codes, json));
     }

@@ -21,7 +21,7 @@ fn with_indexing(allow: Option<&[&str]>, deny: Option<&[&str]>) -> Converter {
 /// The one violation, of the limit `kind`; the census and the `indexing.deny` suggestion go by it.
 fn limit_violation(r: &Rejection, kind: ViolationKind) -> &engine::convert::Violation {
     assert_eq!(r.violations.len(), 1, "{r}");
-    assert_eq!(r.violations[0].code, ViolationCode::ShredDocLimitViolation, "{r}");
+    assert_eq!(r.violations[0].code(), ViolationCode::ShredDocLimitViolation, "{r}");
     assert_eq!(r.violations[0].kind, kind, "{r}");
     &r.violations[0]
 }

@@ -74,7 +74,7 @@ proptest! {
             Err(r) => {
                 for v in &r.violations {
                     prop_assert!(
-                        matches!(v.code, ViolationCode::ShredDocLimitViolation | ViolationCode::ShredBadFieldName | ViolationCode::MissingDocumentId),
+                        matches!(v.code(), ViolationCode::ShredDocLimitViolation | ViolationCode::ShredBadFieldName | ViolationCode::MissingDocumentId),
                         "{}", r
                     );
                 }

@@ -219,7 +219,7 @@ fn refused_ids_rejected_by_default_with_their_code() {
     for (id, code) in cases {
         let r = rejected(&doc! { "_id": id.clone() });
         assert_eq!(r.violations.len(), 1, "{r}");
-        assert_eq!(r.violations[0].code, code);
+        assert_eq!(r.violations[0].code(), code);
         assert_eq!(r.violations[0].path, "_id");
         // The dead letter still has a stable key: the canonical Extended JSON of the id.
         assert_eq!(r.id_key.as_deref(), Some(id.into_canonical_extjson().to_string().as_str()));
@@ -264,7 +264,7 @@ fn unsupported_values_rejected_by_default() {
     for (name, value) in unsupported_values() {
         let r = rejected(&doc! { "_id": 1, "keep": "me", "nested": { "list": [value] } });
         assert_eq!(r.violations.len(), 1, "{name}: {r}");
-        assert_eq!(r.violations[0].code, ViolationCode::UnsupportedBsonValue);
+        assert_eq!(r.violations[0].code(), ViolationCode::UnsupportedBsonValue);
         assert_eq!(r.violations[0].path, "nested.list.0");
         assert_eq!(r.id_key.as_deref(), Some("1"));
     }
@@ -325,7 +325,7 @@ fn non_finite_numbers_every_policy() {
     ];
     for (value, text, type_name) in values {
         let r = rejected(&doc! { "_id": 1, "n": value.clone() });
-        assert_eq!(r.violations[0].code, ViolationCode::UnsupportedBsonValue);
+        assert_eq!(r.violations[0].code(), ViolationCode::UnsupportedBsonValue);
         assert_eq!(r.violations[0].path, "n");
         assert!(r.violations[0].message.contains(text), "{}", r.violations[0].message);
 
@@ -349,11 +349,11 @@ fn bad_field_names_rejected_by_default() {
         inner.insert(name, 1);
         let r = rejected(&doc! { "_id": 1, "outer": inner.clone() });
         assert_eq!(r.violations.len(), 1, "{name:?}: {r}");
-        assert_eq!(r.violations[0].code, ViolationCode::ShredBadFieldName);
+        assert_eq!(r.violations[0].code(), ViolationCode::ShredBadFieldName);
         let mut top = doc! { "_id": 1 };
         top.insert(name, 1);
         let r = rejected(&top);
-        assert_eq!(r.violations[0].code, ViolationCode::ShredBadFieldName);
+        assert_eq!(r.violations[0].code(), ViolationCode::ShredBadFieldName);
     }
     // `$` inside the name, dots and `&` are fine.
     ok(&doc! { "_id": 1, "a$b": 1, "a.b": 2, "x&y": 3, " ": 4, "**": 5 });
@@ -378,7 +378,7 @@ fn bad_field_names_renamed() {
     let mut clash = doc! { "_id": 1, "_$a": 1 };
     clash.insert("$a", 2);
     let r = converter(policy).convert(&clash).unwrap_err();
-    assert_eq!(r.violations[0].code, ViolationCode::ShredBadFieldName);
+    assert_eq!(r.violations[0].code(), ViolationCode::ShredBadFieldName);
     assert!(r.violations[0].message.contains("_$a"));
 }
 
@@ -387,7 +387,7 @@ fn all_violations_reported_with_paths() {
     let mut doc = doc! { "_id": {"x": 1}, "a": { "b": [1, Bson::MinKey] }, "n": f64::NAN };
     doc.insert("$bad", 1);
     let r = rejected(&doc);
-    let got: Vec<(&str, ViolationCode)> = r.violations.iter().map(|v| (v.path.as_str(), v.code)).collect();
+    let got: Vec<(&str, ViolationCode)> = r.violations.iter().map(|v| (v.path.as_str(), v.code())).collect();
     assert_eq!(
         got,
         vec![

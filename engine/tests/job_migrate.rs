@@ -43,15 +43,39 @@ fn spec(server: &MongoServer, endpoint: &str, database: &str, collections: &[(&s
     }
 }
 
+/// SecantusDB holding sample collections, astra-local, and a JobManager on a state
+/// directory of their own.
+struct Stack {
+    server: MongoServer,
+    astra: astra_local::LocalAstra,
+    jobs: JobManager,
+    state: tempfile::TempDir,
+    _astra_dir: tempfile::TempDir,
+}
+
+async fn stack(database: &str, samples: &[(&str, u64)]) -> Stack {
+    let server = MongoServer::start();
+    for (collection, count) in samples {
+        server.load_sample(database, collection, *count).await;
+    }
+    let (astra_dir, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let astra = astra(astra_dir.path()).await;
+    let jobs = JobManager::open(state.path()).unwrap();
+    Stack { server, astra, jobs, state, _astra_dir: astra_dir }
+}
+
+impl Stack {
+    fn spec(&self, database: &str, collections: &[(&str, Option<&str>)]) -> JobSpec {
+        spec(&self.server, &self.astra.endpoint(), database, collections)
+    }
+}
+
 #[tokio::test]
 async fn a_collection_migrates_in_parallel_ranges_and_verifies() {
-    let server = MongoServer::start();
-    server.load_sample("shop", "orders", 30_000).await;
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(dirs.0.path()).await;
-    let jobs = JobManager::open(dirs.1.path()).unwrap();
+    let stack = stack("shop", &[("orders", 30_000)]).await;
+    let jobs = &stack.jobs;
 
-    let id = jobs.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    let id = jobs.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
     let done = jobs.settled(&id).await.unwrap();
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
     let orders = &done.collections[0];
@@ -61,7 +85,7 @@ async fn a_collection_migrates_in_parallel_ranges_and_verifies() {
     assert_eq!((verification.checked, verification.matching), (30_000, 30_000));
 
     // Running it again writes nothing new: everything is already present.
-    let again = jobs.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    let again = jobs.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
     let again = jobs.settled(&again).await.unwrap();
     assert_eq!(again.status, JobStatus::Complete, "{:?}", again.message);
     assert_eq!((again.collections[0].counters.written, again.collections[0].counters.already_present), (0, 30_000));
@@ -80,15 +104,12 @@ async fn until_status(events: &mut tokio::sync::broadcast::Receiver<ServerEvent>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_and_cancel_work_while_verifying() {
-    let server = MongoServer::start();
-    server.load_sample("shop", "orders", 20_000).await;
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(dirs.0.path()).await;
-    let jobs = JobManager::open(dirs.1.path()).unwrap();
+    let stack = stack("shop", &[("orders", 20_000)]).await;
+    let jobs = &stack.jobs;
 
     // Paused as verification starts, it stays paused, then finishes once resumed.
     let mut events = jobs.subscribe();
-    let id = jobs.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    let id = jobs.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
     until_status(&mut events, &id, JobStatus::Verifying).await;
     jobs.pause(&id, "Ada").unwrap();
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
@@ -103,7 +124,7 @@ async fn pause_and_cancel_work_while_verifying() {
     assert_eq!((verification.checked, verification.matching), (20_000, 20_000));
 
     // Cancelled while verifying, it ends cancelled, saying who did it: not "complete".
-    let id = jobs.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    let id = jobs.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
     until_status(&mut events, &id, JobStatus::Verifying).await;
     jobs.cancel(&id, "Ada").unwrap();
     let done = jobs.settled(&id).await.unwrap();
@@ -114,18 +135,15 @@ async fn pause_and_cancel_work_while_verifying() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_runs_in_one_process_and_the_others_control_it_there() {
-    let server = MongoServer::start();
-    server.load_sample("shop", "orders", 20_000).await;
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(dirs.0.path()).await;
-    let running = JobManager::open(dirs.1.path()).unwrap();
+    let stack = stack("shop", &[("orders", 20_000)]).await;
+    let running = &stack.jobs;
     let mut events = running.subscribe();
-    let id = running.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    let id = running.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
     until_status(&mut events, &id, JobStatus::Running).await;
 
     // A second process on the same state directory (a `docshift serve` started meanwhile,
     // a `docshift resume ID`) sees the job as running but may not run it.
-    let other = JobManager::open(dirs.1.path()).unwrap();
+    let other = JobManager::open(stack.state.path()).unwrap();
     let _follower = other.follow_other_processes(std::time::Duration::from_millis(200));
     let mut watching = other.subscribe();
     assert_eq!(other.resume_unfinished().unwrap(), Vec::<String>::new());
@@ -170,7 +188,7 @@ async fn a_job_runs_in_one_process_and_the_others_control_it_there() {
     assert_eq!((c.matched, c.written, c.already_present), (20_000, 20_000, 0), "counted once");
 
     // And cancel one: the running process stops it.
-    let again = running.create(spec(&server, &astra.endpoint(), "shop", &[("orders", None)])).await.unwrap();
+    let again = running.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
     until_status(&mut events, &again, JobStatus::Running).await;
     other.cancel(&again, "Ada").unwrap();
     let cancelled = tokio::time::timeout(std::time::Duration::from_secs(60), running.settled(&again)).await.unwrap().unwrap();
@@ -180,14 +198,10 @@ async fn a_job_runs_in_one_process_and_the_others_control_it_there() {
 
 #[tokio::test]
 async fn refused_documents_are_dead_lettered_and_the_accounting_is_exact() {
-    let server = MongoServer::start();
-    server.load_sample("analytics", "events", 8_000).await;
-    server.load_sample("analytics", "sensor-readings", 3_000).await;
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(dirs.0.path()).await;
-    let jobs = JobManager::open(dirs.1.path()).unwrap();
+    let stack = stack("analytics", &[("events", 8_000), ("sensor-readings", 3_000)]).await;
+    let jobs = &stack.jobs;
 
-    let id = jobs.create(spec(&server, &astra.endpoint(), "analytics", &[("events", None), ("sensor-readings", None)])).await.unwrap();
+    let id = jobs.create(stack.spec("analytics", &[("events", None), ("sensor-readings", None)])).await.unwrap();
     let done = jobs.settled(&id).await.unwrap();
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
     let letters = jobs.dead_letters(&id, None).unwrap();
@@ -208,16 +222,13 @@ async fn refused_documents_are_dead_lettered_and_the_accounting_is_exact() {
 
 #[tokio::test]
 async fn a_filter_migrates_only_what_it_matches() {
-    let server = MongoServer::start();
-    server.load_sample("shop", "orders", 6_000).await;
-    let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
+    let stack = stack("shop", &[("orders", 6_000)]).await;
+    let jobs = &stack.jobs;
+    let client = mongodb::Client::with_uri_str(stack.server.uri()).await.unwrap();
     let shipped = client.database("shop").collection::<Document>("orders").count_documents(doc! { "status": "shipped" }).await.unwrap();
     assert!(shipped > 0);
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(dirs.0.path()).await;
-    let jobs = JobManager::open(dirs.1.path()).unwrap();
 
-    let id = jobs.create(spec(&server, &astra.endpoint(), "shop", &[("orders", Some(r#"{"status": "shipped"}"#))])).await.unwrap();
+    let id = jobs.create(stack.spec("shop", &[("orders", Some(r#"{"status": "shipped"}"#))])).await.unwrap();
     let done = jobs.settled(&id).await.unwrap();
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
     assert_eq!(done.collections[0].counters.matched, shipped);
@@ -226,28 +237,24 @@ async fn a_filter_migrates_only_what_it_matches() {
 
 #[tokio::test]
 async fn bad_input_stops_the_job_before_any_write() {
-    let server = MongoServer::start();
-    server.load_sample("shop", "orders", 100).await;
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(dirs.0.path()).await;
-    let jobs = JobManager::open(dirs.1.path()).unwrap();
-    let endpoint = astra.endpoint();
+    let stack = stack("shop", &[("orders", 100)]).await;
+    let (server, jobs, endpoint) = (&stack.server, &stack.jobs, stack.astra.endpoint());
 
     let error = |spec| async { jobs.create(spec).await.err().unwrap().to_string() };
-    assert!(error(spec(&server, &endpoint, "nope", &[("orders", None)])).await.contains("no database named \"nope\""));
-    assert!(error(spec(&server, &endpoint, "shop", &[("ghosts", None)])).await.contains("no collection named \"ghosts\""));
-    assert!(error(spec(&server, &endpoint, "shop", &[("orders", Some("{not json"))])).await.contains("filter of orders"));
-    let message = error(spec(&server, &endpoint, "shop", &[("orders", Some(r#"{"status": {"$shipped": true}}"#))])).await;
+    assert!(error(spec(server, &endpoint, "nope", &[("orders", None)])).await.contains("no database named \"nope\""));
+    assert!(error(spec(server, &endpoint, "shop", &[("ghosts", None)])).await.contains("no collection named \"ghosts\""));
+    assert!(error(spec(server, &endpoint, "shop", &[("orders", Some("{not json"))])).await.contains("filter of orders"));
+    let message = error(spec(server, &endpoint, "shop", &[("orders", Some(r#"{"status": {"$shipped": true}}"#))])).await;
     assert!(message.contains("MongoDB refused the filter of orders") && message.contains("$shipped"), "{message}");
-    let mut wrong_token = spec(&server, &endpoint, "shop", &[("orders", None)]);
+    let mut wrong_token = spec(server, &endpoint, "shop", &[("orders", None)]);
     wrong_token.target = TargetSpec::DataApi { endpoint: endpoint.clone(), keyspace: "default_keyspace".into(), token: "AstraCS:wrong-secret".into() };
     let message = error(wrong_token).await;
     assert!(message.contains("token") && !message.contains("wrong-secret"), "{message}");
-    let mut keyspace = spec(&server, &endpoint, "shop", &[("orders", None)]);
+    let mut keyspace = spec(server, &endpoint, "shop", &[("orders", None)]);
     keyspace.target = TargetSpec::DataApi { endpoint: endpoint.clone(), keyspace: "missing_ks".into(), token: TOKEN.into() };
     assert!(error(keyspace).await.contains("missing_ks"));
     let unreachable = format!("http://127.0.0.1:{}", engine::testing::free_port());
-    let message = error(spec(&server, &unreachable, "shop", &[("orders", None)])).await;
+    let message = error(spec(server, &unreachable, "shop", &[("orders", None)])).await;
     assert!(!message.is_empty());
     assert!(jobs.jobs().unwrap().is_empty(), "no job was created");
 }

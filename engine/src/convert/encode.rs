@@ -149,7 +149,7 @@ impl<'c, 'd> Walk<'c, 'd> {
             Bson::Decimal128(d) if is_finite_decimal(&d.to_string()) => self.value(id, all),
             Bson::Binary(b) if self.uuid_bytes(b).is_some() => self.value(id, all),
             _ => {
-                let (code, what) = match id {
+                let (kind, what) = match id {
                     Bson::String(_) => (ViolationKind::EmptyDocumentId, "an empty string"),
                     other => (ViolationKind::DocumentIdType, bson_type_name(other)),
                 };
@@ -157,7 +157,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                     DocumentIdPolicy::Reject => {
                         self.out.extend_from_slice(b"null");
                         self.violation(
-                            code,
+                            kind,
                             format!(
                                 "the _id is {what}, which the Data API does not accept as a \
                                  document id (choose the canonical-string _id policy to keep it \

@@ -240,6 +240,6 @@ impl fmt::Display for Rejection {
 impl Rejection {
     /// Whether any violation has this code.
     pub fn has(&self, code: ViolationCode) -> bool {
-        self.violations.iter().any(|v| v.code == code)
+        self.violations.iter().any(|v| v.code() == code)
     }
 }

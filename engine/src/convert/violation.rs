@@ -11,8 +11,6 @@ pub struct Violation {
     /// a `.` or `&` inside a field name escaped as `&.` / `&&`, like the Data API does).
     /// Empty for the document as a whole.
     pub path: String,
-    /// The Data API error code this mirrors, or a docshift code for what JSON cannot express.
-    pub code: ViolationCode,
     /// Which rule, finer than the code (one code covers every size limit).
     pub kind: ViolationKind,
     /// A sentence a user can act on.
@@ -21,7 +19,12 @@ pub struct Violation {
 
 impl Violation {
     pub fn new(path: String, kind: ViolationKind, message: String) -> Self {
-        Self { path, code: kind.code(), kind, message }
+        Self { path, kind, message }
+    }
+
+    /// The Data API error code this mirrors, or a docshift code for what JSON cannot express.
+    pub fn code(&self) -> ViolationCode {
+        self.kind.code()
     }
 }
 
@@ -95,9 +98,9 @@ impl ViolationKind {
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() {
-            write!(f, "{}: {}", self.code, self.message)
+            write!(f, "{}: {}", self.code(), self.message)
         } else {
-            write!(f, "{} at '{}': {}", self.code, self.path, self.message)
+            write!(f, "{} at '{}': {}", self.code(), self.path, self.message)
         }
     }
 }

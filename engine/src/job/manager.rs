@@ -318,13 +318,16 @@ impl JobManager {
     fn forward(&self, id: &str, request: ControlRequest, who: &str) -> Result<bool, JobError> {
         match self.lock(id) {
             Ok(_) => Ok(false),
-            Err(JobError::Busy { .. }) => {
-                self.shared.store.request(id, request, who)?;
-                tracing::info!(job = id, who, request = request.as_str(), "asked the process that runs the job");
-                Ok(true)
-            }
+            Err(JobError::Busy { .. }) => self.ask_runner(id, request, who).map(|()| true),
             Err(err) => Err(err),
         }
+    }
+
+    /// Leaves `request` for the other process that runs the job.
+    fn ask_runner(&self, id: &str, request: ControlRequest, who: &str) -> Result<(), JobError> {
+        self.shared.store.request(id, request, who)?;
+        tracing::info!(job = id, who, request = request.as_str(), "asked the process that runs the job");
+        Ok(())
     }
 
     /// Publishes, every `every`, the progress of the jobs that other processes run on this
@@ -412,28 +415,28 @@ impl JobManager {
     pub fn resume(&self, id: &str, who: &str) -> Result<(), JobError> {
         let record = self.shared.store.job(id)?;
         let ours = lock(&self.shared.controls).contains_key(id);
-        if !ours && record.status == JobStatus::Paused && self.forward(id, ControlRequest::Resume, who)? {
-            return Ok(());
-        }
         let interrupted = matches!(record.status, JobStatus::Running | JobStatus::Verifying) && !ours;
         if record.status != JobStatus::Paused && record.status != JobStatus::Pending && !interrupted {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a paused or interrupted job can be resumed" });
         }
         let message = format!("Resumed by {who} at {}.", clock());
-        let live = lock(&self.shared.controls).contains_key(id);
-        if live {
+        if ours {
             // The status first: a runner that resumes its verification then sets
             // `verifying` after this, not before.
             self.shared.set_status(id, JobStatus::Running, Some(&message));
             if let Some(control) = lock(&self.shared.controls).get(id) {
                 control.send_replace(Control::Run);
             }
-        } else {
-            let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(e.to_string()))?;
-            let lock = self.lock(id)?;
-            self.shared.set_status(id, JobStatus::Pending, Some(&message));
-            self.start(id, spec, lock);
+            return Ok(());
         }
+        let job_lock = match self.lock(id) {
+            Ok(job_lock) => job_lock,
+            Err(JobError::Busy { .. }) if record.status == JobStatus::Paused => return self.ask_runner(id, ControlRequest::Resume, who),
+            Err(err) => return Err(err),
+        };
+        let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(e.to_string()))?;
+        self.shared.set_status(id, JobStatus::Pending, Some(&message));
+        self.start(id, spec, job_lock);
         Ok(())
     }
 

@@ -244,7 +244,7 @@ impl RangeTask {
                     to_write.push(converted);
                 }
                 Err(rejection) => {
-                    let code = rejection.violations.first().map(|v| v.code.to_string()).unwrap_or_else(|| "REJECTED".into());
+                    let code = rejection.violations.first().map(|v| v.code().to_string()).unwrap_or_else(|| "REJECTED".into());
                     dead_letters.push(DeadLetter {
                         collection: self.spec.source.clone(),
                         id: rejection.id_key.clone().unwrap_or_else(|| id_text(document)),
