@@ -6,6 +6,11 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+mod attempts;
+#[cfg(feature = "ssr")]
+mod sessions;
+
 /// The one sentence a wrong (or missing) token gets: it says nothing about the right one.
 pub const WRONG_TOKEN: &str = "That token is not right.";
 
@@ -17,11 +22,23 @@ pub async fn sign_in(token: String, next: String) -> Result<String, AppError> {
     let access = ssr::access()?;
     let next = ssr::local_path(&next);
     if access.required() {
-        let Some(session) = access.sign_in(&token) else {
-            tracing::warn!("a sign-in with a wrong access token was refused");
-            return Err(AppError::InvalidInput(WRONG_TOKEN.into()));
+        let client = ssr::request_client();
+        let session = match access.sign_in(&token, client) {
+            Ok(session) => session,
+            Err(ssr::SignInRefusal::WrongToken) => {
+                tracing::warn!(client = ?client, "a sign-in with a wrong access token was refused");
+                return Err(AppError::InvalidInput(WRONG_TOKEN.into()));
+            }
+            Err(ssr::SignInRefusal::TooManyAttempts { wait }) => {
+                let seconds = wait.as_secs().max(1);
+                tracing::warn!(client = ?client, "a sign-in was refused unchecked: too many wrong tokens from this client");
+                ssr::too_many_requests(seconds);
+                return Err(AppError::InvalidInput(format!(
+                    "Too many wrong tokens from this address: try again in {seconds} s."
+                )));
+            }
         };
-        ssr::set_cookie(&ssr::session_cookie(&session))?;
+        ssr::set_cookie(&access.session_cookie(&session))?;
         tracing::info!("a browser signed in");
     }
     if ssr::plain_form_post() {
@@ -37,7 +54,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     if let Some(session) = ssr::request_session() {
         access.sign_out(&session);
     }
-    ssr::set_cookie(&ssr::expired_cookie())?;
+    ssr::set_cookie(&access.expired_cookie())?;
     if ssr::plain_form_post() {
         leptos_axum::redirect("/sign-in");
     }
@@ -72,15 +89,16 @@ pub fn is_public(path: &str) -> bool {
 pub mod ssr {
     //! The access token, the session store and the cookie, on the server only.
 
+    use super::{attempts::SignInAttempts, sessions::Sessions};
     use crate::{error::AppError, state::AppState};
-    use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
+    use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
     use leptos::prelude::use_context;
     use rand::RngCore;
     use sha2::{Digest, Sha256};
     use std::{
-        collections::HashMap,
-        sync::Mutex,
-        time::{Duration, Instant},
+        net::{IpAddr, SocketAddr},
+        path::PathBuf,
+        time::Duration,
     };
     use subtle::ConstantTimeEq;
 
@@ -131,23 +149,44 @@ pub mod ssr {
         }
     }
 
+    /// Why a sign-in opened no session.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SignInRefusal {
+        /// Not the token (or no token is asked for at all).
+        WrongToken,
+        /// This client sent too many wrong tokens lately; the token was not looked at.
+        TooManyAttempts { wait: Duration },
+    }
+
     /// The server's access rule and its signed-in browsers.
     pub struct Access {
         /// `None`: everyone may use the server.
         token: Option<AccessToken>,
-        /// Session id → when it was opened. Kept in memory: a restart signs everyone out.
-        sessions: Mutex<HashMap<String, Instant>>,
+        /// Open sessions, kept in the state directory so a restart signs nobody out.
+        sessions: Option<Sessions>,
+        attempts: SignInAttempts,
+        /// Whether the cookie is only sent over HTTPS (the server is reached through a
+        /// TLS-terminating proxy at an `https://` public URL).
+        secure_cookie: bool,
     }
 
     impl Access {
         /// No token asked for: for a server only this machine can reach.
         pub fn open() -> Self {
-            Self { token: None, sessions: Mutex::default() }
+            Self { token: None, sessions: None, attempts: SignInAttempts::default(), secure_cookie: false }
         }
 
-        /// Every request needs a session, opened with `token`.
-        pub fn with_token(token: AccessToken) -> Self {
-            Self { token: Some(token), sessions: Mutex::default() }
+        /// Every request needs a session, opened with `token`. Sessions are kept in
+        /// `sessions_file` (`None`: in memory only); those opened with another token end.
+        pub fn with_token(token: AccessToken, sessions_file: Option<PathBuf>) -> Result<Self, String> {
+            let sessions = Sessions::load(sessions_file, &token)?;
+            Ok(Self { token: Some(token), sessions: Some(sessions), attempts: SignInAttempts::default(), secure_cookie: false })
+        }
+
+        /// Marks the session cookie `Secure` (for a server reached over HTTPS).
+        pub fn with_secure_cookie(mut self, secure: bool) -> Self {
+            self.secure_cookie = secure;
+            self
         }
 
         pub fn required(&self) -> bool {
@@ -159,25 +198,28 @@ pub mod ssr {
             self.token.as_ref()
         }
 
-        /// Opens a session when `candidate` is the token. The comparison takes the same time
-        /// wherever the two differ (both are hashed first, so their lengths don't show either).
-        pub fn sign_in(&self, candidate: &str) -> Option<String> {
-            let token = self.token.as_ref()?;
+        /// Opens a session when `candidate` is the token and the client at `client` has
+        /// attempts left. The comparison takes the same time wherever the two differ (both
+        /// are hashed first, so their lengths don't show either).
+        pub fn sign_in(&self, candidate: &str, client: Option<IpAddr>) -> Result<String, SignInRefusal> {
+            let (Some(token), Some(sessions)) = (self.token.as_ref(), self.sessions.as_ref()) else {
+                return Err(SignInRefusal::WrongToken);
+            };
+            self.attempts.allow(client).map_err(|wait| SignInRefusal::TooManyAttempts { wait })?;
             let right: bool = Sha256::digest(token.0.as_bytes()).ct_eq(&Sha256::digest(candidate.as_bytes())).into();
             if !right {
-                return None;
+                self.attempts.failed(client);
+                return Err(SignInRefusal::WrongToken);
             }
+            self.attempts.succeeded(client);
             let session = random_hex();
-            let mut sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            sessions.retain(|_, opened| opened.elapsed() < SESSION_LIFETIME);
-            sessions.insert(session.clone(), Instant::now());
-            Some(session)
+            sessions.open(&session);
+            Ok(session)
         }
 
         /// Whether `session` is open and not yet expired.
         pub fn is_signed_in(&self, session: &str) -> bool {
-            let sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            sessions.get(session).is_some_and(|opened| opened.elapsed() < SESSION_LIFETIME)
+            self.sessions.as_ref().is_some_and(|s| s.is_open(session))
         }
 
         /// Whether a request with these headers may go through.
@@ -186,8 +228,27 @@ pub mod ssr {
         }
 
         pub fn sign_out(&self, session: &str) {
-            let mut sessions = self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            sessions.remove(session);
+            if let Some(sessions) = &self.sessions {
+                sessions.close(session);
+            }
+        }
+
+        /// The `Set-Cookie` value that hands a browser its session.
+        pub fn session_cookie(&self, session: &str) -> String {
+            format!("{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}", SESSION_LIFETIME.as_secs(), self.secure())
+        }
+
+        /// The `Set-Cookie` value that clears it.
+        pub fn expired_cookie(&self) -> String {
+            format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}", self.secure())
+        }
+
+        fn secure(&self) -> &'static str {
+            if self.secure_cookie {
+                "; Secure"
+            } else {
+                ""
+            }
         }
     }
 
@@ -207,16 +268,6 @@ pub mod ssr {
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(name, _)| *name == SESSION_COOKIE)
             .map(|(_, value)| value.trim_matches('"').to_owned())
-    }
-
-    /// The `Set-Cookie` value that hands a browser its session.
-    pub fn session_cookie(session: &str) -> String {
-        format!("{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", SESSION_LIFETIME.as_secs())
-    }
-
-    /// The `Set-Cookie` value that clears it.
-    pub fn expired_cookie() -> String {
-        format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
     }
 
     /// Where to go after signing in: a path on this site (never another site, never the
@@ -246,6 +297,20 @@ pub mod ssr {
         use_context::<Parts>().and_then(|parts| session_from(&parts.headers))
     }
 
+    /// The address of the client that sent this request, when the server records it.
+    pub(crate) fn request_client() -> Option<IpAddr> {
+        use_context::<Parts>()
+            .and_then(|parts| parts.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().map(|info| info.0.ip()))
+    }
+
+    /// Answers 429 with `Retry-After: seconds`.
+    pub(crate) fn too_many_requests(seconds: u64) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(StatusCode::TOO_MANY_REQUESTS);
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+    }
+
     /// Whether the request is a form posted by a browser without JavaScript (it wants a page back).
     pub(crate) fn plain_form_post() -> bool {
         use_context::<Parts>().is_some_and(|parts| {
@@ -267,11 +332,11 @@ pub mod ssr {
 
         #[test]
         fn only_the_token_opens_a_session() {
-            let access = Access::with_token(AccessToken::generate());
-            assert!(access.sign_in("").is_none());
-            assert!(access.sign_in("not the token at all").is_none());
+            let access = Access::with_token(AccessToken::generate(), None).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(access.sign_in("", None), Err(SignInRefusal::WrongToken));
+            assert_eq!(access.sign_in("not the token at all", None), Err(SignInRefusal::WrongToken));
             let token = access.token().map(|t| t.reveal().to_owned()).unwrap_or_default();
-            let session = access.sign_in(&token);
+            let session = access.sign_in(&token, None).ok();
             assert!(session.as_deref().is_some_and(|s| access.is_signed_in(s)));
             assert!(!access.is_signed_in("made-up"));
             if let Some(session) = session {
@@ -281,11 +346,31 @@ pub mod ssr {
         }
 
         #[test]
+        fn after_too_many_wrong_tokens_even_the_right_one_is_not_checked() {
+            let access = Access::with_token(AccessToken::generate(), None).unwrap_or_else(|e| panic!("{e}"));
+            let token = access.token().map(|t| t.reveal().to_owned()).unwrap_or_default();
+            let client: Option<IpAddr> = "198.51.100.4".parse().ok();
+            for _ in 0..super::super::attempts::MAX_FAILURES {
+                assert_eq!(access.sign_in("wrong", client), Err(SignInRefusal::WrongToken));
+            }
+            assert!(matches!(access.sign_in(&token, client), Err(SignInRefusal::TooManyAttempts { .. })));
+            assert!(access.sign_in(&token, "198.51.100.5".parse().ok()).is_ok());
+        }
+
+        #[test]
         fn an_open_server_has_no_sessions_to_open() {
             let access = Access::open();
             assert!(!access.required());
-            assert!(access.sign_in("anything").is_none());
+            assert_eq!(access.sign_in("anything", None), Err(SignInRefusal::WrongToken));
             assert!(access.allows(&HeaderMap::new()));
+        }
+
+        #[test]
+        fn the_cookie_is_secure_behind_https() {
+            let access = Access::with_token(AccessToken::generate(), None).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!access.session_cookie("s").contains("Secure"));
+            let access = access.with_secure_cookie(true);
+            assert!(access.session_cookie("s").ends_with("; Secure") && access.expired_cookie().ends_with("; Secure"));
         }
 
         #[test]

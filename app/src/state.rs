@@ -122,7 +122,7 @@ impl SourceRegistry {
 }
 
 /// Writes a file only the server's user can read: it holds passwords.
-pub(crate) fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
