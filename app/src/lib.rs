@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod endpoints;
 pub mod error;
 pub mod jobs;
 pub mod live;

@@ -32,6 +32,16 @@ pub struct ServeArgs {
     /// printed at start-up. Given on loopback, it is asked for there too.
     #[arg(long, env = "DOCSHIFT_ACCESS_TOKEN", hide_env_values = true)]
     access_token: Option<String>,
+    /// Where people reach docshift when a reverse proxy serves it, e.g.
+    /// https://docshift.example.com: its host name and origin are accepted, and with https
+    /// the session cookie is sent over HTTPS only.
+    #[arg(long, env = "DOCSHIFT_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Another host name browsers use to reach docshift (repeat it, or give a comma-separated
+    /// list in the variable). IP addresses and localhost are always served; any other name is
+    /// refused, so that a DNS-rebinding page can't talk to docshift.
+    #[arg(long = "allowed-host", env = "DOCSHIFT_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
 }
 
 /// The checked configuration.
@@ -44,6 +54,10 @@ pub struct ServeConfig {
     pub server_selection_timeout: Duration,
     /// The operator's access token, if one was given (its `Debug` shows `****`).
     pub access_token: Option<AccessToken>,
+    /// Where a reverse proxy serves docshift, if it does.
+    pub public_url: Option<axum::http::Uri>,
+    /// Host names served besides IP addresses and localhost.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -64,6 +78,8 @@ impl ServeArgs {
         if self.server_selection_timeout_ms == 0 {
             return Err("--server-selection-timeout-ms must be at least 1".into());
         }
+        let public_url = self.public_url.as_deref().map(parse_public_url).transpose()?;
+        let allowed_hosts = self.allowed_hosts.iter().map(|h| h.trim()).filter(|h| !h.is_empty()).map(check_host_name).collect::<Result<_, _>>()?;
         std::fs::create_dir_all(&self.state_dir)
             .map_err(|e| format!("cannot create the state directory {}: {e}", self.state_dir.display()))?;
         Ok(ServeConfig {
@@ -80,7 +96,40 @@ impl ServeArgs {
                 .map(AccessToken::parse)
                 .transpose()
                 .map_err(|e| format!("--access-token: {e}"))?,
+            public_url,
+            allowed_hosts,
         })
+    }
+}
+
+/// `--public-url`: an http(s) URL with a host and nothing after it.
+fn parse_public_url(text: &str) -> Result<axum::http::Uri, String> {
+    let problem = |why: &str| format!("--public-url {text:?} {why}: give the address people open, e.g. https://docshift.example.com");
+    let uri: axum::http::Uri = text.trim().trim_end_matches('/').parse().map_err(|_| problem("is not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
+        return Err(problem("is not an http:// or https:// URL with a host"));
+    }
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err(problem("has a path: docshift must be served at the root of its host"));
+    }
+    Ok(uri)
+}
+
+/// `--allowed-host`: a host name (an optional `:port` is accepted and ignored).
+fn check_host_name(name: &str) -> Result<String, String> {
+    let bare = name.rsplit_once(':').filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit())).map_or(name, |(host, _)| host);
+    let valid = !bare.is_empty() && !bare.contains("//") && bare.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'));
+    if valid {
+        Ok(bare.to_ascii_lowercase())
+    } else {
+        Err(format!("--allowed-host {name:?} is not a host name: give a name such as docshift.internal, without scheme or path"))
+    }
+}
+
+impl ServeConfig {
+    /// Whether browsers reach docshift over HTTPS (through a TLS-terminating proxy).
+    pub fn served_over_https(&self) -> bool {
+        self.public_url.as_ref().and_then(|u| u.scheme_str()) == Some("https")
     }
 }
 

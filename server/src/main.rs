@@ -6,6 +6,7 @@ mod config;
 mod hub;
 mod routes;
 mod sample_data;
+mod security;
 mod serve;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};

@@ -15,7 +15,13 @@ use axum::{
 };
 use app::targets::ssr::TargetRegistry;
 use engine::job::JobManager;
-use leptos::{config::LeptosOptions, prelude::provide_context};
+use crate::security::CspNonce;
+use axum::http::request::Parts;
+use leptos::{
+    config::LeptosOptions,
+    nonce::Nonce,
+    prelude::{provide_context, use_context},
+};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 
@@ -24,6 +30,10 @@ use std::sync::Arc;
 pub struct ServerState {
     pub app: AppState,
     pub hub: Arc<Hub>,
+    /// Where the access token came from, for the start-up message.
+    pub token_source: crate::auth::TokenSource,
+    /// What keeps other sites out (see [`crate::security`]).
+    pub guard: Arc<crate::security::Guard>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -51,8 +61,10 @@ impl ServerState {
         let jobs = JobManager::open(&config.state_dir).map_err(|e| e.to_string())?;
         let hub = Arc::new(Hub::new(jobs.clone()));
         let targets = Arc::new(TargetRegistry::load(&config.state_dir, sandbox)?);
-        let access = Arc::new(crate::auth::access_for(config.listen, config.access_token.clone()));
-        Ok(Self { app: AppState { leptos_options, sources: Arc::new(sources), jobs, targets, access }, hub })
+        let (access, token_source) =
+            crate::auth::access_for(config.listen, config.access_token.clone(), &config.state_dir, config.served_over_https())?;
+        let guard = Arc::new(crate::security::Guard::new(&config.allowed_hosts, config.public_url.as_ref(), app::endpoints::input_content_types()));
+        Ok(Self { app: AppState { leptos_options, sources: Arc::new(sources), jobs, targets, access: Arc::new(access) }, hub, token_source, guard })
     }
 }
 
@@ -61,19 +73,26 @@ pub fn router(state: ServerState) -> Router {
     let app_state = state.app.clone();
     let options = state.app.leptos_options.clone();
     let access = state.app.access.clone();
+    let guard = state.guard.clone();
+    // Every page and server function gets the server's state, and the nonce that this
+    // request's Content-Security-Policy allows inline scripts with.
+    let context = move || {
+        provide_context(app_state.clone());
+        let nonce = use_context::<Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+        if let Some(CspNonce(nonce)) = nonce {
+            provide_context(Nonce::from_value(nonce));
+        }
+    };
     Router::new()
         .route("/ws", get(crate::hub::upgrade))
         .route("/jobs/{id}/dead-letters.jsonl", get(dead_letters))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(app_state.clone()),
-            move || shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context, shell))
         .with_state(state)
-        // In front of everything, the fallback's static files included.
+        // In front of everything, the fallback's static files included: first the checks
+        // against other sites, then the session.
         .layer(axum::middleware::from_fn_with_state(access, crate::auth::require_session))
+        .layer(axum::middleware::from_fn_with_state(guard, crate::security::guard))
 }
 
 /// `GET /jobs/{id}/dead-letters.jsonl`: the job's refused documents, one JSON object a line

@@ -22,8 +22,10 @@ pub async fn run(args: crate::config::ServeArgs) -> Result<(), String> {
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%address, source = config.source_display().as_str(), state_dir = %config.state_dir.display(), "serving");
     println!("docshift is serving at http://{address}");
-    crate::auth::announce(&state.app.access, config.access_token.is_some(), address);
-    axum::serve(listener, crate::routes::router(state))
+    crate::auth::announce(&state.app.access, &state.token_source, address);
+    // The client's address reaches the handlers: sign-in attempts are counted per client.
+    let app = crate::routes::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("the server stopped: {e}"))
