@@ -1,6 +1,5 @@
-import { expect, test } from '@playwright/test';
 import { accessServer } from './access-server';
-import { hydrated } from './helpers';
+import { expect, hydrated, test } from './helpers';
 
 // Against the second server of playwright.config.ts: bound to 0.0.0.0, so it asks for its
 // access token before anything else.

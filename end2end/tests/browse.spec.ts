@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { hydrated } from './helpers';
+import { expect, hydrated, test } from './helpers';
 
 test('browse from the home page to a collection and count it', async ({ page }) => {
   await page.goto('/');

@@ -1,6 +1,5 @@
-import { expect, test } from '@playwright/test';
 import * as fs from 'fs';
-import { hydrated } from './helpers';
+import { expect, hydrated, test } from './helpers';
 
 const shots = 'screenshots';
 

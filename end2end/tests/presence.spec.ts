@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { hydrated } from './helpers';
+import { expect, hydrated, test } from './helpers';
 
 test('every browser sees how many people are watching', async ({ browser }) => {
   const first = await browser.newContext();

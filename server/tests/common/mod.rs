@@ -25,17 +25,28 @@ pub struct Docshift {
     child: Child,
     pub base: String,
     output: Arc<Mutex<String>>,
-    _state: tempfile::TempDir,
+    _state: Option<tempfile::TempDir>,
 }
 
 impl Docshift {
+    /// On a free loopback port, with a state directory of its own.
     pub fn serve(source_uri: &str, extra: &[&str]) -> Self {
         let state = tempfile::tempdir().unwrap();
+        let mut docshift = Self::serve_in(state.path(), "127.0.0.1:0", source_uri, extra, &[]);
+        docshift._state = Some(state);
+        docshift
+    }
+
+    /// On `listen`, with its state in `state_dir` (which outlives it), reached through
+    /// 127.0.0.1 when bound to every interface.
+    pub fn serve_in(state_dir: &std::path::Path, listen: &str, source_uri: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_docshift"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--source-uri", source_uri, "--state-dir"])
-            .arg(state.path())
+            .args(["serve", "--listen", listen, "--source-uri", source_uri, "--state-dir"])
+            .arg(state_dir)
             .args(["--server-selection-timeout-ms", "3000"])
             .args(extra)
+            .env_remove("DOCSHIFT_ACCESS_TOKEN")
+            .envs(env.iter().copied())
             .env("RUST_LOG", "debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -54,8 +65,9 @@ impl Docshift {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
-        let base = line.trim().rsplit(' ').next().unwrap().to_owned();
-        assert!(base.starts_with("http://"), "unexpected first line: {line:?}");
+        let address = line.trim().rsplit(' ').next().unwrap().to_owned();
+        assert!(address.starts_with("http://"), "unexpected first line: {line:?}");
+        let base = address.replacen("http://0.0.0.0:", "http://127.0.0.1:", 1);
         output.lock().unwrap().push_str(&line);
         let sink = output.clone();
         std::thread::spawn(move || {
@@ -65,7 +77,7 @@ impl Docshift {
                 out.push('\n');
             }
         });
-        Self { child, base, output, _state: state }
+        Self { child, base, output, _state: None }
     }
 
     /// Everything the process wrote to stdout and stderr so far.
@@ -100,5 +112,27 @@ impl Drop for Docshift {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The token the tests' astra-local accepts.
+pub const ASTRA_TOKEN: &str = "AstraCS:server-test-token-6d2a";
+
+/// astra-local in the test process on a free port, with its data in a temporary directory.
+pub struct LocalAstra {
+    astra: astra_local::LocalAstra,
+    _dir: tempfile::TempDir,
+}
+
+impl LocalAstra {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = astra_local::Config { data_dir: dir.path().to_path_buf(), token: ASTRA_TOKEN.into(), faults: Default::default() };
+        let astra = astra_local::spawn(([127, 0, 0, 1], 0).into(), config).await.unwrap();
+        Self { astra, _dir: dir }
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.astra.endpoint()
     }
 }
