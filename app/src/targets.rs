@@ -48,10 +48,7 @@ pub async fn test_target(id: String) -> Result<String, AppError> {
 pub mod ssr {
     use super::{TargetKind, TargetView};
     use crate::error::AppError;
-    use engine::{
-        job::{writer::Writer, TargetSpec},
-        target::RetryPolicy,
-    };
+    use engine::astra::{RetryPolicy, TargetSpec, Writer};
     use serde::{Deserialize, Serialize};
     use std::{path::PathBuf, time::Duration};
     use tokio::sync::RwLock;

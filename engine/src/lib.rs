@@ -9,6 +9,8 @@ pub mod policy;
 pub mod wire;
 
 #[cfg(feature = "native")]
+pub mod astra;
+#[cfg(feature = "native")]
 pub mod census;
 #[cfg(feature = "native")]
 pub mod convert;
@@ -18,7 +20,5 @@ pub mod job;
 pub mod sample;
 #[cfg(feature = "native")]
 pub mod source;
-#[cfg(feature = "native")]
-pub mod target;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -11,7 +11,7 @@ use engine::{
     convert::{id_key_from_json, Converter},
     job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec, VerifyMode},
     sample::document,
-    target::{data_api::FindQuery, DataApiClient, DataApiConfig, Token},
+    astra::{data_api::FindQuery, DataApiClient, DataApiConfig, Token},
     testing::MongoServer,
     wire::JobStatus,
 };

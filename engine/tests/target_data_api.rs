@@ -10,8 +10,8 @@ mod target_common;
 
 use engine::convert::{content_hash, id_key_from_json, ContentHash, Converted};
 use engine::policy::Indexing;
-use engine::target::data_api::{CollectionOptions, DefaultIdType, DocumentCount, FindQuery};
-use engine::target::{DataApiClient, DataApiConfig, DataApiError, DocumentOutcome, Token};
+use engine::astra::data_api::{CollectionOptions, DefaultIdType, DocumentCount, FindQuery};
+use engine::astra::{DataApiClient, DataApiConfig, DataApiError, DocumentOutcome, Token};
 use futures::TryStreamExt;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};

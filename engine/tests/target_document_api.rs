@@ -9,7 +9,7 @@
 mod target_common;
 
 use engine::convert::{content_hash, Converted};
-use engine::target::{DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome, Token};
+use engine::astra::{DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome, Token};
 use futures::stream::{self, StreamExt};
 use std::time::Duration;
 use target_common::{convert_unchecked, converted_sample, fast_retries, nested, LocalTarget, KEYSPACE, TOKEN};

@@ -5,13 +5,13 @@
 use super::{
     lock::JobLock,
     runner::{refused_event, Control, JobRun},
-    spec::{JobSpec, TargetSpec},
+    spec::JobSpec,
     store::{ControlRequest, DeadLetter, JobRecord, JobStore, StoreError},
-    writer::{TargetError, Writer},
 };
 use crate::{
+    astra::{RetryPolicy, TargetError, Writer},
+    naming::is_valid_schema_name,
     source::mongo::{MongoSource, SourceError, SourceUri},
-    target::{is_valid_schema_name, RetryPolicy},
     wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent},
 };
 use std::{
@@ -220,7 +220,7 @@ impl JobManager {
         let writer = Writer::new(&spec.target, spec.chunk_size, spec.in_flight, quick)?;
         writer.check().await?;
         for collection in &spec.collections {
-            writer.prepare(collection).await?;
+            writer.prepare(&collection.target, &collection.indexing).await?;
         }
 
         // Counting a large collection can keep the server from answering the driver's
@@ -529,10 +529,7 @@ fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
     if !(1..=64).contains(&spec.parallel_ranges) || !(1..=200).contains(&spec.in_flight) {
         return invalid("parallel ranges must be 1 to 64 and requests in flight 1 to 200".into());
     }
-    let keyspace = match &spec.target {
-        TargetSpec::DataApi { keyspace, .. } => keyspace,
-        TargetSpec::DocumentApi { namespace, .. } => namespace,
-    };
+    let keyspace = spec.target.keyspace();
     if !is_valid_schema_name(keyspace) {
         return invalid(format!("\"{keyspace}\" is not a valid keyspace name: use 1 to 48 letters, digits or underscores"));
     }

@@ -13,7 +13,6 @@ pub mod runner;
 pub mod spec;
 pub mod store;
 pub mod verify;
-pub mod writer;
 
 pub use manager::{JobError, JobManager};
 pub use spec::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode};

@@ -8,15 +8,14 @@ use super::{
     spec::{CollectionSpec, JobSpec},
     store::{BatchCommit, DeadLetter, RangeState},
     verify,
-    writer::{TargetError, Writer},
 };
 use crate::{
+    astra::{DocumentOutcome, RetryPolicy, TargetError, Writer},
     convert::{canonical_extended_json, Converter},
     source::{
         mongo::{MongoSource, SourceError, SourceUri},
         ranges::{decode_id, encode_id, split, IdRange},
     },
-    target::{DocumentOutcome, RetryPolicy},
     wire::{JobStatus, ServerEvent},
 };
 use bson::{Bson, Document};

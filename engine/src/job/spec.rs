@@ -2,6 +2,7 @@
 //! the target, the conversion policy and how hard to push. Stored as JSON in the state
 //! database (server-side only: it holds the source URI and the target token).
 
+pub use crate::astra::TargetSpec;
 pub use crate::naming::target_name;
 use crate::policy::{ConversionPolicy, Indexing};
 use serde::{Deserialize, Serialize};
@@ -79,26 +80,6 @@ impl CollectionSpec {
             None | Some("") => Ok(bson::Document::new()),
             Some(text) => crate::convert::document_from_extended_json(text)
                 .map_err(|e| format!("the filter of {} is not a valid JSON object: {e}", self.source)),
-        }
-    }
-}
-
-/// Where the documents go.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum TargetSpec {
-    /// The Astra Data API (current Astra databases, and astra-local).
-    DataApi { endpoint: String, keyspace: String, token: String },
-    /// The Stargate Document API v2 (deprecated on Astra).
-    DocumentApi { endpoint: String, namespace: String, token: String },
-}
-
-impl TargetSpec {
-    /// The target without its token, for people to read.
-    pub fn describe(&self) -> String {
-        match self {
-            TargetSpec::DataApi { endpoint, keyspace, .. } => format!("Data API {endpoint} keyspace {keyspace}"),
-            TargetSpec::DocumentApi { endpoint, namespace, .. } => format!("Document API {endpoint} namespace {namespace}"),
         }
     }
 }

@@ -10,9 +10,9 @@ use super::{
     reader::{Batches, RangeRead},
     runner::{wait_while_paused, Control, RunError},
     spec::{CollectionSpec, JobSpec, VerifyMode},
-    writer::Writer,
 };
 use crate::{
+    astra::Writer,
     convert::{content_hash, id_key_from_json, ContentHash, Converter},
     source::{mongo::MongoSource, ranges::IdRange},
     wire::{JobStatus, Verification},

@@ -7,7 +7,7 @@ use bson::Document;
 use engine::convert::{Converted, Converter};
 use engine::policy::{ConversionPolicy, Indexing};
 use engine::sample::{self, SampleCollection};
-use engine::target::{DataApiClient, DataApiConfig, DocumentApiClient, DocumentApiConfig, RetryPolicy, Token};
+use engine::astra::{DataApiClient, DataApiConfig, DocumentApiClient, DocumentApiConfig, RetryPolicy, Token};
 use std::time::Duration;
 
 pub const TOKEN: &str = "AstraCS:target-test:3f9a7c2e1b";

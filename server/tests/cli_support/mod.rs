@@ -5,7 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub use engine::testing::MongoServer;
-use engine::target::{
+use engine::astra::{
     data_api::{DataApiClient, DataApiConfig, FindQuery},
     Token,
 };

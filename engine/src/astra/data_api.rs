@@ -7,9 +7,9 @@
 //! handled too.
 //!
 //! ```no_run
-//! # async fn demo(docs: Vec<engine::convert::Converted>) -> Result<(), engine::target::DataApiError> {
-//! use engine::target::{DataApiClient, DataApiConfig, Token};
-//! use engine::target::data_api::CollectionOptions;
+//! # async fn demo(docs: Vec<engine::convert::Converted>) -> Result<(), engine::astra::DataApiError> {
+//! use engine::astra::{DataApiClient, DataApiConfig, Token};
+//! use engine::astra::data_api::CollectionOptions;
 //! let client = DataApiClient::new(DataApiConfig::new(
 //!     "https://<db>-<region>.apps.astra.datastax.com",
 //!     "default_keyspace",

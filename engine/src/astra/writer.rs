@@ -1,16 +1,44 @@
-//! One interface over the two Astra clients, as the runner and the verifier need it.
+//! One interface over the two Astra clients, as the job runner and the verifier need it:
+//! where the documents go ([`TargetSpec`]), and a [`Writer`] that checks, prepares, writes
+//! and reads back through whichever API the target speaks.
 
-use super::spec::{CollectionSpec, TargetSpec};
-use crate::{
-    convert::Converted,
-    target::{
-        data_api::{CollectionOptions, FindQuery},
-        DataApiClient, DataApiConfig, DataApiError, DocumentApiClient, DocumentApiConfig, DocumentApiError,
-        DocumentOutcome, RetryPolicy, Token,
-    },
+use super::{
+    data_api::{CollectionOptions, FindQuery},
+    DataApiClient, DataApiConfig, DataApiError, DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome,
+    RetryPolicy, Token,
 };
+use crate::{convert::Converted, policy::Indexing};
 use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+/// Where the documents go. Part of a job's stored spec (server-side only: it holds the token).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TargetSpec {
+    /// The Astra Data API (current Astra databases, and astra-local).
+    DataApi { endpoint: String, keyspace: String, token: String },
+    /// The Stargate Document API v2 (deprecated on Astra).
+    DocumentApi { endpoint: String, namespace: String, token: String },
+}
+
+impl TargetSpec {
+    /// The target without its token, for people to read.
+    pub fn describe(&self) -> String {
+        match self {
+            TargetSpec::DataApi { endpoint, keyspace, .. } => format!("Data API {endpoint} keyspace {keyspace}"),
+            TargetSpec::DocumentApi { endpoint, namespace, .. } => format!("Document API {endpoint} namespace {namespace}"),
+        }
+    }
+
+    /// The keyspace (Data API) or namespace (Document API) written into.
+    pub fn keyspace(&self) -> &str {
+        match self {
+            TargetSpec::DataApi { keyspace, .. } => keyspace,
+            TargetSpec::DocumentApi { namespace, .. } => namespace,
+        }
+    }
+}
 
 /// A target failure, as a sentence without the token.
 #[derive(Debug, thiserror::Error)]
@@ -66,13 +94,14 @@ impl Writer {
         }
     }
 
-    /// Creates the target collection where the target has collections to create.
-    pub async fn prepare(&self, collection: &CollectionSpec) -> Result<(), TargetError> {
+    /// Creates the target collection `name` where the target has collections to create,
+    /// with `indexing` when it is not the default.
+    pub async fn prepare(&self, name: &str, indexing: &Indexing) -> Result<(), TargetError> {
         match self {
             Writer::DataApi(client) => {
-                let indexing = (collection.indexing != Default::default()).then(|| collection.indexing.clone());
+                let indexing = (*indexing != Indexing::default()).then(|| indexing.clone());
                 let options = CollectionOptions { indexing, default_id: None };
-                client.create_collection(&collection.target, &options).await.map_err(Into::into)
+                client.create_collection(name, &options).await.map_err(Into::into)
             }
             Writer::DocumentApi(_) => Ok(()),
         }

@@ -1,4 +1,5 @@
-//! Writers for the Astra targets: the Data API and the Stargate Document API v2.
+//! The Astra side: clients for the Data API and the Stargate Document API v2, and the one
+//! interface over both that jobs use ([`writer::Writer`]).
 //!
 //! - [`data_api::DataApiClient`] speaks the Data API of current Astra databases (and of
 //!   astra-local): `createCollection`, `deleteCollection`, `findCollections`, `insertMany` in
@@ -19,10 +20,12 @@
 pub mod data_api;
 pub mod document_api;
 pub mod retry;
+pub mod writer;
 
 pub use data_api::{DataApiClient, DataApiConfig, DataApiError};
 pub use document_api::{DocumentApiClient, DocumentApiConfig, DocumentApiError};
 pub use retry::RetryPolicy;
+pub use writer::{TargetError, TargetSpec, Writer};
 
 use std::fmt;
 
