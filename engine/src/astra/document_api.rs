@@ -19,9 +19,11 @@
 //! document is reported [`DocumentOutcome::Written`] or `Failed` (`code` `HTTP_<status>`,
 //! the server's `description` as the message), never `AlreadyPresent`.
 
-use super::data_api::error_chain;
-use super::retry::{self, RetryPolicy};
-use super::{excerpt, is_valid_schema_name, join_segments, DocumentOutcome, Http, HttpSetupError, Token};
+use super::{
+    http::{api_error, body_excerpt, excerpt, join_segments, with_retries, ApiError, AttemptFailure, Http},
+    retry::{self, RetryPolicy},
+    DocumentOutcome, Token,
+};
 use crate::convert::Converted;
 use bytes::Bytes;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -30,7 +32,6 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::fmt;
-use std::future::Future;
 use std::time::Duration;
 
 /// Documents per batch request by default.
@@ -156,6 +157,8 @@ impl DocumentApiError {
     }
 }
 
+api_error!(DocumentApiError, "Document API", operation);
+
 /// A Document API v2 client for one namespace. Cheap to clone; clones share connections.
 #[derive(Clone)]
 pub struct DocumentApiClient {
@@ -183,11 +186,8 @@ impl fmt::Debug for DocumentApiClient {
     }
 }
 
-/// What one attempt ran into, when it did not succeed.
-enum AttemptFailure {
-    Transient { reason: String, retry_after: Option<Duration> },
-    Fatal(DocumentApiError),
-}
+/// What one attempt of a Document API request ran into, when it did not succeed.
+type Failure = AttemptFailure<DocumentApiError>;
 
 /// A document ready to send: its id and JSON text.
 struct Outgoing {
@@ -211,24 +211,20 @@ struct ErrorBody {
 impl DocumentApiClient {
     /// Checks the settings and builds the HTTP client. No request is made.
     pub fn new(config: DocumentApiConfig) -> Result<Self, DocumentApiError> {
-        check_name("namespace", &config.namespace)?;
+        DocumentApiError::check_name("namespace", &config.namespace)?;
         if config.batch_size == 0 || config.concurrency == 0 || config.retry.max_attempts == 0 {
             return Err(DocumentApiError::InvalidConfig(
                 "the batch size, the requests in flight and the attempts must each be at least 1".into(),
             ));
         }
-        let Http { base, token_header, client: http } = Http::new(
+        let Http { base, token_header, client: http } = Http::new::<DocumentApiError>(
             &config.endpoint,
             "/api/rest",
             &config.token,
             config.request_timeout,
             config.connect_timeout,
             config.concurrency,
-        )
-        .map_err(|e| match e {
-            HttpSetupError::InvalidConfig(reason) => DocumentApiError::InvalidConfig(reason),
-            HttpSetupError::Client(reason) => DocumentApiError::Client(reason),
-        })?;
+        )?;
         let namespace_url = join_segments(&base, &["api", "rest", "v2", "namespaces", &config.namespace]);
         Ok(Self {
             http,
@@ -250,7 +246,7 @@ impl DocumentApiClient {
 
     /// Writes (creates or replaces) one document under its id key.
     pub async fn put_document(&self, collection: &str, document: &Converted) -> Result<DocumentOutcome, DocumentApiError> {
-        check_name("collection", collection)?;
+        DocumentApiError::check_name("collection", collection)?;
         let outgoing = Outgoing {
             position: 0,
             id: document.id_key().to_owned(),
@@ -266,7 +262,7 @@ impl DocumentApiClient {
         collection: &str,
         documents: Vec<Converted>,
     ) -> Result<Vec<DocumentOutcome>, DocumentApiError> {
-        check_name("collection", collection)?;
+        DocumentApiError::check_name("collection", collection)?;
         let total = documents.len();
         let mut units = Vec::new();
         let mut batch: Vec<Outgoing> = Vec::new();
@@ -318,9 +314,9 @@ impl DocumentApiClient {
         struct Envelope {
             data: Box<RawValue>,
         }
-        check_name("collection", collection)?;
+        DocumentApiError::check_name("collection", collection)?;
         let url = join_segments(&self.namespace_url, &["collections", collection, document_id]);
-        let (status, body) = self.with_retries("get", || self.send_once(Method::GET, &url, None)).await?;
+        let (status, body) = with_retries(&self.retry, "get", || self.send_once(Method::GET, &url, None)).await?;
         match status {
             200 => serde_json::from_slice::<Envelope>(&body).map(|e| Some(e.data)).map_err(|e| {
                 DocumentApiError::InvalidResponse { operation: "get", problem: format!("unreadable document ({e})") }
@@ -359,8 +355,7 @@ impl DocumentApiClient {
             });
         }
         let url = join_segments(&self.namespace_url, &["collections", collection, &outgoing.id]);
-        let (status, body) = self
-            .with_retries("put", || self.send_once(Method::PUT, &url, Some(outgoing.json.clone())))
+        let (status, body) = with_retries(&self.retry, "put", || self.send_once(Method::PUT, &url, Some(outgoing.json.clone())))
             .await?;
         match status {
             200..=299 => Ok(DocumentOutcome::Written),
@@ -389,9 +384,8 @@ impl DocumentApiClient {
         }
         body.push(b']');
         let body = Bytes::from(body);
-        let (status, answer) = self
-            .with_retries("batch write", || self.send_once(Method::POST, &url, Some(body.clone())))
-            .await?;
+        let (status, answer) =
+            with_retries(&self.retry, "batch write", || self.send_once(Method::POST, &url, Some(body.clone()))).await?;
         match status {
             200..=299 => {
                 let written: Written = serde_json::from_slice(&answer).map_err(|e| DocumentApiError::InvalidResponse {
@@ -416,65 +410,25 @@ impl DocumentApiClient {
         }
     }
 
-    /// Runs `attempt` until it gives an answer that is not transient, or retries run out.
-    async fn with_retries<F, Fut>(&self, operation: &'static str, mut attempt: F) -> Result<(u16, Bytes), DocumentApiError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<(u16, Bytes), AttemptFailure>>,
-    {
-        let mut attempts = self.retry.start();
-        loop {
-            attempts.begin();
-            match attempt().await {
-                Ok(answer) => return Ok(answer),
-                Err(AttemptFailure::Fatal(error)) => return Err(error),
-                Err(AttemptFailure::Transient { reason, retry_after }) => match attempts.next_delay(retry_after) {
-                    Some(delay) => {
-                        tracing::debug!(operation, attempt = attempts.made(), delay_ms = delay.as_millis() as u64, %reason, "retrying Document API request");
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => {
-                        tracing::warn!(operation, attempts = attempts.made(), %reason, "Document API request still failing; giving up");
-                        return Err(DocumentApiError::RetriesExhausted {
-                            operation,
-                            attempts: attempts.made(),
-                            elapsed_ms: attempts.elapsed().as_millis(),
-                            last: reason,
-                        });
-                    }
-                },
-            }
-        }
-    }
-
     /// One HTTP exchange: the status and body, unless transient or a refused token.
-    async fn send_once(&self, method: Method, url: &Url, body: Option<Bytes>) -> Result<(u16, Bytes), AttemptFailure> {
+    async fn send_once(&self, method: Method, url: &Url, body: Option<Bytes>) -> Result<(u16, Bytes), Failure> {
         let mut request = self.http.request(method, url.clone()).header("X-Cassandra-Token", self.token_header.clone());
         if let Some(body) = body {
             request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/json")).body(body);
         }
-        let response = request.send().await.map_err(|e| self.transport_failure(e))?;
+        let response = request.send().await.map_err(|e| Failure::transport(&self.token, e))?;
         let status = response.status().as_u16();
         let retry_after = retry::retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(|e| self.transport_failure(e))?;
+        let bytes = response.bytes().await.map_err(|e| Failure::transport(&self.token, e))?;
         match status {
-            401 => Err(AttemptFailure::Fatal(DocumentApiError::TokenRefused)),
-            403 => Err(AttemptFailure::Fatal(DocumentApiError::Forbidden { namespace: self.namespace.clone() })),
-            415 => Err(AttemptFailure::Fatal(DocumentApiError::UnsupportedMediaType)),
-            408 | 429 | 500 | 502 | 503 | 504 => Err(AttemptFailure::Transient {
-                reason: format!("HTTP {status}: {}", self.body_excerpt(&bytes)),
+            401 => Err(Failure::Fatal(DocumentApiError::TokenRefused)),
+            403 => Err(Failure::Fatal(DocumentApiError::Forbidden { namespace: self.namespace.clone() })),
+            415 => Err(Failure::Fatal(DocumentApiError::UnsupportedMediaType)),
+            408 | 429 | 500 | 502 | 503 | 504 => Err(Failure::Transient {
+                reason: format!("HTTP {status}: {}", body_excerpt(&self.token, &bytes)),
                 retry_after,
             }),
             _ => Ok((status, bytes)),
-        }
-    }
-
-    fn transport_failure(&self, error: reqwest::Error) -> AttemptFailure {
-        let reason = self.token.redact(&error_chain(&error));
-        if error.is_builder() || error.is_redirect() {
-            AttemptFailure::Fatal(DocumentApiError::Client(reason))
-        } else {
-            AttemptFailure::Transient { reason, retry_after: None }
         }
     }
 
@@ -482,24 +436,12 @@ impl DocumentApiClient {
     fn description(&self, body: &[u8]) -> String {
         match serde_json::from_slice::<ErrorBody>(body) {
             Ok(ErrorBody { description: Some(description) }) => self.token.redact(&excerpt(&description, 500)),
-            _ => self.body_excerpt(body),
+            _ => body_excerpt(&self.token, body),
         }
     }
 
-    fn body_excerpt(&self, bytes: &[u8]) -> String {
-        self.token.redact(&excerpt(&String::from_utf8_lossy(bytes), 300))
-    }
-
     fn unexpected(&self, operation: &'static str, status: u16, body: &[u8]) -> DocumentApiError {
-        DocumentApiError::Http { operation, status, body: self.body_excerpt(body) }
-    }
-}
-
-fn check_name(kind: &'static str, name: &str) -> Result<(), DocumentApiError> {
-    if is_valid_schema_name(name) {
-        Ok(())
-    } else {
-        Err(DocumentApiError::InvalidName { kind, name: name.to_owned() })
+        DocumentApiError::Http { operation, status, body: body_excerpt(&self.token, body) }
     }
 }
 

@@ -8,8 +8,9 @@
 //! - [`document_api::DocumentApiClient`] speaks the Document API v2 the original migrator
 //!   used: create-or-replace by a stable document id, single or batched.
 //!
-//! Both retry transient failures with the same [`retry::RetryPolicy`], and both report
-//! writes the same way: one [`DocumentOutcome`] per input document, in input order, so the
+//! Each keeps its own settings, requests, answers and errors. Below them they share one
+//! layer: the HTTP set-up, the attempt loop and the failure descriptions (`http`), and the
+//! backoff policy ([`retry::RetryPolicy`]). Both report writes the same way: one [`DocumentOutcome`] per input document, in input order, so the
 //! job runner can account for every source document exactly once (DESIGN.md: written,
 //! already present or dead-lettered).
 //!
@@ -19,6 +20,7 @@
 
 pub mod data_api;
 pub mod document_api;
+mod http;
 pub mod retry;
 pub mod writer;
 
@@ -102,86 +104,4 @@ impl DocumentOutcome {
     pub fn is_stored(&self) -> bool {
         matches!(self, Self::Written | Self::AlreadyPresent)
     }
-}
-
-/// The user agent both clients send.
-const USER_AGENT: &str = concat!("docshift/", env!("CARGO_PKG_VERSION"));
-
-/// What both clients build from their settings before any request: the endpoint's base URL,
-/// the token as a sensitive header value, and the HTTP client.
-struct Http {
-    base: reqwest::Url,
-    token_header: reqwest::header::HeaderValue,
-    client: reqwest::Client,
-}
-
-/// Why [`Http::new`] failed: settings that cannot work, or an HTTP client that could not be
-/// built. Each client maps it onto its own error type.
-enum HttpSetupError {
-    InvalidConfig(String),
-    Client(String),
-}
-
-impl Http {
-    /// `api_suffix` is the API's path (`/api/json/v1`), accepted at the end of `endpoint`.
-    fn new(
-        endpoint: &str,
-        api_suffix: &str,
-        token: &Token,
-        request_timeout: std::time::Duration,
-        connect_timeout: std::time::Duration,
-        concurrency: usize,
-    ) -> Result<Self, HttpSetupError> {
-        let base = base_url(endpoint, api_suffix).ok_or_else(|| {
-            HttpSetupError::InvalidConfig(format!(
-                "the endpoint '{}' is not an http(s) URL such as https://<db>-<region>.apps.astra.datastax.com",
-                token.redact(endpoint)
-            ))
-        })?;
-        if token.is_empty() {
-            return Err(HttpSetupError::InvalidConfig("the token is empty".into()));
-        }
-        let token_header = token.header_value().ok_or_else(|| {
-            HttpSetupError::InvalidConfig("the token holds characters an HTTP header cannot carry".into())
-        })?;
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(request_timeout)
-            .connect_timeout(connect_timeout)
-            .pool_max_idle_per_host(concurrency.max(8))
-            .build()
-            .map_err(|e| HttpSetupError::Client(e.to_string()))?;
-        Ok(Self { base, token_header, client })
-    }
-}
-
-pub use crate::naming::is_valid_schema_name;
-
-/// The first `max` characters of a server's answer, for an error message.
-fn excerpt(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
-
-/// The endpoint's scheme, host and port with any trailing `/` or API path removed.
-fn base_url(endpoint: &str, api_suffix: &str) -> Option<reqwest::Url> {
-    let trimmed = endpoint.trim().trim_end_matches('/');
-    let trimmed = trimmed.strip_suffix(api_suffix).unwrap_or(trimmed);
-    let url = reqwest::Url::parse(trimmed).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() || url.host().is_none() {
-        return None;
-    }
-    Some(url)
-}
-
-/// `base` with `segments` appended, each percent-encoded as one path segment.
-fn join_segments(base: &reqwest::Url, segments: &[&str]) -> reqwest::Url {
-    let mut url = base.clone();
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty();
-        path.extend(segments);
-    }
-    url
 }
