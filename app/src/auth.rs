@@ -72,7 +72,7 @@ pub fn is_public(path: &str) -> bool {
 pub mod ssr {
     //! The access token, the session store and the cookie, on the server only.
 
-    use crate::{error::AppError, state::AppState};
+    use crate::error::AppError;
     use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
     use leptos::prelude::use_context;
     use rand::RngCore;
@@ -237,8 +237,7 @@ pub mod ssr {
     }
 
     pub(crate) fn access() -> Result<std::sync::Arc<Access>, AppError> {
-        use_context::<AppState>()
-            .map(|state| state.access)
+        use_context::<std::sync::Arc<Access>>()
             .ok_or_else(|| AppError::Transport("the server's state is missing from this request".into()))
     }
 

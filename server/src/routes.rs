@@ -3,7 +3,7 @@
 use crate::{config::ServeConfig, hub::Hub};
 use app::{
     shell,
-    state::{AppState, SourceRegistry},
+    state::{AppState, SourceRegistry, TargetRegistry},
     App,
 };
 use axum::{
@@ -13,9 +13,8 @@ use axum::{
     routing::get,
     Router,
 };
-use app::targets::ssr::TargetRegistry;
 use engine::job::JobManager;
-use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 
@@ -67,7 +66,7 @@ pub fn router(state: ServerState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(app_state.clone()),
+            move || app_state.provide_context(),
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))

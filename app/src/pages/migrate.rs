@@ -7,10 +7,11 @@ use crate::{
         census::CensusReport,
         status::{ErrorBox, Loading},
     },
-    jobs::{name_problem, CollectionRequest, DryRun, MigrationRequest, StartMigration},
+    jobs::{name_problem, DryRun, StartMigration},
     live::who,
     sources::{list_collections, list_sources},
     targets::list_targets,
+    views::{CollectionRequest, MigrationRequest},
 };
 use engine::{naming::target_name, policy::ConversionPolicy};
 use leptos::prelude::*;

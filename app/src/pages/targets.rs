@@ -3,7 +3,8 @@
 
 use crate::{
     components::status::{ErrorBox, Loading},
-    targets::{list_targets, AddTarget, TargetKind, TestTarget},
+    targets::{list_targets, AddTarget, TestTarget},
+    views::TargetKind,
 };
 use leptos::prelude::*;
 

@@ -1,24 +1,12 @@
-//! Server-side state that server functions reach through Leptos context.
+//! The MongoDB sources this server knows: the default one from the configuration plus those
+//! added in the UI, kept with their passwords in `sources.json` under the state directory.
 
-use crate::{error::AppError, sources::SourceView};
+use super::saved::{unique_id, write_private};
+use crate::{error::AppError, views::SourceView};
 use engine::source::mongo::{MongoSource, SourceUri};
-use leptos::config::LeptosOptions;
 use serde::{Deserialize, Serialize};
-use std::{collections::HashMap, path::PathBuf, sync::Arc, time::Duration};
+use std::{collections::HashMap, path::PathBuf, time::Duration};
 use tokio::sync::RwLock;
-
-/// Everything a request handler may need; cheap to clone.
-#[derive(Clone, axum::extract::FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub sources: Arc<SourceRegistry>,
-    /// The migration jobs of this server's state directory.
-    pub jobs: engine::job::JobManager,
-    /// The Astra targets: the sandbox and those added in the UI.
-    pub targets: Arc<crate::targets::ssr::TargetRegistry>,
-    /// Who may use the server: open on loopback, else an access token and sessions.
-    pub access: Arc<crate::auth::ssr::Access>,
-}
 
 /// A source as stored on the server, with its full URI (password included).
 #[derive(Clone, Serialize, Deserialize)]
@@ -121,53 +109,6 @@ impl SourceRegistry {
     }
 }
 
-/// Writes a file only the server's user can read: it holds passwords.
-pub(crate) fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(tmp, path)
-}
-
 fn view((stored, uri): &(StoredSource, SourceUri), is_default: bool) -> SourceView {
     SourceView { id: stored.id.clone(), name: stored.name.clone(), uri: uri.redacted(), is_default }
-}
-
-/// A URL-friendly id for something named `name` (lowercase ASCII words joined by `-`, at
-/// most 40 characters; `fallback` when nothing is left), suffixed `-2`, `-3`… until `taken`
-/// says it is free. Reserved ids (the default source, the sandbox target) count as taken.
-pub(crate) fn unique_id(name: &str, fallback: &str, taken: impl Fn(&str) -> bool) -> String {
-    let words: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    let slug: String = words.split('-').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("-").chars().take(40).collect();
-    let base = match slug.trim_end_matches('-') {
-        "" => fallback.to_owned(),
-        slug => slug.to_owned(),
-    };
-    (1..).map(|n| if n == 1 { base.clone() } else { format!("{base}-{n}") }).find(|id| !taken(id)).unwrap_or(base)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unique_id;
-
-    #[test]
-    fn ids_are_readable_free_and_never_reserved() {
-        let none = |_: &str| false;
-        assert_eq!(unique_id("Prod cluster (EU)", "source", none), "prod-cluster-eu");
-        assert_eq!(unique_id("  ***  ", "target", none), "target");
-        assert_eq!(unique_id(&"x".repeat(60), "target", none).len(), 40);
-        assert_eq!(unique_id("a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u", "t", none), "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t");
-        let taken = ["sandbox", "sandbox-2", "prod"];
-        assert_eq!(unique_id("Sandbox", "target", |id| taken.contains(&id)), "sandbox-3");
-        assert_eq!(unique_id("prod", "source", |id| taken.contains(&id)), "prod-2");
-    }
 }
