@@ -87,8 +87,11 @@ pub fn who_or_someone(who: &str) -> String {
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::{error::AppError, state::AppState, views::MigrationRequest};
-    use engine::job::{CollectionSpec, JobSpec, VerifyMode};
-    use engine::policy::Indexing;
+    use engine::{
+        job::{CollectionSpec, JobSpec},
+        policy::Indexing,
+        tuning::{BATCH_SIZE, PARALLEL_RANGES},
+    };
 
     /// The server-side job spec of a request: the source URI and the target token are
     /// looked up here and never travel to the browser.
@@ -106,16 +109,10 @@ mod ssr {
             })
             .collect();
         Ok(JobSpec {
-            source_uri: source.uri().raw().to_owned(),
-            database: request.database,
-            collections,
-            target,
             policy: request.policy,
-            parallel_ranges: request.parallel_ranges.clamp(1, 64),
-            batch_size: request.batch_size.clamp(1, 100_000),
-            chunk_size: 50,
-            in_flight: 20,
-            verify: VerifyMode::All,
+            parallel_ranges: PARALLEL_RANGES.clamp(request.parallel_ranges),
+            batch_size: BATCH_SIZE.clamp(request.batch_size),
+            ..JobSpec::new(source.uri().raw().to_owned(), request.database, collections, target)
         })
     }
 }

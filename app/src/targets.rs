@@ -2,10 +2,8 @@
 //! one) and the Data API or Document API v2 databases people add. Tokens are stored on the
 //! server ([`crate::state`]) and never shown again; the browser sees endpoints and keyspaces.
 
-use crate::{
-    error::AppError,
-    views::{TargetKind, TargetView},
-};
+use crate::{error::AppError, views::TargetView};
+use engine::wire::TargetKind;
 use leptos::prelude::*;
 
 #[server(endpoint = "list_targets")]

@@ -1,7 +1,10 @@
 //! What the browser sees and sends: the shapes of server-function answers and requests.
 //! Compiled on both sides; none of them holds a secret (no password, no token).
 
-use engine::{policy::ConversionPolicy, wire::Census};
+use engine::{
+    policy::ConversionPolicy,
+    wire::{Census, TargetKind},
+};
 use serde::{Deserialize, Serialize};
 
 /// A MongoDB source as the browser sees it: the password is never part of it.
@@ -13,14 +16,6 @@ pub struct SourceView {
     pub uri: String,
     /// The source given at start-up (`--source-uri`), as opposed to one added in the UI.
     pub is_default: bool,
-}
-
-/// Which Astra API a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TargetKind {
-    DataApi,
-    DocumentApi,
 }
 
 /// A target as the browser sees it: no token.

@@ -36,7 +36,7 @@
 use bson::Document;
 use engine::{
     convert::Converter,
-    job::{CollectionSpec, JobManager, JobSpec, TargetSpec, VerifyMode},
+    job::{CollectionSpec, JobManager, JobSpec, TargetSpec},
     sample::document,
     source::ranges::split,
     testing::MongoServer,
@@ -54,10 +54,11 @@ use std::{
 const TOKEN: &str = "AstraCS:bench-token";
 const DATABASE: &str = "bench";
 const COLLECTION: &str = "orders";
-const RANGES: usize = 4;
-const BATCH: usize = 1_000;
-const CHUNK: usize = 50;
-const IN_FLIGHT: usize = 20;
+/// The job's defaults, which every part of the benchmark uses.
+const RANGES: usize = engine::tuning::PARALLEL_RANGES.default;
+const BATCH: usize = engine::tuning::BATCH_SIZE.default;
+const CHUNK: usize = engine::tuning::CHUNK_SIZE.default;
+const IN_FLIGHT: usize = engine::tuning::IN_FLIGHT.default;
 /// Minimum documents per range, as the runner splits (engine::job::runner).
 const MIN_PER_RANGE: u64 = 5_000;
 /// Set in the child's environment: the state directory; the child runs the job.
@@ -296,18 +297,12 @@ fn child(state: &Path) {
     let endpoint = std::env::var(CHILD_TARGET).unwrap();
     runtime().block_on(async move {
         let jobs = JobManager::open(state).unwrap();
-        let spec = JobSpec {
+        let spec = JobSpec::new(
             source_uri,
-            database: DATABASE.into(),
-            collections: vec![CollectionSpec { source: COLLECTION.into(), target: COLLECTION.into(), filter: None, indexing: Default::default() }],
-            target: TargetSpec::DataApi { endpoint, keyspace: "default_keyspace".into(), token: TOKEN.into() },
-            policy: Default::default(),
-            parallel_ranges: RANGES,
-            batch_size: BATCH,
-            chunk_size: CHUNK,
-            in_flight: IN_FLIGHT,
-            verify: VerifyMode::All,
-        };
+            DATABASE.into(),
+            vec![CollectionSpec { source: COLLECTION.into(), target: COLLECTION.into(), filter: None, indexing: Default::default() }],
+            TargetSpec::DataApi { endpoint, keyspace: "default_keyspace".into(), token: TOKEN.into() },
+        );
         let started = Instant::now();
         let id = jobs.create(spec).await.unwrap();
         let mut copied: Option<(Duration, u64)> = None;

@@ -9,7 +9,7 @@
 
 use engine::{
     convert::{id_key_from_json, Converter},
-    job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec, VerifyMode},
+    job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec},
     sample::document,
     astra::{data_api::FindQuery, DataApiClient, DataApiConfig, Token},
     testing::MongoServer,
@@ -166,18 +166,12 @@ async fn a_job_completes_and_verifies_through_faults() {
     let stop = Arc::new(AtomicBool::new(false));
     let probe = tokio::spawn(probe_latency(astra.endpoint(), stop.clone()));
     let started = Instant::now();
-    let spec = JobSpec {
-        source_uri: server.uri(),
-        database: "shop".into(),
-        collections: vec![CollectionSpec { source: "orders".into(), target: target_name("orders"), filter: None, indexing: Default::default() }],
-        target: TargetSpec::DataApi { endpoint: astra.endpoint(), keyspace: "default_keyspace".into(), token: TOKEN.into() },
-        policy: Default::default(),
-        parallel_ranges: 4,
-        batch_size: 1_000,
-        chunk_size: 50,
-        in_flight: 20,
-        verify: VerifyMode::All,
-    };
+    let spec = JobSpec::new(
+        server.uri(),
+        "shop".into(),
+        vec![CollectionSpec { source: "orders".into(), target: target_name("orders"), filter: None, indexing: Default::default() }],
+        TargetSpec::DataApi { endpoint: astra.endpoint(), keyspace: "default_keyspace".into(), token: TOKEN.into() },
+    );
     let id = jobs.create(spec).await.unwrap();
     let done = jobs.settled(&id).await.unwrap();
     let elapsed = started.elapsed();

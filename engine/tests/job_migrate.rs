@@ -6,7 +6,7 @@
 
 use bson::{doc, Document};
 use engine::{
-    job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec, VerifyMode},
+    job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec},
     sample::refused_count,
     testing::MongoServer,
     wire::{JobStatus, ServerEvent},
@@ -21,26 +21,17 @@ async fn astra(dir: &std::path::Path) -> astra_local::LocalAstra {
 }
 
 fn spec(server: &MongoServer, endpoint: &str, database: &str, collections: &[(&str, Option<&str>)]) -> JobSpec {
-    JobSpec {
-        source_uri: server.uri(),
-        database: database.into(),
-        collections: collections
-            .iter()
-            .map(|(name, filter)| CollectionSpec {
-                source: (*name).into(),
-                target: target_name(name),
-                filter: filter.map(Into::into),
-                indexing: Default::default(),
-            })
-            .collect(),
-        target: TargetSpec::DataApi { endpoint: endpoint.into(), keyspace: "default_keyspace".into(), token: TOKEN.into() },
-        policy: Default::default(),
-        parallel_ranges: 4,
-        batch_size: 1_000,
-        chunk_size: 50,
-        in_flight: 20,
-        verify: VerifyMode::All,
-    }
+    let collections = collections
+        .iter()
+        .map(|(name, filter)| CollectionSpec {
+            source: (*name).into(),
+            target: target_name(name),
+            filter: filter.map(Into::into),
+            indexing: Default::default(),
+        })
+        .collect();
+    let target = TargetSpec::DataApi { endpoint: endpoint.into(), keyspace: "default_keyspace".into(), token: TOKEN.into() };
+    JobSpec::new(server.uri(), database.into(), collections, target)
 }
 
 /// SecantusDB holding sample collections, astra-local, and a JobManager on a state

@@ -2,11 +2,12 @@
 //! UI, kept with their tokens in `targets.json` under the state directory.
 
 use super::saved::{unique_id, write_private};
-use crate::{
-    error::AppError,
-    views::{TargetKind, TargetView},
+use crate::{error::AppError, views::TargetView};
+use engine::{
+    astra::{RetryPolicy, TargetSpec, Writer},
+    tuning,
+    wire::TargetKind,
 };
-use engine::astra::{RetryPolicy, TargetSpec, Writer};
 use serde::{Deserialize, Serialize};
 use std::{path::PathBuf, time::Duration};
 use tokio::sync::RwLock;
@@ -97,17 +98,13 @@ impl TargetRegistry {
 }
 
 fn spec_of(target: &StoredTarget) -> TargetSpec {
-    match target.kind {
-        TargetKind::DataApi => TargetSpec::DataApi { endpoint: target.endpoint.clone(), keyspace: target.keyspace.clone(), token: target.token.clone() },
-        TargetKind::DocumentApi => {
-            TargetSpec::DocumentApi { endpoint: target.endpoint.clone(), namespace: target.keyspace.clone(), token: target.token.clone() }
-        }
-    }
+    TargetSpec::new(target.kind, target.endpoint.clone(), target.keyspace.clone(), target.token.clone())
 }
 
 async fn check(target: &StoredTarget) -> Result<(), AppError> {
     let quick = RetryPolicy { max_attempts: 2, max_elapsed: Duration::from_secs(8), ..RetryPolicy::default() };
-    let writer = Writer::new(&spec_of(target), 50, 4, quick).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+    // A check sends one request at a time: a few in flight are plenty.
+    let writer = Writer::new(&spec_of(target), tuning::CHUNK_SIZE.default, 4, quick).map_err(|e| AppError::InvalidInput(e.to_string()))?;
     writer.check().await.map_err(|e| AppError::Source(e.to_string()))
 }
 

@@ -35,9 +35,9 @@ use std::fmt;
 use std::time::Duration;
 
 /// Documents per batch request by default.
-pub const DEFAULT_BATCH_SIZE: usize = 50;
+pub const DEFAULT_BATCH_SIZE: usize = crate::tuning::CHUNK_SIZE.default;
 /// Requests in flight by default.
-pub const DEFAULT_CONCURRENCY: usize = 20;
+pub const DEFAULT_CONCURRENCY: usize = crate::tuning::IN_FLIGHT.default;
 /// Most bytes of one batch body.
 pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 

@@ -7,7 +7,7 @@ use super::{
     DataApiClient, DataApiConfig, DataApiError, DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome,
     RetryPolicy, Token,
 };
-use crate::{convert::Converted, policy::Indexing};
+use crate::{convert::Converted, policy::Indexing, wire::TargetKind};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -23,6 +23,23 @@ pub enum TargetSpec {
 }
 
 impl TargetSpec {
+    /// A target of `kind` at `endpoint`, writing into `keyspace` (the namespace, for the
+    /// Document API) with `token`.
+    pub fn new(kind: TargetKind, endpoint: String, keyspace: String, token: String) -> Self {
+        match kind {
+            TargetKind::DataApi => TargetSpec::DataApi { endpoint, keyspace, token },
+            TargetKind::DocumentApi => TargetSpec::DocumentApi { endpoint, namespace: keyspace, token },
+        }
+    }
+
+    /// Which API it speaks.
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            TargetSpec::DataApi { .. } => TargetKind::DataApi,
+            TargetSpec::DocumentApi { .. } => TargetKind::DocumentApi,
+        }
+    }
+
     /// The target without its token, for people to read.
     pub fn describe(&self) -> String {
         match self {

@@ -14,6 +14,7 @@ use super::{
 use crate::{
     astra::{RetryPolicy, Writer},
     naming::is_valid_schema_name,
+    tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
     source::mongo::{MongoSource, SourceError, SourceUri},
     wire::{JobProgress, JobStatus, ServerEvent},
 };
@@ -405,14 +406,18 @@ fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
         }
         collection.filter_document().map_err(JobError::Invalid)?;
     }
-    if !(1..=100).contains(&spec.chunk_size) {
-        return invalid(format!("the chunk size must be 1 to 100 documents, not {}", spec.chunk_size));
+    if !CHUNK_SIZE.contains(spec.chunk_size) {
+        return invalid(format!("the chunk size must be {} documents, not {}", CHUNK_SIZE.range(), spec.chunk_size));
     }
-    if !(1..=100_000).contains(&spec.batch_size) {
-        return invalid(format!("the batch size must be 1 to 100,000 documents, not {}", spec.batch_size));
+    if !BATCH_SIZE.contains(spec.batch_size) {
+        return invalid(format!("the batch size must be {} documents, not {}", BATCH_SIZE.range(), spec.batch_size));
     }
-    if !(1..=64).contains(&spec.parallel_ranges) || !(1..=200).contains(&spec.in_flight) {
-        return invalid("parallel ranges must be 1 to 64 and requests in flight 1 to 200".into());
+    if !PARALLEL_RANGES.contains(spec.parallel_ranges) || !IN_FLIGHT.contains(spec.in_flight) {
+        return invalid(format!(
+            "parallel ranges must be {} and requests in flight {}",
+            PARALLEL_RANGES.range(),
+            IN_FLIGHT.range()
+        ));
     }
     let keyspace = spec.target.keyspace();
     if !is_valid_schema_name(keyspace) {

@@ -1,15 +1,18 @@
 //! Where the Data API is and how hard to push it: [`DataApiConfig`] and the limits and
 //! defaults it is checked against.
 
-use crate::astra::{RetryPolicy, Token};
+use crate::{
+    astra::{RetryPolicy, Token},
+    tuning,
+};
 use std::time::Duration;
 
 /// Most documents one `insertMany` may carry.
-pub const MAX_CHUNK_SIZE: usize = 100;
+pub const MAX_CHUNK_SIZE: usize = tuning::CHUNK_SIZE.max;
 /// Documents per `insertMany` by default (the maintainers' measured sweet spot).
-pub const DEFAULT_CHUNK_SIZE: usize = 50;
+pub const DEFAULT_CHUNK_SIZE: usize = tuning::CHUNK_SIZE.default;
 /// `insertMany` requests in flight by default.
-pub const DEFAULT_CONCURRENCY: usize = 20;
+pub const DEFAULT_CONCURRENCY: usize = tuning::IN_FLIGHT.default;
 /// Most bytes of one request body we send; the Data API accepts 20 MB.
 pub const MAX_BODY_BYTES: usize = 19 * 1024 * 1024;
 
