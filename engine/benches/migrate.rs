@@ -33,6 +33,7 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
 
+use astra_local::testing::TestAstra;
 use bson::Document;
 use engine::{
     convert::Converter,
@@ -45,7 +46,6 @@ use engine::{
 use futures::{StreamExt, TryStreamExt};
 use tokio::io::AsyncBufReadExt;
 use std::{
-    net::SocketAddr,
     path::Path,
     process::{Command, Stdio},
     time::{Duration, Instant},
@@ -188,16 +188,10 @@ async fn scan_source(uri: &str, docs: u64, ranges: usize) -> Duration {
     started.elapsed()
 }
 
-async fn astra(dir: &Path) -> astra_local::LocalAstra {
-    let config = astra_local::Config { data_dir: dir.to_path_buf(), token: TOKEN.into(), faults: Default::default() };
-    astra_local::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap()
-}
-
 /// Sends the documents, converted and packed into request bodies beforehand, to a fresh
 /// astra-local; returns the time the requests took.
 async fn ingest_target(docs: u64) -> Duration {
-    let dir = tempfile::tempdir().unwrap();
-    let astra = astra(dir.path()).await;
+    let astra = TestAstra::start(TOKEN).await;
     let http = reqwest::Client::new();
     let keyspace = format!("{}/api/json/v1/default_keyspace", astra.endpoint());
     let created = http.post(&keyspace).header("Token", TOKEN).body(r#"{"createCollection":{"name":"ingest"}}"#).send().await.unwrap();
@@ -225,7 +219,7 @@ async fn ingest_target(docs: u64) -> Duration {
     });
     futures::stream::iter(requests).buffer_unordered(RANGES * IN_FLIGHT).collect::<()>().await;
     let elapsed = started.elapsed();
-    astra.shutdown().await;
+    astra.stop().await;
     elapsed
 }
 
@@ -246,12 +240,12 @@ struct ChildReport {
 
 /// Runs the job in a child process against a fresh astra-local served from here.
 async fn end_to_end(source_uri: &str) -> ChildReport {
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(dirs.0.path()).await;
+    let state = tempfile::tempdir().unwrap();
+    let astra = TestAstra::start(TOKEN).await;
     let mut child = tokio::process::Command::from({
         let mut command = Command::new(std::env::current_exe().unwrap());
         command
-            .env(CHILD_STATE, dirs.1.path())
+            .env(CHILD_STATE, state.path())
             .env(CHILD_SOURCE, source_uri)
             .env(CHILD_TARGET, astra.endpoint())
             .stdout(Stdio::piped())
@@ -267,7 +261,7 @@ async fn end_to_end(source_uri: &str) -> ChildReport {
     }
     let status = child.wait().await.unwrap();
     assert!(status.success(), "the child failed: {status}; {lines:?}");
-    astra.shutdown().await;
+    astra.stop().await;
     let field = |name: &str| -> String {
         lines
             .iter()

@@ -4,15 +4,12 @@
 //! on, every document still ends written.
 
 // In tests a failed unwrap is a failed test, with its message.
-#![allow(clippy::unwrap_used)]
-
-mod target_common;
 
 use engine::convert::{content_hash, Converted};
 use engine::astra::{DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome, Token};
 use futures::stream::{self, StreamExt};
 use std::time::Duration;
-use target_common::{convert_unchecked, converted_sample, fast_retries, nested, LocalTarget, KEYSPACE, TOKEN};
+use crate::common::target::{convert_unchecked, converted_sample, fast_retries, nested, LocalTarget, KEYSPACE, TOKEN};
 
 /// ObjectId, number and string ids: the first two go by PUT, strings by batch.
 fn mixed_documents() -> Vec<Converted> {

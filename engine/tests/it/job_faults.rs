@@ -3,9 +3,9 @@
 //! connections) still completes, with exact accounting, and verifies — verification's reads
 //! go through the same faults. The test also checks that the faults really fired: the
 //! engine's retries are counted by cause from its tracing events, and a probe measures the
-//! latency spikes while the job runs.
-
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
+//! latency spikes while the job runs. The counter is this test's own subscriber, set on every
+//! thread of the test's runtime only: the other tests of the binary, running at the same
+//! time on threads of their own, neither feed it nor see it.
 
 use engine::{
     convert::{id_key_from_json, Converter},
@@ -15,16 +15,18 @@ use engine::{
     testing::MongoServer,
     wire::JobStatus,
 };
+use astra_local::testing::TestAstra;
 use futures::TryStreamExt;
 use std::{
+    cell::RefCell,
     collections::{BTreeMap, HashSet},
-    net::SocketAddr,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, Mutex, OnceLock,
+        Arc, Mutex,
     },
     time::{Duration, Instant},
 };
+use tracing::{dispatcher::DefaultGuard, Dispatch};
 use tracing_subscriber::{layer::SubscriberExt, Layer};
 
 const TOKEN: &str = "AstraCS:faults-token";
@@ -48,20 +50,24 @@ fn faults() -> astra_local::Faults {
 #[derive(Clone, Default)]
 struct RetryCounter(Arc<Mutex<BTreeMap<&'static str, u64>>>);
 
-impl RetryCounter {
-    /// The process-wide counter (a tracing subscriber can be installed only once).
-    fn global() -> RetryCounter {
-        static COUNTER: OnceLock<RetryCounter> = OnceLock::new();
-        COUNTER
-            .get_or_init(|| {
-                let counter = RetryCounter::default();
-                let subscriber = tracing_subscriber::registry().with(counter.clone());
-                tracing::subscriber::set_global_default(subscriber).unwrap();
-                counter
-            })
-            .clone()
-    }
+thread_local! {
+    /// The test's subscriber, as the default of a thread of its runtime.
+    static SUBSCRIBER: RefCell<Option<DefaultGuard>> = const { RefCell::new(None) };
+}
 
+/// A runtime like `#[tokio::test(flavor = "multi_thread", worker_threads = 4)]`'s whose
+/// threads (workers and blocking pool alike) report to `dispatch` while they live.
+fn runtime_reporting_to(dispatch: Dispatch) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .on_thread_start(move || SUBSCRIBER.with(|guard| *guard.borrow_mut() = Some(tracing::dispatcher::set_default(&dispatch))))
+        .on_thread_stop(|| SUBSCRIBER.with(|guard| drop(guard.borrow_mut().take())))
+        .build()
+        .unwrap()
+}
+
+impl RetryCounter {
     fn counts(&self) -> BTreeMap<&'static str, u64> {
         self.0.lock().unwrap().clone()
     }
@@ -153,15 +159,20 @@ async fn target_ids(endpoint: &str, collection: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_job_completes_and_verifies_through_faults() {
-    let retries = RetryCounter::global();
+#[test]
+fn a_job_completes_and_verifies_through_faults() {
+    let retries = RetryCounter::default();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(retries.clone()));
+    let _test_thread = tracing::dispatcher::set_default(&dispatch);
+    runtime_reporting_to(dispatch).block_on(completes_and_verifies_through_faults(retries));
+}
+
+async fn completes_and_verifies_through_faults(retries: RetryCounter) {
     let server = MongoServer::start();
     server.load_sample("shop", "orders", DOCS).await;
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let config = astra_local::Config { data_dir: dirs.0.path().to_path_buf(), token: TOKEN.into(), faults: faults() };
-    let astra = astra_local::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap();
-    let jobs = JobManager::open(dirs.1.path()).unwrap();
+    let astra = TestAstra::with_faults(TOKEN, faults()).await;
+    let state = tempfile::tempdir().unwrap();
+    let jobs = JobManager::open(state.path()).unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
     let probe = tokio::spawn(probe_latency(astra.endpoint(), stop.clone()));

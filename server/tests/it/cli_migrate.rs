@@ -2,10 +2,8 @@
 //! SecantusDB and astra-local: the exit status, the JSON report and its accounting, the
 //! dead letters as JSON Lines, and bad input refused before any write without a secret shown.
 
-mod cli_support;
-
 use bson::{doc, Document};
-use cli_support::{astra, jobs, migrate_args, replace, run, target_ids, text, MongoServer, TOKEN};
+use crate::common::cli::{astra, jobs, migrate_args, replace, run, target_ids, text, MongoServer, TOKEN};
 use engine::{sample::refused_count, wire::JobStatus};
 
 #[derive(serde::Deserialize)]
@@ -27,8 +25,8 @@ async fn a_migration_reports_json_exits_zero_and_is_listed() -> Result<(), Box<d
     let client = mongodb::Client::with_uri_str(server.uri()).await?;
     let shipped = client.database("shop").collection::<Document>("orders").count_documents(doc! { "status": "shipped" }).await?;
     assert!(shipped > 0);
-    let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let astra = astra(astra_dir.path()).await;
+    let state = tempfile::tempdir()?;
+    let astra = astra().await;
 
     let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "shop");
     args.extend(
@@ -66,8 +64,8 @@ async fn refused_documents_come_out_of_dead_letters_one_json_line_each() -> Resu
     let server = MongoServer::start();
     server.load_sample("analytics", "events", 3_000).await;
     server.load_sample("analytics", "sensor-readings", 1_000).await;
-    let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let astra = astra(astra_dir.path()).await;
+    let state = tempfile::tempdir()?;
+    let astra = astra().await;
 
     let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "analytics");
     args.extend(["--collection", "events", "--collection", "sensor-readings"].map(String::from));
@@ -99,8 +97,8 @@ async fn refused_documents_come_out_of_dead_letters_one_json_line_each() -> Resu
 async fn bad_input_stops_before_any_write_and_never_shows_the_token() -> Result<(), Box<dyn std::error::Error>> {
     let server = MongoServer::start();
     server.load_sample("shop", "orders", 100).await;
-    let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let astra = astra(astra_dir.path()).await;
+    let state = tempfile::tempdir()?;
+    let astra = astra().await;
     let endpoint = astra.endpoint();
     let unreachable = format!("http://127.0.0.1:{}", engine::testing::free_port());
     let base = |endpoint: &str| migrate_args(&server, endpoint, state.path(), "shop");
@@ -126,7 +124,7 @@ async fn bad_input_stops_before_any_write_and_never_shows_the_token() -> Result<
         assert!(!all.contains(TOKEN), "{case} printed the token: {all}");
     }
 
-    let mut wrong = cli_support::docshift(&strs(&with(replace(base(&endpoint), "--token-env", "WRONG_TOKEN"), &["--collection", "orders"])));
+    let mut wrong = crate::common::cli::docshift(&strs(&with(replace(base(&endpoint), "--token-env", "WRONG_TOKEN"), &["--collection", "orders"])));
     wrong.env("WRONG_TOKEN", "AstraCS:wrong-token-secret");
     let wrong = tokio::process::Command::from(wrong).output().await?;
     let all = format!("{}{}", text(&wrong.stdout), text(&wrong.stderr));

@@ -1,9 +1,6 @@
 //! Every Data API limit (DESIGN.md fact 9): one document just under, one just over, at the
 //! default limits wherever a BSON document can reach them.
 
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
-
 use bson::{doc, Bson, DateTime, Document};
 use engine::convert::{Converter, Rejection, ViolationCode, ViolationKind};
 use engine::policy::{ConversionPolicy, DocumentLimits, Indexing};

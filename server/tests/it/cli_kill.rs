@@ -9,9 +9,8 @@
 //!
 //! astra-local runs inside the test process, so it outlives every `docshift` it serves.
 
-mod cli_support;
-
-use cli_support::{astra, docshift, jobs, migrate_args, target_ids, text, MongoServer};
+use crate::common::cli::{astra, docshift, jobs, migrate_args, target_ids, text, MongoServer};
+use astra_local::testing::TestAstra;
 use engine::{
     job::JobManager,
     wire::{JobProgress, JobStatus},
@@ -58,8 +57,8 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
     let server = MongoServer::start();
     server.load_sample("shop", "orders", DOCUMENTS).await;
     eprintln!("loaded {DOCUMENTS} documents into SecantusDB in {:.1?}", started.elapsed());
-    let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let astra = astra(astra_dir.path()).await;
+    let state = tempfile::tempdir()?;
+    let astra = astra().await;
     let manager = JobManager::open(state.path())?;
     let log = state.path().join("docshift.log");
     let state_dir = state.path().display().to_string();
@@ -131,8 +130,7 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
 /// A 20,000-document `docshift migrate --json`, some 2,000 documents in.
 struct Copying {
     _server: MongoServer,
-    astra: astra_local::LocalAstra,
-    _astra_dir: tempfile::TempDir,
+    astra: TestAstra,
     state: tempfile::TempDir,
     /// A manager on the same state directory, as a `docshift serve` would be.
     manager: JobManager,
@@ -146,15 +144,15 @@ const SMALL: u64 = 20_000;
 async fn copying() -> Result<Copying, Box<dyn std::error::Error>> {
     let server = MongoServer::start();
     server.load_sample("shop", "orders", SMALL).await;
-    let (astra_dir, state) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let astra = astra(astra_dir.path()).await;
+    let state = tempfile::tempdir()?;
+    let astra = astra().await;
     let manager = JobManager::open(state.path())?;
     let log = state.path().join("docshift.log");
     let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "shop");
     args.extend(["--collection", "orders", "--json"].map(String::from));
     let mut child = spawn(&args, &log);
     assert!(wait_until(&mut child, &manager, |p| p.totals().accounted() >= 2_000).await, "the job ended early: {}", text(&std::fs::read(&log)?));
-    Ok(Copying { _server: server, astra, _astra_dir: astra_dir, state, manager, log, child })
+    Ok(Copying { _server: server, astra, state, manager, log, child })
 }
 
 impl Copying {

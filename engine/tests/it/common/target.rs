@@ -1,34 +1,25 @@
-//! Shared by the Astra client tests: an in-process astra-local on a free port with its data in
-//! a temporary directory, and converted sample documents.
-
-#![allow(dead_code, clippy::unwrap_used)]
+//! Shared by the Astra client tests: an in-process astra-local ([`TestAstra`]) with clients
+//! for it, and converted sample documents.
 
 use bson::Document;
 use engine::convert::{Converted, Converter};
 use engine::policy::{ConversionPolicy, Indexing};
 use engine::sample::{self, SampleCollection};
 use engine::astra::{DataApiClient, DataApiConfig, DocumentApiClient, DocumentApiConfig, RetryPolicy, Token};
+use astra_local::testing::TestAstra;
 use std::time::Duration;
 
 pub const TOKEN: &str = "AstraCS:target-test:3f9a7c2e1b";
 pub const KEYSPACE: &str = "default_keyspace";
 
-/// A running astra-local and the directory holding its data.
+/// A running astra-local that accepts [`TOKEN`], and clients for it.
 pub struct LocalTarget {
-    pub astra: astra_local::LocalAstra,
-    _dir: tempfile::TempDir,
+    pub astra: TestAstra,
 }
 
 impl LocalTarget {
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = astra_local::Config {
-            data_dir: dir.path().to_path_buf(),
-            token: TOKEN.to_owned(),
-            faults: astra_local::Faults::default(),
-        };
-        let astra = astra_local::spawn("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
-        Self { astra, _dir: dir }
+        Self { astra: TestAstra::start(TOKEN).await }
     }
 
     pub fn data_api_config(&self) -> DataApiConfig {

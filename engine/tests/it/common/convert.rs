@@ -1,8 +1,6 @@
 //! Shared by the conversion property tests: random BSON documents, an independent oracle of
 //! what the default policy must reject, and value equivalence modulo the documented mapping.
 
-#![allow(dead_code)]
-
 use bson::oid::ObjectId;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Decimal128, Document, JavaScriptCodeWithScope, Regex, Timestamp};

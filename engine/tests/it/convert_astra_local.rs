@@ -3,13 +3,9 @@
 //! converted, inserted with `insertMany`, read back with `find` page by page, hashed and
 //! decoded, and compared with the source. Documents at the edge of each limit go in too.
 
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
-
-mod convert_common;
-
 use bson::{doc, Bson, Document};
-use convert_common::{any_document, clean_document, equivalent_document, permissive_policy};
+use astra_local::testing::TestAstra;
+use crate::common::convert::{any_document, clean_document, equivalent_document, permissive_policy};
 use engine::convert::{content_hash, document_from_json, id_key_from_json, ContentHash, Converted, Converter};
 use engine::policy::{ConversionPolicy, Indexing};
 use proptest::strategy::{Strategy, ValueTree};
@@ -21,23 +17,16 @@ use std::collections::HashMap;
 const TOKEN: &str = "AstraCS:convert-test";
 
 struct Target {
-    _astra: astra_local::LocalAstra,
-    _dir: tempfile::TempDir,
+    _astra: TestAstra,
     http: reqwest::Client,
     keyspace_url: String,
 }
 
 impl Target {
     async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let config = astra_local::Config {
-            data_dir: dir.path().to_path_buf(),
-            token: TOKEN.to_owned(),
-            faults: Default::default(),
-        };
-        let astra = astra_local::spawn("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+        let astra = TestAstra::start(TOKEN).await;
         let keyspace_url = format!("{}/api/json/v1/default_keyspace", astra.endpoint());
-        Self { _astra: astra, _dir: dir, http: reqwest::Client::new(), keyspace_url }
+        Self { _astra: astra, http: reqwest::Client::new(), keyspace_url }
     }
 
     async fn command(&self, url: &str, body: String) -> serde_json::Value {

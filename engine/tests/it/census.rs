@@ -2,8 +2,6 @@
 //! it breaks, with an example, and an `indexing.deny` suggestion only for the limits that
 //! deny lifts.
 
-#![allow(clippy::unwrap_used)]
-
 use bson::{doc, Bson, Document};
 use engine::{census::census, testing::MongoServer, wire::Census};
 

@@ -1,11 +1,7 @@
 //! Browsing a real MongoDB-compatible server through the server functions, and the
 //! errors a user sees for bad or unreachable connection strings.
 
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
-
-mod common;
-
-use common::{load_sample, Docshift, MongoServer};
+use crate::common::{load_sample, Docshift, MongoServer};
 use engine::testing::free_port;
 use engine::sample::scaled_collections;
 use serde_json::Value;

@@ -1,7 +1,11 @@
 //! Real services for the server's integration tests: SecantusDB (from the engine's test
-//! support) and the `docshift` binary on a free port, stopped on drop.
+//! support) and the `docshift` binary on a free port, stopped on drop; [`cli`] adds
+//! astra-local (from its test support) and the job commands.
 
-#![allow(dead_code, clippy::unwrap_used)]
+// Each helper serves some of the test modules.
+#![allow(dead_code)]
+
+pub mod cli;
 
 use std::{
     io::{BufRead, BufReader},

@@ -1,9 +1,8 @@
 //! A MongoDB password given to docshift never leaves the server: not in a server function's
 //! answer, a page, a websocket frame, an error, or a log line.
 
-mod common;
-
-use common::{load_sample, Docshift, MongoServer};
+use crate::common::{load_sample, Docshift, MongoServer};
+use astra_local::testing::TestAstra;
 use futures::StreamExt;
 use std::time::Duration;
 
@@ -75,9 +74,7 @@ async fn stored_tokens_and_passwords_stay_on_the_server_through_a_migration() {
     let mongo = MongoServer::start_with_user(USER, PASSWORD);
     let uri = mongo.uri_with(USER, PASSWORD);
     load_sample(&uri, 2_000);
-    let astra_dir = tempfile::tempdir().unwrap();
-    let config = astra_local::Config { data_dir: astra_dir.path().to_path_buf(), token: ASTRA_TOKEN.into(), faults: Default::default() };
-    let astra = astra_local::spawn(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap();
+    let astra = TestAstra::start(ASTRA_TOKEN).await;
     let docshift = Docshift::serve(&uri, &[]);
     let (ws, _) = tokio_tungstenite::connect_async(docshift.ws_url()).await.unwrap();
     let (_, mut frames) = ws.split();

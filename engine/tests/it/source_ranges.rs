@@ -2,8 +2,6 @@
 //! one range, whatever mix of `_id` types the collection holds, and a range resumes after
 //! its checkpoint.
 
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
-
 use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use engine::{
     source::ranges::{split, IdRange},

@@ -2,13 +2,8 @@
 //! same values, or is rejected with a reason, and which of the two happens is predicted by
 //! an independent, simple reading of the rules.
 
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
-
-mod convert_common;
-
 use bson::{Bson, Document};
-use convert_common::{any_document, clean_document, equivalent_document, expected_rejection, permissive_policy};
+use crate::common::convert::{any_document, clean_document, equivalent_document, expected_rejection, permissive_policy};
 use engine::convert::{content_hash, document_from_json, id_key_from_json, Converter, ViolationCode};
 use engine::policy::{ConversionPolicy, Indexing};
 use proptest::prelude::*;

@@ -3,12 +3,7 @@
 //! one, through an `HttpOnly`, `SameSite=Strict` cookie. On loopback nothing is asked. A
 //! generated token is shown once on stdout and nowhere else.
 
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
-
-#[allow(unused_imports)] // MongoServer: these tests need no MongoDB
-mod common;
-
-use common::Docshift;
+use crate::common::Docshift;
 use futures::StreamExt;
 use reqwest::{header, redirect::Policy, StatusCode};
 use std::{

@@ -2,12 +2,7 @@
 //! documents it marks as refused are rejected (each with a reason), and every other one
 //! becomes Data API JSON that decodes back to its source values.
 
-// Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used)]
-
-mod convert_common;
-
-use convert_common::equivalent_document;
+use crate::common::convert::equivalent_document;
 use engine::convert::{document_from_json, Converter};
 use engine::policy::{ConversionPolicy, Indexing};
 use engine::sample::{documents, refused_count, scaled_collections};

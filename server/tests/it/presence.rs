@@ -1,10 +1,6 @@
 //! Every connected browser hears how many are watching, and hears it change.
 
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
-
-mod common;
-
-use common::{Docshift, MongoServer};
+use crate::common::{Docshift, MongoServer};
 use engine::wire::ServerEvent;
 use futures::StreamExt;
 use std::time::Duration;

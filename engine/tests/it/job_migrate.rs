@@ -2,8 +2,6 @@
 //! target. Every document ends written, already present or dead-lettered, and the counts
 //! add up; verification reads everything back.
 
-#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
-
 use bson::{doc, Document};
 use engine::{
     job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec},
@@ -11,14 +9,9 @@ use engine::{
     testing::MongoServer,
     wire::{JobStatus, ServerEvent},
 };
-use std::net::SocketAddr;
+use astra_local::testing::TestAstra;
 
 const TOKEN: &str = "AstraCS:test-token";
-
-async fn astra(dir: &std::path::Path) -> astra_local::LocalAstra {
-    let config = astra_local::Config { data_dir: dir.to_path_buf(), token: TOKEN.into(), faults: Default::default() };
-    astra_local::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap()
-}
 
 fn spec(server: &MongoServer, endpoint: &str, database: &str, collections: &[(&str, Option<&str>)]) -> JobSpec {
     let collections = collections
@@ -38,10 +31,9 @@ fn spec(server: &MongoServer, endpoint: &str, database: &str, collections: &[(&s
 /// directory of their own.
 struct Stack {
     server: MongoServer,
-    astra: astra_local::LocalAstra,
+    astra: TestAstra,
     jobs: JobManager,
     state: tempfile::TempDir,
-    _astra_dir: tempfile::TempDir,
 }
 
 async fn stack(database: &str, samples: &[(&str, u64)]) -> Stack {
@@ -49,10 +41,10 @@ async fn stack(database: &str, samples: &[(&str, u64)]) -> Stack {
     for (collection, count) in samples {
         server.load_sample(database, collection, *count).await;
     }
-    let (astra_dir, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(astra_dir.path()).await;
+    let astra = TestAstra::start(TOKEN).await;
+    let state = tempfile::tempdir().unwrap();
     let jobs = JobManager::open(state.path()).unwrap();
-    Stack { server, astra, jobs, state, _astra_dir: astra_dir }
+    Stack { server, astra, jobs, state }
 }
 
 impl Stack {

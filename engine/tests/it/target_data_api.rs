@@ -4,9 +4,6 @@
 //! present exactly once.
 
 // In tests a failed unwrap is a failed test, with its message.
-#![allow(clippy::unwrap_used)]
-
-mod target_common;
 
 use engine::convert::{content_hash, id_key_from_json, ContentHash, Converted};
 use engine::policy::Indexing;
@@ -16,7 +13,7 @@ use futures::TryStreamExt;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
-use target_common::{
+use crate::common::target::{
     convert_unchecked, converted_sample, fast_retries, nested, LocalTarget, LosingProxy, KEYSPACE, TOKEN,
 };
 

@@ -2,9 +2,8 @@
 //! engine's sample documents, astra-local in the test process (it outlives any `docshift`
 //! child the tests kill), and helpers that run the job commands.
 
-#![allow(dead_code, clippy::unwrap_used)]
-
 pub use engine::testing::MongoServer;
+use astra_local::testing::TestAstra;
 use engine::astra::{
     data_api::{DataApiClient, DataApiConfig, FindQuery},
     Token,
@@ -12,7 +11,6 @@ use engine::astra::{
 use futures::TryStreamExt;
 use std::{
     collections::HashSet,
-    net::SocketAddr,
     path::Path,
     process::{Command, Output},
 };
@@ -22,10 +20,9 @@ pub const TOKEN: &str = "AstraCS:cli-test-token-secret";
 /// The environment variable the tests name with --token-env.
 pub const TOKEN_ENV: &str = "DOCSHIFT_CLI_TEST_TOKEN";
 
-/// astra-local on a free port, keeping its data in `dir`.
-pub async fn astra(dir: &Path) -> astra_local::LocalAstra {
-    let config = astra_local::Config { data_dir: dir.to_path_buf(), token: TOKEN.into(), faults: Default::default() };
-    astra_local::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap()
+/// astra-local accepting [`TOKEN`].
+pub async fn astra() -> TestAstra {
+    TestAstra::start(TOKEN).await
 }
 
 /// `docshift` with `args`, the test token in [`TOKEN_ENV`] and no inherited docshift settings.
