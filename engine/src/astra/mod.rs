@@ -10,9 +10,10 @@
 //!
 //! Each keeps its own settings, requests, answers and errors. Below them they share one
 //! layer: the HTTP set-up, the attempt loop and the failure descriptions (`http`), and the
-//! backoff policy ([`retry::RetryPolicy`]). Both report writes the same way: one [`DocumentOutcome`] per input document, in input order, so the
-//! job runner can account for every source document exactly once (DESIGN.md: written,
-//! already present or dead-lettered).
+//! backoff policy ([`retry::RetryPolicy`]). Both report writes the same way: one
+//! [`DocumentOutcome`] per input document, in input order, so the job runner can account
+//! for every source document exactly once: written, already present or dead-lettered.
+//! The API facts they rely on, with their upstream sources, are in `docs/data-api.md`.
 //!
 //! The application token travels only in request headers, marked sensitive. [`Token`]
 //! has no `Display` and a redacting `Debug`, and error messages built from a server's

@@ -1,5 +1,5 @@
-//! Every Data API limit (DESIGN.md fact 9): one document just under, one just over, at the
-//! default limits wherever a BSON document can reach them.
+//! Every Data API limit (`docs/data-api.md`, "Documents"): one document just under, one just
+//! over, at the default limits wherever a BSON document can reach them.
 
 use bson::{doc, Bson, DateTime, Document};
 use engine::convert::{Converter, Rejection, ViolationCode, ViolationKind};

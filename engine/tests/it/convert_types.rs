@@ -1,4 +1,5 @@
-//! Every row of DESIGN.md's BSON → Data API table, every policy option, and the extremes.
+//! Every row of the BSON → Data API table (`docs/type-mapping.md`), every policy option, and
+//! the extremes.
 
 use bson::oid::ObjectId;
 use bson::spec::BinarySubtype;
