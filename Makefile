@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: run test setup build
+.PHONY: run test setup
 
 ## make run: build docshift and run it on its built-in default (local MongoDB-compatible
 ## server with sample data); open the printed address.

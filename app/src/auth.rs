@@ -90,7 +90,7 @@ pub mod ssr {
     //! The access token, the session store and the cookie, on the server only.
 
     use super::{attempts::SignInAttempts, sessions::Sessions};
-    use crate::{error::AppError, state::AppState};
+    use crate::error::AppError;
     use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
     use leptos::prelude::use_context;
     use rand::RngCore;
@@ -288,8 +288,7 @@ pub mod ssr {
     }
 
     pub(crate) fn access() -> Result<std::sync::Arc<Access>, AppError> {
-        use_context::<AppState>()
-            .map(|state| state.access)
+        use_context::<std::sync::Arc<Access>>()
             .ok_or_else(|| AppError::Transport("the server's state is missing from this request".into()))
     }
 

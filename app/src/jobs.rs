@@ -1,48 +1,12 @@
 //! Server functions for migrations: the compatibility census, dry runs, starting jobs,
 //! and pausing, resuming and cancelling them. Progress itself arrives over the websocket.
 
-use crate::error::AppError;
-use engine::{
-    policy::ConversionPolicy,
-    wire::{Census, JobProgress},
+use crate::{
+    error::AppError,
+    views::{DryRunCollection, MigrationRequest, RefusedView},
 };
+use engine::wire::{Census, JobProgress};
 use leptos::{prelude::*, server_fn::codec::Json};
-use serde::{Deserialize, Serialize};
-
-/// One collection of a migration request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CollectionRequest {
-    pub source: String,
-    pub target: String,
-    /// A MongoDB filter as JSON; empty for every document.
-    pub filter: String,
-    /// Paths to leave unindexed in the target collection (lifts the indexed-only limits).
-    pub deny: Vec<String>,
-}
-
-/// What the New migration form sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MigrationRequest {
-    pub source: String,
-    pub database: String,
-    pub collections: Vec<CollectionRequest>,
-    pub target: String,
-    pub policy: ConversionPolicy,
-    pub parallel_ranges: usize,
-    pub batch_size: usize,
-    /// Who asks, as shown to everyone.
-    pub who: String,
-}
-
-/// What a dry run found for one collection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DryRunCollection {
-    pub source: String,
-    pub target: String,
-    /// Why the target name can't be used, if it can't.
-    pub name_problem: Option<String>,
-    pub census: Census,
-}
 
 /// Documents the census reads at most per collection.
 pub const CENSUS_LIMIT: u64 = 100_000;
@@ -54,7 +18,7 @@ pub use engine::naming::name_problem;
 /// The compatibility census of a collection, before any copy.
 #[server(endpoint = "census")]
 pub async fn run_census(source: String, database: String, collection: String) -> Result<Census, AppError> {
-    let state = crate::sources::ssr::state()?;
+    let state = crate::state::state()?;
     let source = state.sources.connect(&source).await?;
     let exists = source.collections(&database).await?.iter().any(|c| c.name == collection);
     if !exists {
@@ -78,45 +42,36 @@ pub async fn dry_run(request: MigrationRequest) -> Result<Vec<DryRunCollection>,
 /// Checks and starts a migration; answers the job id.
 #[server(endpoint = "start_migration", input = Json)]
 pub async fn start_migration(request: MigrationRequest) -> Result<String, AppError> {
-    let state = crate::sources::ssr::state()?;
+    let state = crate::state::state()?;
     let spec = ssr::spec(&state, request).await?;
     state.jobs.create(spec).await.map_err(|e| AppError::InvalidInput(e.to_string()))
 }
 
 #[server(endpoint = "list_jobs")]
 pub async fn list_jobs() -> Result<Vec<JobProgress>, AppError> {
-    crate::sources::ssr::state()?.jobs.jobs().map_err(|e| AppError::Transport(e.to_string()))
-}
-
-/// A refused document as the job page lists it (the full document is in the download).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RefusedView {
-    pub collection: String,
-    pub id: String,
-    pub code: String,
-    pub reason: String,
+    crate::state::state()?.jobs.jobs().map_err(|e| AppError::Transport(e.to_string()))
 }
 
 /// The first refused documents of a job, for pages opened after they were refused.
 #[server(endpoint = "job_dead_letters")]
 pub async fn job_dead_letters(id: String) -> Result<Vec<RefusedView>, AppError> {
-    let letters = crate::sources::ssr::state()?.jobs.dead_letters(&id, Some(500)).map_err(|e| AppError::InvalidInput(e.to_string()))?;
+    let letters = crate::state::state()?.jobs.dead_letters(&id, Some(500)).map_err(|e| AppError::InvalidInput(e.to_string()))?;
     Ok(letters.into_iter().map(|l| RefusedView { collection: l.collection, id: l.id, code: l.code, reason: l.reason }).collect())
 }
 
 #[server(endpoint = "pause_job")]
 pub async fn pause_job(id: String, who: String) -> Result<(), AppError> {
-    crate::sources::ssr::state()?.jobs.pause(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
+    crate::state::state()?.jobs.pause(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
 }
 
 #[server(endpoint = "resume_job")]
 pub async fn resume_job(id: String, who: String) -> Result<(), AppError> {
-    crate::sources::ssr::state()?.jobs.resume(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
+    crate::state::state()?.jobs.resume(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
 }
 
 #[server(endpoint = "cancel_job")]
 pub async fn cancel_job(id: String, who: String) -> Result<(), AppError> {
-    crate::sources::ssr::state()?.jobs.cancel(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
+    crate::state::state()?.jobs.cancel(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
 }
 
 /// The name people give themselves, cut short, or "someone".
@@ -131,10 +86,12 @@ pub fn who_or_someone(who: &str) -> String {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::MigrationRequest;
-    use crate::{error::AppError, state::AppState};
-    use engine::job::{CollectionSpec, JobSpec, VerifyMode};
-    use engine::policy::Indexing;
+    use crate::{error::AppError, state::AppState, views::MigrationRequest};
+    use engine::{
+        job::{CollectionSpec, JobSpec},
+        policy::Indexing,
+        tuning::{BATCH_SIZE, PARALLEL_RANGES},
+    };
 
     /// The server-side job spec of a request: the source URI and the target token are
     /// looked up here and never travel to the browser.
@@ -152,16 +109,10 @@ mod ssr {
             })
             .collect();
         Ok(JobSpec {
-            source_uri: source.uri().raw().to_owned(),
-            database: request.database,
-            collections,
-            target,
             policy: request.policy,
-            parallel_ranges: request.parallel_ranges.clamp(1, 64),
-            batch_size: request.batch_size.clamp(1, 100_000),
-            chunk_size: 50,
-            in_flight: 20,
-            verify: VerifyMode::All,
+            parallel_ranges: PARALLEL_RANGES.clamp(request.parallel_ranges),
+            batch_size: BATCH_SIZE.clamp(request.batch_size),
+            ..JobSpec::new(source.uri().raw().to_owned(), request.database, collections, target)
         })
     }
 }

@@ -1,5 +1,14 @@
 //! The docshift web app: pages, components and the server functions behind them.
 //! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's WASM.
+//!
+//! - `pages/`, `components/`, `live` (the websocket client): what the browser runs;
+//! - `sources`, `targets`, `jobs`, `auth`: the server functions, one module per resource;
+//! - `views`: what those functions send and receive, the only types the browser sees;
+//! - `state` (server only): the registries and jobs behind the server functions, reached
+//!   through the one accessor `state::state()`;
+//! - `error`: the error every server function returns.
+//!
+//! Imports run one way: pages → server functions → {views, state} → error.
 
 pub mod auth;
 pub mod components;
@@ -9,10 +18,13 @@ pub mod error;
 pub mod jobs;
 pub mod live;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod private_file;
 pub mod sources;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod targets;
+pub mod views;
 
 use components::presence::PresenceBadge;
 use leptos::prelude::*;

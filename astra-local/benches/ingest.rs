@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use astra_local::{spawn, Config, Faults};
+use astra_local::testing::TestAstra;
 use futures_free::run_bounded;
 use serde_json::json;
 
@@ -64,9 +64,7 @@ fn main() {
     let in_flight = env_usize("INGEST_IN_FLIGHT", 8);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     runtime.block_on(async move {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let config = Config { data_dir: dir.path().to_path_buf(), token: TOKEN.into(), faults: Faults::default() };
-        let astra = spawn("127.0.0.1:0".parse().expect("address"), config).await.expect("astra-local starts");
+        let astra = TestAstra::start(TOKEN).await;
         let http = reqwest::Client::new();
         let base = format!("{}/api/json/v1/default_keyspace", astra.endpoint());
         let created = http
@@ -123,6 +121,6 @@ fn main() {
             elapsed.as_secs_f64(),
             total as f64 / elapsed.as_secs_f64()
         );
-        astra.shutdown().await;
+        astra.stop().await;
     });
 }

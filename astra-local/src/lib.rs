@@ -34,6 +34,8 @@ pub mod json;
 mod server;
 pub mod shred;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

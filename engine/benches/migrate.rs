@@ -33,10 +33,11 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
 
+use astra_local::testing::TestAstra;
 use bson::Document;
 use engine::{
     convert::Converter,
-    job::{CollectionSpec, JobManager, JobSpec, TargetSpec, VerifyMode},
+    job::{CollectionSpec, JobManager, JobSpec, TargetSpec},
     sample::document,
     source::ranges::split,
     testing::MongoServer,
@@ -45,7 +46,6 @@ use engine::{
 use futures::{StreamExt, TryStreamExt};
 use tokio::io::AsyncBufReadExt;
 use std::{
-    net::SocketAddr,
     path::Path,
     process::{Command, Stdio},
     time::{Duration, Instant},
@@ -54,10 +54,11 @@ use std::{
 const TOKEN: &str = "AstraCS:bench-token";
 const DATABASE: &str = "bench";
 const COLLECTION: &str = "orders";
-const RANGES: usize = 4;
-const BATCH: usize = 1_000;
-const CHUNK: usize = 50;
-const IN_FLIGHT: usize = 20;
+/// The job's defaults, which every part of the benchmark uses.
+const RANGES: usize = engine::tuning::PARALLEL_RANGES.default;
+const BATCH: usize = engine::tuning::BATCH_SIZE.default;
+const CHUNK: usize = engine::tuning::CHUNK_SIZE.default;
+const IN_FLIGHT: usize = engine::tuning::IN_FLIGHT.default;
 /// Minimum documents per range, as the runner splits (engine::job::runner).
 const MIN_PER_RANGE: u64 = 5_000;
 /// Set in the child's environment: the state directory; the child runs the job.
@@ -187,16 +188,10 @@ async fn scan_source(uri: &str, docs: u64, ranges: usize) -> Duration {
     started.elapsed()
 }
 
-async fn astra(dir: &Path) -> astra_local::LocalAstra {
-    let config = astra_local::Config { data_dir: dir.to_path_buf(), token: TOKEN.into(), faults: Default::default() };
-    astra_local::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), config).await.unwrap()
-}
-
 /// Sends the documents, converted and packed into request bodies beforehand, to a fresh
 /// astra-local; returns the time the requests took.
 async fn ingest_target(docs: u64) -> Duration {
-    let dir = tempfile::tempdir().unwrap();
-    let astra = astra(dir.path()).await;
+    let astra = TestAstra::start(TOKEN).await;
     let http = reqwest::Client::new();
     let keyspace = format!("{}/api/json/v1/default_keyspace", astra.endpoint());
     let created = http.post(&keyspace).header("Token", TOKEN).body(r#"{"createCollection":{"name":"ingest"}}"#).send().await.unwrap();
@@ -224,7 +219,7 @@ async fn ingest_target(docs: u64) -> Duration {
     });
     futures::stream::iter(requests).buffer_unordered(RANGES * IN_FLIGHT).collect::<()>().await;
     let elapsed = started.elapsed();
-    astra.shutdown().await;
+    astra.stop().await;
     elapsed
 }
 
@@ -245,12 +240,12 @@ struct ChildReport {
 
 /// Runs the job in a child process against a fresh astra-local served from here.
 async fn end_to_end(source_uri: &str) -> ChildReport {
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let astra = astra(dirs.0.path()).await;
+    let state = tempfile::tempdir().unwrap();
+    let astra = TestAstra::start(TOKEN).await;
     let mut child = tokio::process::Command::from({
         let mut command = Command::new(std::env::current_exe().unwrap());
         command
-            .env(CHILD_STATE, dirs.1.path())
+            .env(CHILD_STATE, state.path())
             .env(CHILD_SOURCE, source_uri)
             .env(CHILD_TARGET, astra.endpoint())
             .stdout(Stdio::piped())
@@ -266,7 +261,7 @@ async fn end_to_end(source_uri: &str) -> ChildReport {
     }
     let status = child.wait().await.unwrap();
     assert!(status.success(), "the child failed: {status}; {lines:?}");
-    astra.shutdown().await;
+    astra.stop().await;
     let field = |name: &str| -> String {
         lines
             .iter()
@@ -296,18 +291,12 @@ fn child(state: &Path) {
     let endpoint = std::env::var(CHILD_TARGET).unwrap();
     runtime().block_on(async move {
         let jobs = JobManager::open(state).unwrap();
-        let spec = JobSpec {
+        let spec = JobSpec::new(
             source_uri,
-            database: DATABASE.into(),
-            collections: vec![CollectionSpec { source: COLLECTION.into(), target: COLLECTION.into(), filter: None, indexing: Default::default() }],
-            target: TargetSpec::DataApi { endpoint, keyspace: "default_keyspace".into(), token: TOKEN.into() },
-            policy: Default::default(),
-            parallel_ranges: RANGES,
-            batch_size: BATCH,
-            chunk_size: CHUNK,
-            in_flight: IN_FLIGHT,
-            verify: VerifyMode::All,
-        };
+            DATABASE.into(),
+            vec![CollectionSpec { source: COLLECTION.into(), target: COLLECTION.into(), filter: None, indexing: Default::default() }],
+            TargetSpec::DataApi { endpoint, keyspace: "default_keyspace".into(), token: TOKEN.into() },
+        );
         let started = Instant::now();
         let id = jobs.create(spec).await.unwrap();
         let mut copied: Option<(Duration, u64)> = None;

@@ -1,13 +1,17 @@
 //! The docshift migration core. It knows MongoDB and Astra, and nothing of the web:
 //! the server, the CLI and the tests all drive migrations through this crate.
 //!
-//! Without the `native` feature only [`wire`] compiles: the serializable types that
-//! the server sends to browsers, so both ends share one definition of each.
+//! Without the `native` feature only the wire-compatible part compiles — [`wire`] (the
+//! serializable types the server sends to browsers), [`policy`], [`naming`] and [`tuning`] —
+//! so both ends share one definition of each.
 
 pub mod naming;
 pub mod policy;
+pub mod tuning;
 pub mod wire;
 
+#[cfg(feature = "native")]
+pub mod astra;
 #[cfg(feature = "native")]
 pub mod census;
 #[cfg(feature = "native")]
@@ -18,7 +22,5 @@ pub mod job;
 pub mod sample;
 #[cfg(feature = "native")]
 pub mod source;
-#[cfg(feature = "native")]
-pub mod target;
 #[cfg(feature = "testing")]
 pub mod testing;

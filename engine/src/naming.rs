@@ -17,8 +17,8 @@ pub fn target_name(source: &str) -> String {
     }
 }
 
-/// Why `name` can't be a Data API keyspace or collection name (`\w{1,48}`, DESIGN.md
-/// fact 8), in words; `None` when it can.
+/// Why `name` can't be a Data API keyspace or collection name (1 to 48 word characters,
+/// `\w{1,48}`: see `docs/data-api.md`, "Documents"), in words; `None` when it can.
 pub fn name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         Some("a target name is needed".into())

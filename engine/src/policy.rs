@@ -7,7 +7,8 @@
 //! trade-offs a user opts into.
 //!
 //! The rules mirror the open-source Data API (stargate/data-api, `DocumentShredder`,
-//! `DocumentId`, `DocumentLimitsConfig`) and the limits of DESIGN.md fact 9.
+//! `DocumentId`, `DocumentLimitsConfig`); `docs/type-mapping.md` lists each choice and
+//! `docs/data-api.md` the limits, with their sources.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,9 +83,10 @@ pub enum DocumentIdPolicy {
 }
 
 /// What to do with a field name the Data API refuses (`SHRED_BAD_FIELD_NAME`): one starting
-/// with `$` or empty (current stargate/data-api `DocumentShredder`), or exactly `*` (DESIGN.md
-/// fact 8; the projection wildcard). Names containing `.` or `&` are accepted as they are:
-/// current Data API versions escape them in paths (`a&.b`, `a&&b`).
+/// with `$` or empty (current stargate/data-api `FieldNamingRule`), or exactly `*` (the
+/// projection wildcard, refused by docshift as a precaution: see `docs/data-api.md`). Names
+/// containing `.` or `&` are accepted as they are: current Data API versions escape them in
+/// paths (`a&.b`, `a&&b`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FieldNamePolicy {
@@ -129,7 +131,8 @@ pub struct Indexing {
     pub deny: Option<Vec<String>>,
 }
 
-/// The Data API's document limits (DESIGN.md fact 9). Configurable only so that tests and
+/// The Data API's document limits (`docs/data-api.md`, "Documents"; stargate/data-api
+/// `DocumentLimitsConfig`). Configurable only so that tests and
 /// self-hosted Data API deployments with other settings can change them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]

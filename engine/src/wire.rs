@@ -1,7 +1,60 @@
-//! Messages the server pushes to browsers over the websocket. Shared by the server
-//! (which serializes them) and the WASM front end (which reads them).
+//! The types both ends share: the messages the server pushes to browsers over the
+//! websocket, the summaries the browse pages show, the kind of an Astra target, and how a
+//! count is written.
+//! Shared by the server (which serializes them) and the WASM front end (which reads them).
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Which Astra API a target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetKind {
+    /// The Data API of current Astra databases (and of astra-local).
+    DataApi,
+    /// The Stargate Document API v2 (deprecated on Astra).
+    DocumentApi,
+}
+
+impl TargetKind {
+    /// Every kind, in the order the UI and the CLI offer them.
+    pub const ALL: [TargetKind; 2] = [TargetKind::DataApi, TargetKind::DocumentApi];
+
+    /// Its name in stored targets, forms and on the command line: `data-api`, `document-api`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::DataApi => "data-api",
+            TargetKind::DocumentApi => "document-api",
+        }
+    }
+
+    /// The kind named `text` (see [`TargetKind::as_str`]).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// Its name for people: `Data API`, `Document API v2`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetKind::DataApi => "Data API",
+            TargetKind::DocumentApi => "Document API v2",
+        }
+    }
+
+    /// What it is, in a sentence's words.
+    pub fn description(self) -> &'static str {
+        match self {
+            TargetKind::DataApi => "The Data API of current Astra databases.",
+            TargetKind::DocumentApi => "The Stargate Document API v2 (deprecated on Astra).",
+        }
+    }
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One frame on the `/ws` socket, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -188,4 +241,32 @@ pub struct CensusReason {
     pub example_id: String,
     /// Where in that document.
     pub example_path: String,
+}
+
+/// A count as both ends write it, with a comma between thousands: `50,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_target_kind_has_one_name_in_json_forms_and_flags() {
+        for kind in TargetKind::ALL {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.as_str()));
+            assert_eq!(TargetKind::parse(&kind.to_string()), Some(kind));
+        }
+        assert_eq!(TargetKind::parse("rest"), None);
+    }
 }

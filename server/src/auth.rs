@@ -60,7 +60,7 @@ fn kept_or_generated(file: &Path) -> Result<(AccessToken, TokenSource), String> 
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let token = AccessToken::generate();
-            app::state::write_private(file, token.reveal()).map_err(|e| format!("cannot keep the generated access token in {}: {e}", file.display()))?;
+            app::private_file::write_private(file, token.reveal()).map_err(|e| format!("cannot keep the generated access token in {}: {e}", file.display()))?;
             Ok((token, TokenSource::Generated(file.to_owned())))
         }
         Err(err) => Err(format!("cannot read the access token kept in {}: {err}", file.display())),

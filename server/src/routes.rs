@@ -3,7 +3,7 @@
 use crate::{config::ServeConfig, hub::Hub};
 use app::{
     shell,
-    state::{AppState, SourceRegistry},
+    state::{AppState, SourceRegistry, TargetRegistry},
     App,
 };
 use axum::{
@@ -13,7 +13,6 @@ use axum::{
     routing::get,
     Router,
 };
-use app::targets::ssr::TargetRegistry;
 use engine::job::JobManager;
 use crate::security::CspNonce;
 use axum::http::request::Parts;
@@ -77,7 +76,7 @@ pub fn router(state: ServerState) -> Router {
     // Every page and server function gets the server's state, and the nonce that this
     // request's Content-Security-Policy allows inline scripts with.
     let context = move || {
-        provide_context(app_state.clone());
+        app_state.provide_context();
         let nonce = use_context::<Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
         if let Some(CspNonce(nonce)) = nonce {
             provide_context(Nonce::from_value(nonce));

@@ -90,7 +90,7 @@ impl Sessions {
         stored.sort_by_key(|s| s.opened_ms);
         let written = serde_json::to_string_pretty(&stored)
             .map_err(|e| e.to_string())
-            .and_then(|text| crate::state::write_private(path, &text).map_err(|e| e.to_string()));
+            .and_then(|text| crate::private_file::write_private(path, &text).map_err(|e| e.to_string()));
         if let Err(err) = written {
             tracing::error!(file = %path.display(), error = %err, "cannot save the sessions: they will end at the next restart");
         }

@@ -31,18 +31,8 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// A count with thousands separators: 50,000.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// A count with thousands separators: 50,000 (written as the engine writes its bounds).
+pub use engine::wire::thousands;
 
 #[cfg(test)]
 mod tests {

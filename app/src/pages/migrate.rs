@@ -7,12 +7,17 @@ use crate::{
         census::CensusReport,
         status::{ErrorBox, Loading},
     },
-    jobs::{name_problem, CollectionRequest, DryRun, MigrationRequest, StartMigration},
+    jobs::{name_problem, DryRun, StartMigration},
     live::who,
     sources::{list_collections, list_sources},
     targets::list_targets,
+    views::{CollectionRequest, MigrationRequest},
 };
-use engine::{naming::target_name, policy::ConversionPolicy};
+use engine::{
+    naming::target_name,
+    policy::ConversionPolicy,
+    tuning::{BATCH_SIZE, PARALLEL_RANGES},
+};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -34,8 +39,8 @@ pub fn MigratePage() -> impl IntoView {
     let preselected = query.read_untracked().get("collection");
     let target = RwSignal::new("sandbox".to_string());
     let policy = RwSignal::new(ConversionPolicy::default());
-    let ranges = RwSignal::new(4usize);
-    let batch = RwSignal::new(1_000usize);
+    let ranges = RwSignal::new(PARALLEL_RANGES.default);
+    let batch = RwSignal::new(BATCH_SIZE.default);
 
     let sources = Resource::new(|| (), |_| list_sources());
     let targets = Resource::new(|| (), |_| list_targets());
@@ -157,8 +162,8 @@ pub fn MigratePage() -> impl IntoView {
                     set=move |v| policy.update(|p| p.field_names = parse(v).unwrap_or_default())/>
             </div>
             <div class="row">
-                <label>"Parallel ranges per collection" <input type="number" min="1" max="64" prop:value=move || ranges.get().to_string() on:change=move |ev| ranges.set(event_target_value(&ev).parse().unwrap_or(4))/></label>
-                <label>"Batch size" <input type="number" min="1" max="100000" prop:value=move || batch.get().to_string() on:change=move |ev| batch.set(event_target_value(&ev).parse().unwrap_or(1_000))/></label>
+                <label>"Parallel ranges per collection" <input type="number" min=PARALLEL_RANGES.min.to_string() max=PARALLEL_RANGES.max.to_string() prop:value=move || ranges.get().to_string() on:change=move |ev| ranges.set(event_target_value(&ev).parse().unwrap_or(PARALLEL_RANGES.default))/></label>
+                <label>"Batch size" <input type="number" min=BATCH_SIZE.min.to_string() max=BATCH_SIZE.max.to_string() prop:value=move || batch.get().to_string() on:change=move |ev| batch.set(event_target_value(&ev).parse().unwrap_or(BATCH_SIZE.default))/></label>
             </div>
             <div class="actions">
                 <button class="secondary" data-testid="dry-run" disabled=move || invalid() || dry_run.pending().get()

@@ -3,8 +3,9 @@
 
 use crate::{
     components::status::{ErrorBox, Loading},
-    targets::{list_targets, AddTarget, TargetKind, TestTarget},
+    targets::{list_targets, AddTarget, TestTarget},
 };
+use engine::wire::TargetKind;
 use leptos::prelude::*;
 
 #[component]
@@ -27,7 +28,7 @@ pub fn TargetsPage() -> impl IntoView {
                                     <li>
                                         <strong>{t.name.clone()}</strong>
                                         <code class="uri">{t.endpoint.clone()} " · " {t.keyspace.clone()}</code>
-                                        <span class="tag">{match t.kind { TargetKind::DataApi => "Data API", TargetKind::DocumentApi => "Document API v2" }}</span>
+                                        <span class="tag">{t.kind.label()}</span>
                                         {t.is_sandbox.then(|| view! { <span class="tag">"sandbox"</span> })}
                                         <button class="secondary" on:click=move |_| { test.dispatch(TestTarget { id: id.clone() }); }>"Test connection"</button>
                                     </li>
@@ -50,8 +51,8 @@ pub fn TargetsPage() -> impl IntoView {
             <label>"Name" <input type="text" name="name" placeholder="production"/></label>
             <label>"API"
                 <select name="kind">
-                    <option value="data-api" selected>"Data API (current Astra databases)"</option>
-                    <option value="document-api">"Document API v2 (deprecated)"</option>
+                    <option value=TargetKind::DataApi.as_str() selected>"Data API (current Astra databases)"</option>
+                    <option value=TargetKind::DocumentApi.as_str()>"Document API v2 (deprecated)"</option>
                 </select>
             </label>
             <label>"API endpoint" <input type="text" name="endpoint" required placeholder="https://<db-id>-<region>.apps.astra.datastax.com"/></label>

@@ -1,26 +1,28 @@
 //! Starting astra-local and talking to it.
 
-use astra_local::{spawn, Config, Faults, LocalAstra};
+use astra_local::{testing::TestAstra, Faults};
 use serde_json::{json, Value};
 
 pub const TOKEN: &str = "AstraCS:test-token";
 
 pub struct Harness {
-    pub astra: LocalAstra,
-    pub dir: tempfile::TempDir,
+    pub astra: TestAstra,
     pub http: reqwest::Client,
 }
 
+/// A fresh instance.
 pub async fn start() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    start_in(dir).await
+    harness(TestAstra::start(TOKEN).await)
 }
 
+/// An instance on the data a stopped one left in `dir`.
 pub async fn start_in(dir: tempfile::TempDir) -> Harness {
-    let config = Config { data_dir: dir.path().to_path_buf(), token: TOKEN.into(), faults: Faults::default() };
-    let astra = spawn("127.0.0.1:0".parse().unwrap(), config).await.unwrap();
+    harness(TestAstra::reopen(dir, TOKEN, Faults::default()).await)
+}
+
+fn harness(astra: TestAstra) -> Harness {
     let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
-    Harness { astra, dir, http }
+    Harness { astra, http }
 }
 
 impl Harness {

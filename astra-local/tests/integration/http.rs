@@ -78,8 +78,7 @@ async fn data_survives_a_restart() {
     h.create_collection("kept", json!({"indexing": {"deny": ["free"]}})).await;
     let docs: Vec<Value> = (0..50).map(|i| json!({"_id": i, "v": format!("{i}")})).collect();
     h.insert_many("kept", Value::Array(docs), json!({})).await;
-    let dir = h.dir;
-    h.astra.shutdown().await;
+    let dir = h.astra.stop().await;
 
     let h = start_in(dir).await;
     let (_, body) = h.post("default_keyspace/kept", &json!({"countDocuments": {}})).await;

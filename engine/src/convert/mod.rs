@@ -1,8 +1,9 @@
 //! BSON to Data API JSON: conversion, per-job policies and validation against Astra's limits.
 //!
 //! [`Converter::convert`] writes a `bson::Document` as the JSON text the Data API stores
-//! (DESIGN.md's type table), in one pass that also checks every naming rule and limit the
-//! Data API enforces (DESIGN.md fact 9, mirrored from stargate/data-api's `DocumentShredder`).
+//! (the table below; `docs/type-mapping.md` gives the reasons), in one pass that also checks
+//! every naming rule and limit the Data API enforces (`docs/data-api.md`, "Documents",
+//! mirrored from stargate/data-api's `DocumentShredder` and `DocumentLimitsConfig`).
 //! A document ends either [`Converted`] — JSON ready for `insertMany`, its `_id` and a stable
 //! id key — or a [`Rejection`] listing every [`Violation`] with its path and the Data API error
 //! code it mirrors. The per-job [`crate::policy::ConversionPolicy`] decides what happens to

@@ -4,7 +4,7 @@
 //! `locks/<id>.lock` in the state directory. The operating system drops it when the process
 //! ends, even by SIGKILL, so a killed job is free to resume at once.
 
-use super::JobError;
+use super::error::JobError;
 use std::{
     fs::{File, OpenOptions, TryLockError},
     io::{Read, Seek, Write},

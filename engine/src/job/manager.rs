@@ -3,48 +3,29 @@
 //! unfinished ones after a restart, and publishing their progress to every subscriber.
 
 use super::{
+    control::Control,
+    error::JobError,
     lock::JobLock,
-    runner::{refused_event, Control, JobRun},
-    spec::{JobSpec, TargetSpec},
-    store::{ControlRequest, DeadLetter, JobRecord, JobStore, StoreError},
-    writer::{TargetError, Writer},
+    progress::Publisher,
+    runner::JobRun,
+    spec::JobSpec,
+    store::{now_ms, ControlRequest, DeadLetter, JobStore},
 };
 use crate::{
+    astra::{RetryPolicy, Writer},
+    naming::is_valid_schema_name,
+    tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
     source::mongo::{MongoSource, SourceError, SourceUri},
-    target::{is_valid_schema_name, RetryPolicy},
-    wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent},
+    wire::{JobProgress, JobStatus, ServerEvent},
 };
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, HashSet},
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::Duration,
 };
 use tokio::sync::{broadcast, watch};
 
-/// Why a job could not be created or controlled: a sentence that says what to fix.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    Source(#[from] SourceError),
-    #[error("{0}")]
-    Target(#[from] TargetError),
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    #[error("job {id} is {status}: {what}")]
-    WrongState { id: String, status: &'static str, what: &'static str },
-    /// Another process (a `docshift migrate`, `resume` or `serve` on the same state
-    /// directory) runs the job; `by` names it when known.
-    #[error("job {id} is being run by another docshift process{by}: wait for it, or stop it first")]
-    Busy { id: String, by: String },
-}
-
-/// Events kept for subscribers that fall behind before they miss some.
-const EVENT_BACKLOG: usize = 4_096;
-/// How far back the documents-per-second rate looks.
-const RATE_WINDOW: Duration = Duration::from_secs(5);
 /// How often a process looks for requests other processes left for the jobs it runs.
 const REQUEST_POLL: Duration = Duration::from_millis(250);
 /// How long counting the source's documents may keep the server busy.
@@ -56,115 +37,18 @@ pub struct JobManager {
     shared: Arc<Shared>,
 }
 
-pub(crate) struct Shared {
-    pub store: JobStore,
-    events: broadcast::Sender<ServerEvent>,
+/// What the clones of a manager share.
+struct Shared {
+    /// The store, and everyone watching it.
+    publisher: Arc<Publisher>,
+    /// The control signal of each job this process runs.
     controls: Mutex<HashMap<String, watch::Sender<Control>>>,
     /// Where the jobs' locks are (`None`: a store of its own, no other process to meet).
     locks: Option<PathBuf>,
-    rates: Mutex<HashMap<(String, String), RateSamples>>,
 }
-
-/// (when, documents accounted for) of one collection, over the last few seconds.
-type RateSamples = VecDeque<(Instant, u64)>;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Shared {
-    pub(crate) fn set_status(&self, id: &str, status: JobStatus, message: Option<&str>) {
-        if let Err(err) = self.store.set_status(id, status, message) {
-            tracing::error!(job = id, error = %err, "cannot record the job's status");
-        }
-        self.publish_progress(id);
-    }
-
-    /// Changes the status and keeps the message (who paused or resumed the job, and when).
-    pub(crate) fn set_status_keeping_message(&self, id: &str, status: JobStatus) {
-        if let Err(err) = self.store.set_status_keeping_message(id, status) {
-            tracing::error!(job = id, error = %err, "cannot record the job's status");
-        }
-        self.publish_progress(id);
-    }
-
-    pub(crate) fn publish_progress(&self, id: &str) {
-        match self.progress(id) {
-            Ok(progress) => {
-                let _ = self.events.send(ServerEvent::Job(progress));
-            }
-            Err(err) => tracing::error!(job = id, error = %err, "cannot read the job's progress"),
-        }
-    }
-
-    pub(crate) fn record_landed(&self, job: &str, collection: &str, ids: Vec<String>, refused: &[DeadLetter]) {
-        if !ids.is_empty() {
-            let _ = self.events.send(ServerEvent::Landed { job: job.to_owned(), collection: collection.to_owned(), ids });
-        }
-        for letter in refused {
-            let _ = self.events.send(refused_event(job, letter));
-        }
-        self.publish_progress(job);
-    }
-
-    fn rate(&self, job: &str, collection: &str, accounted: u64) -> f64 {
-        let now = Instant::now();
-        let mut rates = lock(&self.rates);
-        let samples = rates.entry((job.to_owned(), collection.to_owned())).or_default();
-        if samples.back().is_none_or(|(_, n)| *n != accounted) {
-            samples.push_back((now, accounted));
-        }
-        while samples.len() > 2 && samples.front().is_some_and(|(t, _)| now.duration_since(*t) > RATE_WINDOW) {
-            samples.pop_front();
-        }
-        match (samples.front(), samples.back()) {
-            (Some((t0, n0)), Some((_, n1))) if n1 > n0 => {
-                let seconds = now.duration_since(*t0).as_secs_f64().max(0.001);
-                if now.duration_since(*t0) > RATE_WINDOW * 2 {
-                    0.0
-                } else {
-                    (n1 - n0) as f64 / seconds
-                }
-            }
-            _ => 0.0,
-        }
-    }
-
-    fn progress(&self, id: &str) -> Result<JobProgress, JobError> {
-        let record = self.store.job(id)?;
-        self.progress_of(&record)
-    }
-
-    fn progress_of(&self, record: &JobRecord) -> Result<JobProgress, JobError> {
-        let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {} is unreadable: {e}", record.id)))?;
-        let counters = self.store.counters(&record.id)?;
-        let verifications: HashMap<String, _> = self.store.verifications(&record.id)?.into_iter().collect();
-        let running = record.status == JobStatus::Running;
-        let collections = spec
-            .collections
-            .iter()
-            .map(|c| {
-                let counters = counters.iter().find(|(name, _)| name == &c.source).map(|(_, k)| *k).unwrap_or_default();
-                CollectionProgress {
-                    source: c.source.clone(),
-                    target: c.target.clone(),
-                    rate: if running { self.rate(&record.id, &c.source, counters.accounted()) } else { 0.0 },
-                    counters,
-                    verification: verifications.get(&c.source).cloned(),
-                }
-            })
-            .collect();
-        Ok(JobProgress {
-            id: record.id.clone(),
-            status: record.status,
-            database: spec.database.clone(),
-            target: spec.target.describe(),
-            collections,
-            message: record.message.clone(),
-            created_at_ms: record.created_at_ms,
-            updated_at_ms: record.updated_at_ms,
-        })
-    }
 }
 
 impl JobManager {
@@ -182,19 +66,21 @@ impl JobManager {
 
     fn new(store: JobStore, locks: Option<PathBuf>) -> Self {
         Self {
-            shared: Arc::new(Shared {
-                store,
-                events: broadcast::channel(EVENT_BACKLOG).0,
-                controls: Mutex::new(HashMap::new()),
-                locks,
-                rates: Mutex::new(HashMap::new()),
-            }),
+            shared: Arc::new(Shared { publisher: Arc::new(Publisher::new(store)), controls: Mutex::new(HashMap::new()), locks }),
         }
+    }
+
+    fn publisher(&self) -> &Publisher {
+        &self.shared.publisher
+    }
+
+    fn store(&self) -> &JobStore {
+        &self.shared.publisher.store
     }
 
     /// Every event from now on: job progress, documents landed, documents refused.
     pub fn subscribe(&self) -> broadcast::Receiver<ServerEvent> {
-        self.shared.events.subscribe()
+        self.publisher().subscribe()
     }
 
     /// Checks the job (names, filter, source, target, token, keyspace), creates the target
@@ -220,7 +106,7 @@ impl JobManager {
         let writer = Writer::new(&spec.target, spec.chunk_size, spec.in_flight, quick)?;
         writer.check().await?;
         for collection in &spec.collections {
-            writer.prepare(collection).await?;
+            writer.prepare(&collection.target, &collection.indexing).await?;
         }
 
         // Counting a large collection can keep the server from answering the driver's
@@ -254,7 +140,7 @@ impl JobManager {
         let id = new_job_id();
         let text = serde_json::to_string(&spec).map_err(|e| JobError::Invalid(e.to_string()))?;
         let lock = self.lock(&id)?;
-        self.shared.store.create_job(&id, &text, &matched)?;
+        self.store().create_job(&id, &text, &matched)?;
         tracing::info!(job = %id, database = %spec.database, target = %spec.target.describe(), "job created");
         self.start(&id, spec, lock);
         Ok(id)
@@ -271,9 +157,9 @@ impl JobManager {
         let (control, receiver) = watch::channel(Control::Run);
         lock(&self.shared.controls).insert(id.to_owned(), control);
         if job_lock.is_some() {
-            tokio::spawn(self.clone().answer_requests(id.to_owned(), super::store::now_ms()));
+            tokio::spawn(self.clone().answer_requests(id.to_owned(), now_ms()));
         }
-        let run = JobRun { id: id.to_owned(), spec, shared: self.shared.clone(), control: receiver };
+        let run = JobRun { id: id.to_owned(), spec, publisher: self.shared.publisher.clone(), control: receiver };
         let shared = self.shared.clone();
         let id = id.to_owned();
         tokio::spawn(async move {
@@ -292,7 +178,7 @@ impl JobManager {
             if !lock(&self.shared.controls).contains_key(&id) {
                 return;
             }
-            let pending = match self.shared.store.take_request(&id) {
+            let pending = match self.store().take_request(&id) {
                 Ok(Some(pending)) if pending.at_ms >= since => pending,
                 Ok(_) => continue,
                 Err(err) => {
@@ -325,7 +211,7 @@ impl JobManager {
 
     /// Leaves `request` for the other process that runs the job.
     fn ask_runner(&self, id: &str, request: ControlRequest, who: &str) -> Result<(), JobError> {
-        self.shared.store.request(id, request, who)?;
+        self.store().request(id, request, who)?;
         tracing::info!(job = id, who, request = request.as_str(), "asked the process that runs the job");
         Ok(())
     }
@@ -338,11 +224,11 @@ impl JobManager {
         let shared = Arc::downgrade(&self.shared);
         tokio::spawn(async move {
             let mut seen: HashMap<String, i64> = HashMap::new();
-            let mut since = super::store::now_ms();
+            let mut since = now_ms();
             loop {
                 tokio::time::sleep(every).await;
                 let Some(shared) = shared.upgrade() else { return };
-                let changed = match shared.store.changed_since(since) {
+                let changed = match shared.publisher.store.changed_since(since) {
                     Ok(changed) => changed,
                     Err(err) => {
                         tracing::warn!(error = %err, "cannot read the state of other processes' jobs");
@@ -355,7 +241,7 @@ impl JobManager {
                 for (id, at) in changed {
                     let ours = lock(&shared.controls).contains_key(&id);
                     if !ours && seen.insert(id.clone(), at) != Some(at) {
-                        shared.publish_progress(&id);
+                        shared.publisher.publish_progress(&id);
                     }
                 }
             }
@@ -366,7 +252,7 @@ impl JobManager {
     /// process runs. Call once at start-up.
     pub fn resume_unfinished(&self) -> Result<Vec<String>, JobError> {
         let mut resumed = Vec::new();
-        for record in self.shared.store.unfinished()? {
+        for record in self.store().unfinished()? {
             let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {} is unreadable: {e}", record.id)))?;
             let lock = match self.lock(&record.id) {
                 Ok(lock) => lock,
@@ -388,13 +274,13 @@ impl JobManager {
     /// a moment: this leaves it the request. So do [`JobManager::resume`] and
     /// [`JobManager::cancel`].
     pub fn pause(&self, id: &str, who: &str) -> Result<(), JobError> {
-        let record = self.shared.store.job(id)?;
+        let record = self.store().job(id)?;
         let controls = lock(&self.shared.controls);
         match controls.get(id) {
             Some(control) if matches!(record.status, JobStatus::Running | JobStatus::Pending | JobStatus::Verifying) => {
                 control.send_replace(Control::Pause);
                 drop(controls);
-                self.shared.set_status(id, JobStatus::Paused, Some(&format!("Paused by {who} at {}.", clock())));
+                self.publisher().set_status(id, JobStatus::Paused, Some(&format!("Paused by {who} at {}.", clock())));
                 Ok(())
             }
             Some(_) => Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" }),
@@ -413,7 +299,7 @@ impl JobManager {
     /// recorded as running or verifying that no process runs: its process was killed. A job
     /// that another process runs is refused with [`JobError::Busy`] unless it is paused there.
     pub fn resume(&self, id: &str, who: &str) -> Result<(), JobError> {
-        let record = self.shared.store.job(id)?;
+        let record = self.store().job(id)?;
         let ours = lock(&self.shared.controls).contains_key(id);
         let interrupted = matches!(record.status, JobStatus::Running | JobStatus::Verifying) && !ours;
         if record.status != JobStatus::Paused && record.status != JobStatus::Pending && !interrupted {
@@ -423,7 +309,7 @@ impl JobManager {
         if ours {
             // The status first: a runner that resumes its verification then sets
             // `verifying` after this, not before.
-            self.shared.set_status(id, JobStatus::Running, Some(&message));
+            self.publisher().set_status(id, JobStatus::Running, Some(&message));
             if let Some(control) = lock(&self.shared.controls).get(id) {
                 control.send_replace(Control::Run);
             }
@@ -435,14 +321,14 @@ impl JobManager {
             Err(err) => return Err(err),
         };
         let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(e.to_string()))?;
-        self.shared.set_status(id, JobStatus::Pending, Some(&message));
+        self.publisher().set_status(id, JobStatus::Pending, Some(&message));
         self.start(id, spec, job_lock);
         Ok(())
     }
 
     /// Stops a job for good; documents already written stay in the target.
     pub fn cancel(&self, id: &str, who: &str) -> Result<(), JobError> {
-        let record = self.shared.store.job(id)?;
+        let record = self.store().job(id)?;
         if record.status.is_final() {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "it has already ended" });
         }
@@ -455,28 +341,28 @@ impl JobManager {
             // The runner stops after the batches in flight and leaves this status as it is.
             tracing::info!(job = id, who, "cancel requested");
         }
-        self.shared.set_status(id, JobStatus::Cancelled, Some(&message));
+        self.publisher().set_status(id, JobStatus::Cancelled, Some(&message));
         Ok(())
     }
 
     pub fn progress(&self, id: &str) -> Result<JobProgress, JobError> {
-        self.shared.progress(id)
+        self.publisher().progress(id)
     }
 
     /// Every job, newest first.
     pub fn jobs(&self) -> Result<Vec<JobProgress>, JobError> {
-        self.shared.store.jobs()?.iter().map(|r| self.shared.progress_of(r)).collect()
+        self.store().jobs()?.iter().map(|r| self.publisher().progress_of(r)).collect()
     }
 
     /// The job's refused documents in the order they were refused: every one, or the first `limit`.
     pub fn dead_letters(&self, id: &str, limit: Option<usize>) -> Result<Vec<DeadLetter>, JobError> {
-        self.shared.store.job(id)?;
-        Ok(self.shared.store.dead_letters(id, limit)?)
+        self.store().job(id)?;
+        Ok(self.store().dead_letters(id, limit)?)
     }
 
     pub fn dead_letter_count(&self, id: &str) -> Result<u64, JobError> {
-        self.shared.store.job(id)?;
-        Ok(self.shared.store.dead_letter_count(id)?)
+        self.store().job(id)?;
+        Ok(self.store().dead_letter_count(id)?)
     }
 
     /// Waits until the job has ended or is paused, and returns its progress then.
@@ -494,7 +380,7 @@ impl JobManager {
 
 /// The time of day, UTC, as `HH:MM:SS UTC`: when someone acted on a job.
 fn clock() -> String {
-    let seconds = super::store::now_ms().div_euclid(1_000).rem_euclid(86_400);
+    let seconds = now_ms().div_euclid(1_000).rem_euclid(86_400);
     format!("{:02}:{:02}:{:02} UTC", seconds / 3_600, seconds % 3_600 / 60, seconds % 60)
 }
 
@@ -520,19 +406,20 @@ fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
         }
         collection.filter_document().map_err(JobError::Invalid)?;
     }
-    if !(1..=100).contains(&spec.chunk_size) {
-        return invalid(format!("the chunk size must be 1 to 100 documents, not {}", spec.chunk_size));
+    if !CHUNK_SIZE.contains(spec.chunk_size) {
+        return invalid(format!("the chunk size must be {} documents, not {}", CHUNK_SIZE.range(), spec.chunk_size));
     }
-    if !(1..=100_000).contains(&spec.batch_size) {
-        return invalid(format!("the batch size must be 1 to 100,000 documents, not {}", spec.batch_size));
+    if !BATCH_SIZE.contains(spec.batch_size) {
+        return invalid(format!("the batch size must be {} documents, not {}", BATCH_SIZE.range(), spec.batch_size));
     }
-    if !(1..=64).contains(&spec.parallel_ranges) || !(1..=200).contains(&spec.in_flight) {
-        return invalid("parallel ranges must be 1 to 64 and requests in flight 1 to 200".into());
+    if !PARALLEL_RANGES.contains(spec.parallel_ranges) || !IN_FLIGHT.contains(spec.in_flight) {
+        return invalid(format!(
+            "parallel ranges must be {} and requests in flight {}",
+            PARALLEL_RANGES.range(),
+            IN_FLIGHT.range()
+        ));
     }
-    let keyspace = match &spec.target {
-        TargetSpec::DataApi { keyspace, .. } => keyspace,
-        TargetSpec::DocumentApi { namespace, .. } => namespace,
-    };
+    let keyspace = spec.target.keyspace();
     if !is_valid_schema_name(keyspace) {
         return invalid(format!("\"{keyspace}\" is not a valid keyspace name: use 1 to 48 letters, digits or underscores"));
     }

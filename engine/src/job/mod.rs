@@ -5,16 +5,22 @@
 //! Every source document ends in exactly one of: written, already present (a resumed job
 //! meets what it wrote before the stop), or dead-lettered with its reason. A job is
 //! complete only when those add up to the source count and verification passes.
+//!
+//! Imports run one way: `manager` → `runner` → {`reader`, `verify`, `astra::Writer`} →
+//! {`control`, `progress`, `store`}, with the errors in `error`; `lock` needs only `error`.
 
+pub mod control;
+pub mod error;
 mod lock;
 pub mod manager;
+mod progress;
 mod reader;
 pub mod runner;
 pub mod spec;
 pub mod store;
 pub mod verify;
-pub mod writer;
 
-pub use manager::{JobError, JobManager};
+pub use error::{JobError, RunError};
+pub use manager::JobManager;
 pub use spec::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode};
 pub use store::{DeadLetter, JobStore};

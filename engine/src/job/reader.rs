@@ -3,7 +3,7 @@
 //! a read that fails transiently (pool cleared, network error, cursor lost) is reopened
 //! after the last `_id` read.
 
-use super::runner::RunError;
+use super::error::RunError;
 use crate::source::{mongo::MongoSource, ranges::IdRange};
 use bson::{doc, Bson, Document};
 use futures::TryStreamExt;

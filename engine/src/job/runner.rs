@@ -3,55 +3,35 @@
 //! accounting and verifies. Channels are bounded, so memory stays flat whatever the size.
 
 use super::{
-    manager::Shared,
+    control::{wait_while_paused, Control},
+    error::RunError,
+    progress::Publisher,
     reader::{Batches, RangeRead, SOURCE_TIMEOUT},
     spec::{CollectionSpec, JobSpec},
     store::{BatchCommit, DeadLetter, RangeState},
     verify,
-    writer::{TargetError, Writer},
 };
 use crate::{
+    astra::{DocumentOutcome, RetryPolicy, Writer},
     convert::{canonical_extended_json, Converter},
     source::{
-        mongo::{MongoSource, SourceError, SourceUri},
+        mongo::{MongoSource, SourceUri},
         ranges::{decode_id, encode_id, split, IdRange},
     },
-    target::{DocumentOutcome, RetryPolicy},
-    wire::{JobStatus, ServerEvent},
+    wire::JobStatus,
 };
 use bson::{Bson, Document};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 
-/// What the people watching want the job to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    Run,
-    Pause,
-    Cancel,
-}
-
-/// Why a job stopped short.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("{0}")]
-    Source(#[from] SourceError),
-    #[error("reading MongoDB failed: {0}")]
-    Read(String),
-    #[error("{0}")]
-    Target(#[from] TargetError),
-    #[error("{0}")]
-    Store(#[from] super::store::StoreError),
-    #[error("{0}")]
-    Spec(String),
-}
-
 /// Ranges smaller than this are not split further.
 const MIN_DOCUMENTS_PER_RANGE: u64 = 5_000;
+
+/// One run of a job, from its checkpoints to its end (or a pause that stops the process).
 pub(crate) struct JobRun {
     pub id: String,
     pub spec: JobSpec,
-    pub shared: Arc<Shared>,
+    pub publisher: Arc<Publisher>,
     pub control: watch::Receiver<Control>,
 }
 
@@ -60,7 +40,7 @@ impl JobRun {
     pub async fn run(mut self) {
         let status = match self.copy_and_verify().await {
             // The manager recorded the cancellation, with who asked and when.
-            Ok((JobStatus::Cancelled, _)) => return self.shared.publish_progress(&self.id),
+            Ok((JobStatus::Cancelled, _)) => return self.publisher.publish_progress(&self.id),
             Ok(status) => status,
             Err(err) => {
                 let transient = matches!(&err, RunError::Target(e) if e.is_transient());
@@ -71,18 +51,18 @@ impl JobRun {
                 };
                 tracing::warn!(job = %self.id, error = %message, "job stopped");
                 let status = if transient { JobStatus::Paused } else { JobStatus::Failed };
-                self.shared.set_status(&self.id, status, Some(&message));
+                self.publisher.set_status(&self.id, status, Some(&message));
                 return;
             }
         };
-        self.shared.set_status(&self.id, status.0, status.1.as_deref());
+        self.publisher.set_status(&self.id, status.0, status.1.as_deref());
     }
 
     async fn copy_and_verify(&mut self) -> Result<(JobStatus, Option<String>), RunError> {
         let uri = SourceUri::parse(&self.spec.source_uri)?;
         let source = MongoSource::connect(&uri, SOURCE_TIMEOUT).await?;
         let writer = Writer::new(&self.spec.target, self.spec.chunk_size, self.spec.in_flight, RetryPolicy::default())?;
-        self.shared.set_status(&self.id, JobStatus::Running, None);
+        self.publisher.set_status(&self.id, JobStatus::Running, None);
 
         for collection in self.spec.collections.clone() {
             if self.copy_collection(&source, &writer, &collection).await? == Control::Cancel {
@@ -90,17 +70,17 @@ impl JobRun {
             }
         }
 
-        let counters = self.shared.store.counters(&self.id)?;
+        let counters = self.publisher.store.counters(&self.id)?;
         let unaccounted: Vec<String> = counters
             .iter()
             .filter(|(_, c)| !c.is_complete())
             .map(|(name, c)| format!("{name}: {} of {} documents accounted for", c.accounted(), c.matched))
             .collect();
 
-        self.shared.set_status(&self.id, JobStatus::Verifying, None);
+        self.publisher.set_status(&self.id, JobStatus::Verifying, None);
         let mut failures = Vec::new();
         for collection in &self.spec.collections {
-            let Some(report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.shared, &self.control).await? else {
+            let Some(report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.publisher, &self.control).await? else {
                 return Ok((JobStatus::Cancelled, None));
             };
             if !report.passed() {
@@ -113,8 +93,8 @@ impl JobRun {
                     report.different.len()
                 ));
             }
-            self.shared.store.save_verification(&self.id, &collection.source, &report)?;
-            self.shared.publish_progress(&self.id);
+            self.publisher.store.save_verification(&self.id, &collection.source, &report)?;
+            self.publisher.publish_progress(&self.id);
         }
         if unaccounted.is_empty() && failures.is_empty() {
             Ok((JobStatus::Complete, None))
@@ -129,15 +109,15 @@ impl JobRun {
     async fn copy_collection(&mut self, source: &MongoSource, writer: &Writer, spec: &CollectionSpec) -> Result<Control, RunError> {
         let filter = spec.filter_document().map_err(RunError::Spec)?;
         let collection = source.client().database(&self.spec.database).collection::<Document>(&spec.source);
-        let mut ranges = self.shared.store.ranges(&self.id, &spec.source)?;
+        let mut ranges = self.publisher.store.ranges(&self.id, &spec.source)?;
         if ranges.is_empty() {
-            let matched = self.shared.store.counters(&self.id)?.into_iter().find(|(n, _)| n == &spec.source).map(|(_, c)| c.matched).unwrap_or(0);
+            let matched = self.publisher.store.counters(&self.id)?.into_iter().find(|(n, _)| n == &spec.source).map(|(_, c)| c.matched).unwrap_or(0);
             let bounds = split(&collection, &filter, matched, self.spec.parallel_ranges.max(1), MIN_DOCUMENTS_PER_RANGE)
                 .await
                 .map_err(|e| RunError::Read(source.uri().explain(&e, Duration::from_secs(10)).to_string()))?;
             let encoded: Vec<_> = bounds.iter().map(|r| (r.lower.as_ref().map(encode_id), r.upper.as_ref().map(encode_id))).collect();
-            self.shared.store.ensure_ranges(&self.id, &spec.source, &encoded)?;
-            ranges = self.shared.store.ranges(&self.id, &spec.source)?;
+            self.publisher.store.ensure_ranges(&self.id, &spec.source, &encoded)?;
+            ranges = self.publisher.store.ranges(&self.id, &spec.source)?;
         }
         let converter = Converter::new(self.spec.policy, &spec.indexing).map_err(|e| RunError::Spec(e.to_string()))?;
         let converter = Arc::new(converter);
@@ -152,7 +132,7 @@ impl JobRun {
                 collection: collection.clone(),
                 converter: converter.clone(),
                 writer: writer.clone(),
-                shared: self.shared.clone(),
+                publisher: self.publisher.clone(),
                 control: self.control.clone(),
                 source: source.clone(),
             };
@@ -182,21 +162,6 @@ impl JobRun {
     }
 }
 
-/// Returns at once while running; waits while paused; says so when cancelled.
-pub(super) async fn wait_while_paused(control: &mut watch::Receiver<Control>) -> Control {
-    loop {
-        let now = *control.borrow_and_update();
-        match now {
-            Control::Pause => {
-                if control.changed().await.is_err() {
-                    return Control::Cancel;
-                }
-            }
-            other => return other,
-        }
-    }
-}
-
 /// Reads one range and writes it, batch by batch.
 struct RangeTask {
     job: String,
@@ -206,7 +171,7 @@ struct RangeTask {
     collection: mongodb::Collection<Document>,
     converter: Arc<Converter>,
     writer: Writer,
-    shared: Arc<Shared>,
+    publisher: Arc<Publisher>,
     control: watch::Receiver<Control>,
     source: MongoSource,
 }
@@ -228,7 +193,7 @@ impl RangeTask {
             }
             self.write_batch(state.index, batch).await?;
         }
-        self.shared.store.finish_range(&self.job, &self.spec.source, state.index)?;
+        self.publisher.store.finish_range(&self.job, &self.spec.source, state.index)?;
         Ok(Control::Run)
     }
 
@@ -287,8 +252,8 @@ impl RangeTask {
             already_present,
             dead_letters: dead_letters.clone(),
         };
-        self.shared.store.commit_batch(&commit)?;
-        self.shared.record_landed(&self.job, &self.spec.source, landed, &dead_letters);
+        self.publisher.store.commit_batch(&commit)?;
+        self.publisher.record_landed(&self.job, &self.spec.source, landed, &dead_letters);
         Ok(())
     }
 }
@@ -297,16 +262,5 @@ fn id_text(document: &Document) -> String {
     match document.get("_id") {
         Some(id) => id.clone().into_canonical_extjson().to_string(),
         None => "(no _id)".into(),
-    }
-}
-
-/// Publishes a refusal (used by the manager to tell browsers).
-pub(crate) fn refused_event(job: &str, letter: &DeadLetter) -> ServerEvent {
-    ServerEvent::Refused {
-        job: job.to_owned(),
-        collection: letter.collection.clone(),
-        id: letter.id.clone(),
-        code: letter.code.clone(),
-        reason: letter.reason.clone(),
     }
 }

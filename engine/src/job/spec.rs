@@ -2,8 +2,12 @@
 //! the target, the conversion policy and how hard to push. Stored as JSON in the state
 //! database (server-side only: it holds the source URI and the target token).
 
+pub use crate::astra::TargetSpec;
 pub use crate::naming::target_name;
-use crate::policy::{ConversionPolicy, Indexing};
+use crate::{
+    policy::{ConversionPolicy, Indexing},
+    tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
+};
 use serde::{Deserialize, Serialize};
 
 /// A migration job's specification.
@@ -17,16 +21,16 @@ pub struct JobSpec {
     pub target: TargetSpec,
     #[serde(default)]
     pub policy: ConversionPolicy,
-    /// `_id` ranges read in parallel per collection.
+    /// `_id` ranges read in parallel per collection ([`PARALLEL_RANGES`]).
     #[serde(default = "default_ranges")]
     pub parallel_ranges: usize,
-    /// Documents read and written per batch (the client splits it into insertMany chunks).
+    /// Documents read and written per batch, split into insertMany chunks ([`BATCH_SIZE`]).
     #[serde(default = "default_batch")]
     pub batch_size: usize,
-    /// Documents per `insertMany` (1 to 100).
+    /// Documents per `insertMany` ([`CHUNK_SIZE`]).
     #[serde(default = "default_chunk")]
     pub chunk_size: usize,
-    /// `insertMany` requests in flight per range.
+    /// `insertMany` requests in flight per range ([`IN_FLIGHT`]).
     #[serde(default = "default_in_flight")]
     pub in_flight: usize,
     #[serde(default)]
@@ -43,17 +47,36 @@ impl std::fmt::Debug for JobSpec {
     }
 }
 
+impl JobSpec {
+    /// A job that copies `collections` of `database` to `target`, with the default policy,
+    /// tuning ([`crate::tuning`]) and full verification.
+    pub fn new(source_uri: String, database: String, collections: Vec<CollectionSpec>, target: TargetSpec) -> Self {
+        Self {
+            source_uri,
+            database,
+            collections,
+            target,
+            policy: ConversionPolicy::default(),
+            parallel_ranges: PARALLEL_RANGES.default,
+            batch_size: BATCH_SIZE.default,
+            chunk_size: CHUNK_SIZE.default,
+            in_flight: IN_FLIGHT.default,
+            verify: VerifyMode::All,
+        }
+    }
+}
+
 fn default_ranges() -> usize {
-    4
+    PARALLEL_RANGES.default
 }
 fn default_batch() -> usize {
-    1_000
+    BATCH_SIZE.default
 }
 fn default_chunk() -> usize {
-    50
+    CHUNK_SIZE.default
 }
 fn default_in_flight() -> usize {
-    20
+    IN_FLIGHT.default
 }
 
 /// One collection to copy.
@@ -79,26 +102,6 @@ impl CollectionSpec {
             None | Some("") => Ok(bson::Document::new()),
             Some(text) => crate::convert::document_from_extended_json(text)
                 .map_err(|e| format!("the filter of {} is not a valid JSON object: {e}", self.source)),
-        }
-    }
-}
-
-/// Where the documents go.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum TargetSpec {
-    /// The Astra Data API (current Astra databases, and astra-local).
-    DataApi { endpoint: String, keyspace: String, token: String },
-    /// The Stargate Document API v2 (deprecated on Astra).
-    DocumentApi { endpoint: String, namespace: String, token: String },
-}
-
-impl TargetSpec {
-    /// The target without its token, for people to read.
-    pub fn describe(&self) -> String {
-        match self {
-            TargetSpec::DataApi { endpoint, keyspace, .. } => format!("Data API {endpoint} keyspace {keyspace}"),
-            TargetSpec::DocumentApi { endpoint, namespace, .. } => format!("Document API {endpoint} namespace {namespace}"),
         }
     }
 }

@@ -6,13 +6,14 @@
 //! when it fails transiently); pause and cancel act between groups of documents.
 
 use super::{
-    manager::Shared,
+    control::{wait_while_paused, Control},
+    error::RunError,
+    progress::Publisher,
     reader::{Batches, RangeRead},
-    runner::{wait_while_paused, Control, RunError},
     spec::{CollectionSpec, JobSpec, VerifyMode},
-    writer::Writer,
 };
 use crate::{
+    astra::Writer,
     convert::{content_hash, id_key_from_json, ContentHash, Converter},
     source::{mongo::MongoSource, ranges::IdRange},
     wire::{JobStatus, Verification},
@@ -40,11 +41,11 @@ pub(crate) async fn verify_collection(
     collection: &CollectionSpec,
     source: &MongoSource,
     writer: &Writer,
-    shared: &Arc<Shared>,
+    publisher: &Arc<Publisher>,
     control: &watch::Receiver<Control>,
 ) -> Result<Option<Verification>, RunError> {
     let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new() };
-    let store = &shared.store;
+    let store = &publisher.store;
     let step = match spec.verify {
         VerifyMode::None => return Ok(Some(report)),
         VerifyMode::All => 1,
@@ -69,17 +70,17 @@ pub(crate) async fn verify_collection(
     let in_flight = spec.in_flight.max(1);
     // Pause and cancel act before each batch of the source, so the groups already on their
     // way finish; a cancel ends the reading.
-    let state = (Batches::start(read, source.clone()), control.clone(), shared.clone(), job.to_owned());
-    let batches = stream::unfold(state, |(mut batches, mut control, shared, job)| async move {
+    let state = (Batches::start(read, source.clone()), control.clone(), publisher.clone(), job.to_owned());
+    let batches = stream::unfold(state, |(mut batches, mut control, publisher, job)| async move {
         let paused = *control.borrow() == Control::Pause;
         if wait_while_paused(&mut control).await == Control::Cancel {
             return None;
         }
         if paused {
-            shared.set_status_keeping_message(&job, JobStatus::Verifying);
+            publisher.set_status_keeping_message(&job, JobStatus::Verifying);
         }
         let batch = batches.next().await?;
-        Some((batch, (batches, control, shared, job)))
+        Some((batch, (batches, control, publisher, job)))
     });
     let documents = batches.map_ok(|batch| stream::iter(batch.into_iter().map(Ok))).try_flatten();
     let expected = documents.enumerate().filter_map(|(position, document)| {

@@ -7,10 +7,15 @@ use super::{
     progress::{self, Display},
     report, CliError, StateArgs,
 };
-use clap::{ArgMatches, ValueEnum};
+use clap::{
+    builder::{PossibleValue, PossibleValuesParser, TypedValueParser},
+    ArgMatches,
+};
 use engine::{
     job::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode},
     policy::Indexing,
+    tuning::{Setting, BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
+    wire::TargetKind,
 };
 
 /// Copy MongoDB collections into Astra DB, then verify the copy.
@@ -48,7 +53,7 @@ pub struct MigrateArgs {
     #[arg(long = "target-collection", value_name = "NAME")]
     target_collections: Vec<String>,
     /// Which Astra API to write through.
-    #[arg(long, value_enum, default_value_t = TargetKind::DataApi)]
+    #[arg(long, value_parser = target_kind(), default_value_t = TargetKind::DataApi)]
     target: TargetKind,
     /// The Astra database's API endpoint, e.g. https://<id>-<region>.apps.astra.datastax.com
     /// (or astra-local's address).
@@ -66,17 +71,13 @@ pub struct MigrateArgs {
     /// lifts the indexed-only limits (long arrays and strings, many properties) on it.
     #[arg(long = "unindexed", value_name = "PATH")]
     unindexed: Vec<String>,
-    /// `_id` ranges read and written in parallel per collection (1 to 64).
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value_t = PARALLEL_RANGES.default, help = bounded("`_id` ranges read and written in parallel per collection", PARALLEL_RANGES))]
     parallel_ranges: usize,
-    /// Documents read and checkpointed per batch (1 to 100,000).
-    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    #[arg(long, value_name = "N", default_value_t = BATCH_SIZE.default, help = bounded("Documents read and checkpointed per batch", BATCH_SIZE))]
     batch_size: usize,
-    /// Documents per insertMany request (1 to 100).
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = CHUNK_SIZE.default, help = bounded("Documents per insertMany request", CHUNK_SIZE))]
     chunk_size: usize,
-    /// Write requests in flight per range (1 to 200).
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(long, value_name = "N", default_value_t = IN_FLIGHT.default, help = bounded("Write requests in flight per range", IN_FLIGHT))]
     in_flight: usize,
     /// What verification reads back from the target and compares with the source: `all`,
     /// `none` (counts only), or `sample:N` (about N documents per collection).
@@ -91,13 +92,15 @@ pub struct MigrateArgs {
     json: bool,
 }
 
-/// The Astra API a job writes through.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetKind {
-    /// The Data API of current Astra databases.
-    DataApi,
-    /// The Stargate Document API v2 (deprecated on Astra).
-    DocumentApi,
+/// The help of a tuning flag: what it sets, and its bounds from the engine.
+fn bounded(what: &str, setting: Setting) -> String {
+    format!("{what} ({})", setting.range())
+}
+
+/// `--target`: one of the engine's target kinds, by name, each with its description.
+fn target_kind() -> impl TypedValueParser<Value = TargetKind> {
+    PossibleValuesParser::new(TargetKind::ALL.map(|kind| PossibleValue::new(kind.as_str()).help(kind.description())))
+        .try_map(|name| TargetKind::parse(&name).ok_or(format!("unknown target kind {name}")))
 }
 
 fn parse_verify(text: &str) -> Result<VerifyMode, String> {
@@ -130,10 +133,7 @@ impl MigrateArgs {
             })
             .collect();
         let token = token_from_env(&self.token_env)?;
-        let target = match self.target {
-            TargetKind::DataApi => TargetSpec::DataApi { endpoint: self.endpoint.clone(), keyspace: self.keyspace.clone(), token },
-            TargetKind::DocumentApi => TargetSpec::DocumentApi { endpoint: self.endpoint.clone(), namespace: self.keyspace.clone(), token },
-        };
+        let target = TargetSpec::new(self.target, self.endpoint.clone(), self.keyspace.clone(), token);
         Ok(JobSpec {
             source_uri: self.source_uri.clone(),
             database: self.database.clone(),

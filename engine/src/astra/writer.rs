@@ -1,0 +1,157 @@
+//! One interface over the two Astra clients, as the job runner and the verifier need it:
+//! where the documents go ([`TargetSpec`]), and a [`Writer`] that checks, prepares, writes
+//! and reads back through whichever API the target speaks.
+
+use super::{
+    data_api::{CollectionOptions, FindQuery},
+    DataApiClient, DataApiConfig, DataApiError, DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome,
+    RetryPolicy, Token,
+};
+use crate::{convert::Converted, policy::Indexing, wire::TargetKind};
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// Where the documents go. Part of a job's stored spec (server-side only: it holds the token).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TargetSpec {
+    /// The Astra Data API (current Astra databases, and astra-local).
+    DataApi { endpoint: String, keyspace: String, token: String },
+    /// The Stargate Document API v2 (deprecated on Astra).
+    DocumentApi { endpoint: String, namespace: String, token: String },
+}
+
+impl TargetSpec {
+    /// A target of `kind` at `endpoint`, writing into `keyspace` (the namespace, for the
+    /// Document API) with `token`.
+    pub fn new(kind: TargetKind, endpoint: String, keyspace: String, token: String) -> Self {
+        match kind {
+            TargetKind::DataApi => TargetSpec::DataApi { endpoint, keyspace, token },
+            TargetKind::DocumentApi => TargetSpec::DocumentApi { endpoint, namespace: keyspace, token },
+        }
+    }
+
+    /// Which API it speaks.
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            TargetSpec::DataApi { .. } => TargetKind::DataApi,
+            TargetSpec::DocumentApi { .. } => TargetKind::DocumentApi,
+        }
+    }
+
+    /// The target without its token, for people to read.
+    pub fn describe(&self) -> String {
+        match self {
+            TargetSpec::DataApi { endpoint, keyspace, .. } => format!("Data API {endpoint} keyspace {keyspace}"),
+            TargetSpec::DocumentApi { endpoint, namespace, .. } => format!("Document API {endpoint} namespace {namespace}"),
+        }
+    }
+
+    /// The keyspace (Data API) or namespace (Document API) written into.
+    pub fn keyspace(&self) -> &str {
+        match self {
+            TargetSpec::DataApi { keyspace, .. } => keyspace,
+            TargetSpec::DocumentApi { namespace, .. } => namespace,
+        }
+    }
+}
+
+/// A target failure, as a sentence without the token.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error(transparent)]
+    DataApi(#[from] DataApiError),
+    #[error(transparent)]
+    DocumentApi(#[from] DocumentApiError),
+}
+
+impl TargetError {
+    /// A failure that may pass (an outage that outlasted the retries): the job can be
+    /// resumed later from its checkpoints.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            TargetError::DataApi(e) => e.is_transient(),
+            TargetError::DocumentApi(e) => e.is_transient(),
+        }
+    }
+}
+
+/// A connected target.
+#[derive(Clone)]
+pub enum Writer {
+    DataApi(DataApiClient),
+    DocumentApi(DocumentApiClient),
+}
+
+impl Writer {
+    pub fn new(target: &TargetSpec, chunk_size: usize, in_flight: usize, retry: RetryPolicy) -> Result<Self, TargetError> {
+        Ok(match target {
+            TargetSpec::DataApi { endpoint, keyspace, token } => {
+                let mut config = DataApiConfig::new(endpoint.clone(), keyspace.clone(), Token::new(token.clone()));
+                config.chunk_size = chunk_size;
+                config.concurrency = in_flight;
+                config.retry = retry;
+                Writer::DataApi(DataApiClient::new(config)?)
+            }
+            TargetSpec::DocumentApi { endpoint, namespace, token } => {
+                let mut config = DocumentApiConfig::new(endpoint.clone(), namespace.clone(), Token::new(token.clone()));
+                config.concurrency = in_flight;
+                config.retry = retry;
+                Writer::DocumentApi(DocumentApiClient::new(config)?)
+            }
+        })
+    }
+
+    /// Checks the endpoint, the token and the keyspace before anything is written.
+    pub async fn check(&self) -> Result<(), TargetError> {
+        match self {
+            Writer::DataApi(client) => client.find_collections().await.map(|_| ()).map_err(Into::into),
+            Writer::DocumentApi(client) => client.get_document("docshift_probe", "probe").await.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    /// Creates the target collection `name` where the target has collections to create,
+    /// with `indexing` when it is not the default.
+    pub async fn prepare(&self, name: &str, indexing: &Indexing) -> Result<(), TargetError> {
+        match self {
+            Writer::DataApi(client) => {
+                let indexing = (*indexing != Indexing::default()).then(|| indexing.clone());
+                let options = CollectionOptions { indexing, default_id: None };
+                client.create_collection(name, &options).await.map_err(Into::into)
+            }
+            Writer::DocumentApi(_) => Ok(()),
+        }
+    }
+
+    /// Writes documents; one outcome per document, in order.
+    pub async fn write(&self, collection: &str, documents: Vec<Converted>) -> Result<Vec<DocumentOutcome>, TargetError> {
+        match self {
+            Writer::DataApi(client) => client.insert_many(collection, documents).await.map_err(Into::into),
+            Writer::DocumentApi(client) => client.write_many(collection, documents).await.map_err(Into::into),
+        }
+    }
+
+    /// Reads back the documents with these ids (as Data API `_id` JSON and as stable keys).
+    pub async fn read_back(&self, collection: &str, ids: &[(String, String)]) -> Result<Vec<Box<RawValue>>, TargetError> {
+        match self {
+            Writer::DataApi(client) => {
+                let list = ids.iter().map(|(json, _)| json.as_str()).collect::<Vec<_>>().join(",");
+                let filter: serde_json::Value = serde_json::from_str(&format!("{{\"_id\":{{\"$in\":[{list}]}}}}"))
+                    .map_err(|e| DataApiError::InvalidResponse { command: "find", problem: e.to_string() })?;
+                let query = FindQuery { filter: Some(filter), ..Default::default() };
+                let pages: Vec<_> = client.find_pages(collection, query).try_collect().await?;
+                Ok(pages.into_iter().flat_map(|p| p.documents).collect())
+            }
+            Writer::DocumentApi(client) => {
+                let mut found = Vec::with_capacity(ids.len());
+                for (_, key) in ids {
+                    if let Some(document) = client.get_document(collection, key).await? {
+                        found.push(document);
+                    }
+                }
+                Ok(found)
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! The sample dataset of `make run` converts as its generator promises: exactly the
+//! documents it marks as refused are rejected (each with a reason), and every other one
+//! becomes Data API JSON that decodes back to its source values.
+
+use crate::common::convert::equivalent_document;
+use engine::convert::{document_from_json, Converter};
+use engine::policy::{ConversionPolicy, Indexing};
+use engine::sample::{documents, refused_count, scaled_collections};
+use std::collections::HashSet;
+
+#[test]
+fn sample_documents_convert_or_are_refused_as_promised() {
+    let policy = ConversionPolicy::default();
+    let converter = Converter::new(policy, &Indexing::default()).unwrap();
+    for spec in scaled_collections(10_000) {
+        let mut rejected = 0;
+        let mut ids = HashSet::new();
+        for doc in documents(&spec) {
+            match converter.convert(&doc) {
+                Ok(c) => {
+                    assert!(ids.insert(c.id_key().to_owned()), "duplicate id {}", c.id_key());
+                    let back = document_from_json(c.json()).unwrap();
+                    assert!(equivalent_document(&doc, &back, &policy, true), "{}", c.json());
+                }
+                Err(r) => {
+                    assert!(!r.violations.is_empty());
+                    assert!(r.id_key.is_some(), "{r}");
+                    rejected += 1;
+                }
+            }
+        }
+        assert_eq!(rejected, refused_count(spec.name, spec.count), "{}", spec.name);
+    }
+}
