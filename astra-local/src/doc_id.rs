@@ -179,7 +179,7 @@ impl DocId {
                 })?;
                 let mut key = vec![TAG_NUMBER];
                 decimal.sort_key(&mut key);
-                Ok(DocId { key, json: (*literal).to_owned(), display: decimal.canonical() })
+                Ok(DocId { key, json: literal.to_string(), display: decimal.canonical() })
             }
             Node::String(s) => {
                 if s.value.is_empty() {
@@ -238,6 +238,20 @@ impl DocId {
                 other.to_json()
             ))),
         }
+    }
+
+    /// The id as the real service's messages name it: its `DocumentId` class and value
+    /// (`StringId('doc3')`, `NumberId(3)`).
+    pub fn described(&self) -> String {
+        let class = match self.key.first() {
+            Some(&TAG_NULL) => "NullId",
+            Some(&TAG_NUMBER) => "NumberId",
+            Some(&TAG_STRING) if self.json.starts_with('"') => "StringId",
+            Some(&TAG_STRING) => "ExtensionTypeId",
+            Some(&TAG_BOOLEAN) => "BooleanId",
+            _ => "DateId",
+        };
+        format!("{class}({})", self.display)
     }
 
     fn string_like(value: &str, json: String, display: String) -> DocId {

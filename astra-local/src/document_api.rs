@@ -171,7 +171,7 @@ pub async fn batch(
     for document in documents {
         let id = match &query.id_path {
             None => uuid::Uuid::new_v4().to_string(),
-            Some(path) => match document.get_path(path) {
+            Some(path) => match document.get_segments(&path.split('.').collect::<Vec<_>>()) {
                 Some(Node::String(s)) => s.value.to_string(),
                 found => {
                     let found = found.map_or_else(|| "null".to_owned(), Node::to_json);

@@ -8,8 +8,9 @@
 //! duplicate keys, nesting), and written back compactly without re-formatting any value.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::fmt::Write as _;
+
+pub use crate::decimal::Decimal;
 
 /// Deepest nesting the parser follows before it gives up (Jackson's default is 1000; this keeps
 /// recursion well inside a worker thread's stack).
@@ -20,8 +21,8 @@ const MAX_PARSE_DEPTH: usize = 500;
 pub enum Node<'a> {
     Null,
     Bool(bool),
-    /// The number literal exactly as written.
-    Number(&'a str),
+    /// The number literal exactly as written (or as computed by an update operator).
+    Number(Cow<'a, str>),
     String(JsonStr<'a>),
     Array(Vec<Node<'a>>),
     Object(Vec<(JsonStr<'a>, Node<'a>)>),
@@ -166,7 +167,7 @@ impl<'a> Parser<'a> {
         if length > self.max_number_len {
             return Err(ParseError::NumberTooLong { length, max: self.max_number_len });
         }
-        Ok(Node::Number(literal))
+        Ok(Node::Number(Cow::Borrowed(literal)))
     }
 
     fn string(&mut self) -> Result<JsonStr<'a>, ParseError> {
@@ -328,6 +329,17 @@ fn hex4(chars: &mut std::str::Chars<'_>) -> Result<u32, &'static str> {
     Ok(code)
 }
 
+/// The array index a path segment names: `0` or digits without a leading zero.
+pub fn array_index(segment: &str) -> Option<usize> {
+    let bytes = segment.as_bytes();
+    let valid = !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit) && (bytes[0] != b'0' || bytes.len() == 1);
+    if valid {
+        segment.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// Appends `value` as JSON string content (without quotes) to `out`.
 pub fn escape_into(value: &str, out: &mut String) {
     for c in value.chars() {
@@ -408,13 +420,15 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// The value at a dotted path (`a.b.c`; a numeric segment indexes an array).
-    pub fn get_path(&self, path: &str) -> Option<&Node<'a>> {
+    /// The value at a path given as decoded segments (see [`crate::data_api::path`]): an object
+    /// is entered by field name, an array by a segment that is an index (`0`, `12`; not `01`).
+    pub fn get_segments<S: AsRef<str>>(&self, segments: &[S]) -> Option<&Node<'a>> {
         let mut node = self;
-        for segment in path.split('.') {
+        for segment in segments {
+            let segment = segment.as_ref();
             node = match node {
                 Node::Object(_) => node.get(segment)?,
-                Node::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+                Node::Array(items) => items.get(array_index(segment)?)?,
                 _ => return None,
             };
         }
@@ -479,135 +493,6 @@ impl<'a> Node<'a> {
     }
 }
 
-/// A JSON number as an exact decimal: sign, significant digits (no leading or trailing zeros)
-/// and the exponent such that value = 0.DIGITS × 10^exponent. Zero has no digits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decimal {
-    pub negative: bool,
-    pub digits: Vec<u8>,
-    pub exponent: i64,
-}
-
-impl Decimal {
-    /// Parses a JSON number literal (already validated by the parser).
-    pub fn parse(literal: &str) -> Option<Decimal> {
-        let (negative, rest) = match literal.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, literal),
-        };
-        let (mantissa, exp) = match rest.find(['e', 'E']) {
-            Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok()?),
-            None => (rest, 0),
-        };
-        let (int_part, frac_part) = match mantissa.find('.') {
-            Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
-            None => (mantissa, ""),
-        };
-        let all: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).map(|b| b - b'0').collect();
-        let leading = all.iter().take_while(|d| **d == 0).count();
-        if leading == all.len() {
-            return Some(Decimal { negative: false, digits: Vec::new(), exponent: 0 });
-        }
-        let mut digits = all[leading..].to_vec();
-        while digits.last() == Some(&0) {
-            digits.pop();
-        }
-        let exponent = int_part.len() as i64 - leading as i64 + exp;
-        Some(Decimal { negative, digits, exponent })
-    }
-
-    pub fn is_zero(&self) -> bool {
-        self.digits.is_empty()
-    }
-
-    /// The value rounded to an `f64` (for approximate uses only).
-    pub fn to_f64(&self) -> f64 {
-        let mut text = String::from(if self.negative { "-0." } else { "0." });
-        for d in &self.digits {
-            text.push((b'0' + d) as char);
-        }
-        if self.digits.is_empty() {
-            text.push('0');
-        }
-        let _ = write!(text, "e{}", self.exponent);
-        text.parse().unwrap_or(0.0)
-    }
-
-    /// An order-preserving byte encoding: memcmp order equals numeric order.
-    pub fn sort_key(&self, out: &mut Vec<u8>) {
-        if self.is_zero() {
-            out.push(0x02);
-            return;
-        }
-        let mut body = Vec::with_capacity(self.digits.len() + 9);
-        // Exponent shifted to unsigned so big-endian bytes sort numerically.
-        body.extend_from_slice(&((self.exponent as i128 + (1i128 << 62)) as u64).to_be_bytes());
-        body.extend(self.digits.iter().map(|d| d + b'1'));
-        body.push(0x00);
-        if self.negative {
-            out.push(0x01);
-            out.extend(body.iter().map(|b| !b));
-        } else {
-            out.push(0x03);
-            out.extend(body);
-        }
-    }
-
-    /// The canonical text of the value (`1.50` and `15e-1` give the same text).
-    pub fn canonical(&self) -> String {
-        if self.is_zero() {
-            return "0".to_owned();
-        }
-        let mut out = String::new();
-        if self.negative {
-            out.push('-');
-        }
-        let digits: String = self.digits.iter().map(|d| (b'0' + d) as char).collect();
-        let n = digits.len() as i64;
-        if self.exponent >= n && self.exponent <= 21 {
-            out.push_str(&digits);
-            for _ in 0..(self.exponent - n) {
-                out.push('0');
-            }
-        } else if self.exponent > 0 && self.exponent < n {
-            let (int, frac) = digits.split_at(self.exponent as usize);
-            out.push_str(int);
-            out.push('.');
-            out.push_str(frac);
-        } else if self.exponent <= 0 && self.exponent > -7 {
-            out.push_str("0.");
-            for _ in 0..(-self.exponent) {
-                out.push('0');
-            }
-            out.push_str(&digits);
-        } else {
-            out.push_str(&digits[..1]);
-            if n > 1 {
-                out.push('.');
-                out.push_str(&digits[1..]);
-            }
-            let _ = write!(out, "E{:+}", self.exponent - 1);
-        }
-        out
-    }
-}
-
-impl PartialOrd for Decimal {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Decimal {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let mut a = Vec::new();
-        let mut b = Vec::new();
-        self.sort_key(&mut a);
-        other.sort_key(&mut b);
-        a.cmp(&b)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -632,19 +517,5 @@ mod tests {
         let node = parse("{ \"a\\u0041\" : [ 1 , \"x\\ny\" ] }", 100).unwrap();
         assert_eq!(node.to_json(), "{\"a\\u0041\":[1,\"x\\ny\"]}");
         assert!(node.get("aA").is_some());
-    }
-
-    #[test]
-    fn decimals_order_and_normalize() {
-        let d = |s: &str| Decimal::parse(s).unwrap();
-        assert_eq!(d("1.50"), d("15e-1"));
-        assert!(d("-2") < d("-1.5"));
-        assert!(d("-0.1") < d("0"));
-        assert!(d("0.12") < d("0.123"));
-        assert!(d("99") < d("100"));
-        assert!(d("-100") < d("-99"));
-        assert_eq!(d("100").canonical(), "100");
-        assert_eq!(d("1.5").canonical(), "1.5");
-        assert_eq!(d("0.001").canonical(), "0.001");
     }
 }

@@ -30,6 +30,7 @@ pub mod data_api;
 pub mod doc_id;
 pub mod document_api;
 pub mod faults;
+pub mod decimal;
 pub mod json;
 mod server;
 pub mod shred;
@@ -54,6 +55,10 @@ pub const DEFAULT_KEYSPACE: &str = "default_keyspace";
 
 /// The default number of collections a database may hold (Astra allows few).
 pub const DEFAULT_MAX_COLLECTIONS: usize = 10;
+
+/// The default page size of `find`, of a sorted `find` and of `updateMany`: stargate/data-api's
+/// `OperationsConfig.DEFAULT_PAGE_SIZE` since v1.0.47 (June 2026; 20 before).
+pub const DEFAULT_PAGE_SIZE: usize = 50;
 
 /// What an astra-local instance serves and where it keeps its data.
 #[derive(Clone)]
@@ -83,11 +88,18 @@ pub struct ServerOptions {
     pub keyspaces: Vec<String>,
     /// Most collections the database may hold across keyspaces (`TOO_MANY_COLLECTIONS` above).
     pub max_collections: usize,
+    /// Documents per `find` page, most documents a sorted `find` returns, and documents one
+    /// `updateMany` call updates ([`DEFAULT_PAGE_SIZE`]; 20 reproduces services before v1.0.47).
+    pub page_size: usize,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
-        ServerOptions { keyspaces: vec![DEFAULT_KEYSPACE.to_owned()], max_collections: DEFAULT_MAX_COLLECTIONS }
+        ServerOptions {
+            keyspaces: vec![DEFAULT_KEYSPACE.to_owned()],
+            max_collections: DEFAULT_MAX_COLLECTIONS,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
     }
 }
 
@@ -108,7 +120,7 @@ pub struct Collection {
     pub id: i64,
     pub keyspace: String,
     pub name: String,
-    pub settings: data_api::commands::CollectionSettings,
+    pub settings: data_api::collections::CollectionSettings,
 }
 
 struct Inner {
@@ -135,8 +147,11 @@ impl AppState {
         if config.token.is_empty() {
             return Err(Error::Config("the token must not be empty".into()));
         }
+        if !(1..=500).contains(&options.page_size) {
+            return Err(Error::Config(format!("the page size must be 1 to 500, not {}", options.page_size)));
+        }
         for keyspace in &options.keyspaces {
-            if !data_api::commands::is_valid_schema_name(keyspace) {
+            if !data_api::collections::is_valid_schema_name(keyspace) {
                 return Err(Error::Config(format!(
                     "keyspace name '{keyspace}' must be 1 to 48 letters, digits or underscores"
                 )));
@@ -145,7 +160,7 @@ impl AppState {
         let store = Store::open(&config.data_dir)?;
         let mut catalog = BTreeMap::new();
         for row in store.collections().await? {
-            let settings = data_api::commands::CollectionSettings::from_stored(&row.options);
+            let settings = data_api::collections::CollectionSettings::from_stored(&row.options);
             catalog.insert(
                 (row.keyspace.clone(), row.name.clone()),
                 Arc::new(Collection { id: row.id, keyspace: row.keyspace, name: row.name, settings }),
@@ -211,6 +226,12 @@ impl AppState {
     pub(crate) fn catalog_remove(&self, keyspace: &str, name: &str) -> Option<Arc<Collection>> {
         let mut catalog = self.inner.catalog.write().ok()?;
         catalog.remove(&(keyspace.to_owned(), name.to_owned()))
+    }
+
+    /// How many conditional writes lost to a concurrent writer (and were retried or gave up)
+    /// since start; lets tests see that a race really happened.
+    pub fn lost_writes(&self) -> u64 {
+        self.inner.store.lost_writes()
     }
 
     /// The faults currently injected.

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use astra_local::{spawn_with_options, Config, Faults, ServerOptions, DEFAULT_MAX_COLLECTIONS};
+use astra_local::{spawn_with_options, Config, Faults, ServerOptions, DEFAULT_MAX_COLLECTIONS, DEFAULT_PAGE_SIZE};
 use clap::Parser;
 
 /// A local stand-in for Astra DB: the Data API and Document API v2, kept on disk.
@@ -26,6 +26,10 @@ struct Args {
     /// Most collections the database may hold.
     #[arg(long, default_value_t = DEFAULT_MAX_COLLECTIONS)]
     max_collections: usize,
+    /// Documents per `find` page, per sorted `find` and per `updateMany` call (20 for Data API
+    /// services before v1.0.47).
+    #[arg(long, default_value_t = DEFAULT_PAGE_SIZE)]
+    page_size: usize,
     /// Added latency in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -64,7 +68,7 @@ async fn main() -> std::process::ExitCode {
         rps_quota: args.rps_quota,
     };
     let config = Config { data_dir: args.data_dir, token: args.token, faults };
-    let options = ServerOptions { keyspaces: args.keyspaces, max_collections: args.max_collections };
+    let options = ServerOptions { keyspaces: args.keyspaces, max_collections: args.max_collections, page_size: args.page_size };
     let astra = match spawn_with_options(args.listen, config, options).await {
         Ok(astra) => astra,
         Err(error) => {

@@ -13,6 +13,7 @@
 //! service does (see [`crate::json::parse`]).
 
 use crate::data_api::errors::ApiError;
+use crate::data_api::path::{self, encode_segment};
 use crate::doc_id::{
     date_millis, decode_base64, normalize_object_id, normalize_uuid,
     DefaultIdType, DocId, ExtensionType,
@@ -54,14 +55,27 @@ enum Inclusion {
 }
 
 impl Indexing {
+    /// Whether the collection indexes every path.
+    pub fn is_everything(&self) -> bool {
+        *self == Indexing::All
+    }
+
+    /// Whether filters and sorts may use encoded path `path` (the Data API's
+    /// `IndexingProjector.isPathIncluded`; with `deny: ["*"]` nothing is, not even `_id`).
+    /// `$vector`, `$vectorize` and `$lexical` count as allowed in an `allow` list.
+    pub fn indexes_path(&self, path: &str) -> bool {
+        match (self, self.inclusion(path)) {
+            (Indexing::Nothing, _) => false,
+            (Indexing::Allow(_), _) if matches!(path, "$vector" | "$vectorize" | "$lexical") => true,
+            (_, Inclusion::Full) => true,
+            (Indexing::Deny(_), Inclusion::Partial) => true,
+            _ => false,
+        }
+    }
+
     fn inclusion(&self, path: &str) -> Inclusion {
-        let covers = |rule: &String| {
-            path == rule
-                || (path.len() > rule.len() && path.starts_with(rule.as_str()) && path.as_bytes()[rule.len()] == b'.')
-        };
-        let below = |rule: &String| {
-            rule.len() > path.len() && rule.starts_with(path) && rule.as_bytes()[path.len()] == b'.'
-        };
+        let covers = |rule: &String| path == rule || path::is_below(path, rule);
+        let below = |rule: &String| path::is_below(rule, path);
         match self {
             Indexing::All => Inclusion::Full,
             Indexing::Nothing => Inclusion::Excluded,
@@ -156,7 +170,7 @@ pub fn shred(doc: &Node<'_>, indexing: &Indexing, default_id: DefaultIdType) -> 
     // The root object: `_id` is always indexed, as is a generated one.
     let mut root_count = usize::from(given_id.is_none());
     for (key, value) in entries {
-        let path = escape_path_segment(&key.value);
+        let path = encode_segment(&key.value);
         let inclusion = if key.value == "_id" { Inclusion::Full } else { indexing.inclusion(&path) };
         if inclusion == Inclusion::Excluded {
             continue;
@@ -179,21 +193,6 @@ pub fn shred(doc: &Node<'_>, indexing: &Indexing, default_id: DefaultIdType) -> 
         return Err(refuse(error));
     }
     Ok(ShreddedDocument { id, json })
-}
-
-/// A path segment with `&` and `.` escaped the way Data API paths escape them.
-fn escape_path_segment(name: &str) -> String {
-    if !name.contains(['&', '.']) {
-        return name.to_owned();
-    }
-    let mut out = String::with_capacity(name.len() + 4);
-    for c in name.chars() {
-        if c == '&' || c == '.' {
-            out.push('&');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn utf16_len(text: &str) -> usize {
@@ -325,7 +324,7 @@ impl IndexedCheck<'_> {
                 }
                 let mut count = 0;
                 for (key, value) in entries {
-                    let child_path = format!("{path}.{}", escape_path_segment(&key.value));
+                    let child_path = format!("{path}.{}", encode_segment(&key.value));
                     let inclusion = if full { Inclusion::Full } else { self.indexing.inclusion(&child_path) };
                     if inclusion == Inclusion::Excluded {
                         continue;
@@ -379,47 +378,51 @@ impl IndexedCheck<'_> {
     }
 }
 
-/// Parses the indexing options of `createCollection` into an [`Indexing`].
+/// Parses the indexing options of `createCollection` into an [`Indexing`], with the checks and
+/// messages of stargate/data-api's `CreateCollectionCommand.Options.IndexingDesc.validate()` and
+/// the special cases of `IndexingProjector.createForIndexing` (`allow: []` and `allow: ["*"]`
+/// index everything, `deny: ["*"]` nothing).
 pub fn indexing_from_options(allow: Option<Vec<String>>, deny: Option<Vec<String>>) -> Result<Indexing, String> {
     match (allow, deny) {
         (Some(_), Some(_)) => Err("'allow' and 'deny' cannot be used together".to_owned()),
+        (None, None) => Err("'allow' or 'deny' should be provided".to_owned()),
         (Some(allow), None) => {
-            if allow.iter().any(|p| p == "*") {
-                if allow.len() > 1 {
-                    return Err("wildcard '*' only allowed as the only path".to_owned());
-                }
-                Ok(Indexing::All)
-            } else {
-                check_paths(&allow)?;
-                Ok(Indexing::Allow(allow))
-            }
+            check_paths("allow", &allow)?;
+            Ok(match allow.as_slice() {
+                [] => Indexing::All,
+                [only] if only == "*" => Indexing::All,
+                _ => Indexing::Allow(allow),
+            })
         }
         (None, Some(deny)) => {
-            if deny.iter().any(|p| p == "*") {
-                if deny.len() > 1 {
-                    return Err("wildcard '*' only allowed as the only path".to_owned());
-                }
-                Ok(Indexing::Nothing)
-            } else if deny.is_empty() {
-                Ok(Indexing::All)
-            } else {
-                check_paths(&deny)?;
-                Ok(Indexing::Deny(deny))
-            }
+            check_paths("deny", &deny)?;
+            Ok(match deny.as_slice() {
+                [] => Indexing::All,
+                [only] if only == "*" => Indexing::Nothing,
+                _ => Indexing::Deny(deny),
+            })
         }
-        (None, None) => Err("'allow' or 'deny' should be provided".to_owned()),
     }
 }
 
-fn check_paths(paths: &[String]) -> Result<(), String> {
-    let mut seen = std::collections::HashSet::new();
+fn check_paths(name: &str, paths: &[String]) -> Result<(), String> {
+    let unique: std::collections::HashSet<&String> = paths.iter().collect();
+    if unique.len() != paths.len() {
+        return Err(format!("'{name}' cannot contain duplicates"));
+    }
+    if let [only] = paths {
+        if only == "*" {
+            return Ok(());
+        }
+    }
     for path in paths {
         if path.is_empty() {
-            return Err("path must be represented as a non-blank string".to_owned());
+            return Err("path must be represented as a non-empty string".to_owned());
         }
-        if !seen.insert(path) {
-            return Err(format!("duplicate path: '{path}'"));
+        if path.starts_with('$') && path != "$vector" {
+            return Err(format!("path ('{path}') must not start with '$'"));
         }
+        path::verify_encoded(path).map_err(|problem| format!("indexing path ('{path}') is not a valid path: {problem}"))?;
     }
     Ok(())
 }

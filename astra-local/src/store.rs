@@ -3,11 +3,18 @@
 //! on that thread; an `insertMany` is one transaction.
 //!
 //! Tables: `collections` (keyspace, name, options), `documents` (the Data API documents, keyed by
-//! collection and an order-preserving `_id` key, body kept as the exact JSON text received) and
-//! `rest_documents` (the Document API v2 documents).
+//! collection and an order-preserving `_id` key, body kept as the exact JSON text received, and a
+//! `tx_id` that changes on every write) and `rest_documents` (the Document API v2 documents).
+//!
+//! `tx_id` is what the Data API's lightweight transactions compare (`UPDATE ... IF tx_id = ?`):
+//! an update or delete reads a document, then writes only if its `tx_id` is still the one read
+//! ([`Store::replace_if`], [`Store::delete_if`]). The read and the write are separate jobs on the
+//! storage thread, so another request's write can come between them, as on Astra; the caller
+//! re-reads and retries.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -35,6 +42,17 @@ pub struct CollectionRow {
     pub options: String,
 }
 
+/// A stored Data API document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDoc {
+    /// The order-preserving `_id` key.
+    pub key: Vec<u8>,
+    /// The document's JSON text.
+    pub body: String,
+    /// Changes on every write of the document (never reused).
+    pub tx: i64,
+}
+
 /// A range of storage keys to read, in key order.
 #[derive(Debug, Clone, Default)]
 pub struct KeyRange {
@@ -51,6 +69,10 @@ pub struct KeyRange {
 pub struct Store {
     jobs: std::sync::Mutex<Option<mpsc::Sender<Job>>>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+    /// The last `tx_id` handed out.
+    last_tx: Arc<AtomicI64>,
+    /// Conditional writes that found the document changed by another request.
+    lost_writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -81,6 +103,13 @@ impl Store {
                  body TEXT NOT NULL,
                  PRIMARY KEY (namespace, collection, document_id));",
         )?;
+        let has_tx: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('documents') WHERE name = 'tx_id'")?
+            .exists([])?;
+        if !has_tx {
+            conn.execute_batch("ALTER TABLE documents ADD COLUMN tx_id INTEGER NOT NULL DEFAULT 0")?;
+        }
+        let last_tx: i64 = conn.query_row("SELECT COALESCE(MAX(tx_id), 0) FROM documents", [], |row| row.get(0))?;
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("astra-local-store".into())
@@ -92,7 +121,12 @@ impl Store {
                 let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
             })
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
-        Ok(Store { jobs: std::sync::Mutex::new(Some(tx)), thread: std::sync::Mutex::new(Some(thread)) })
+        Ok(Store {
+            jobs: std::sync::Mutex::new(Some(tx)),
+            thread: std::sync::Mutex::new(Some(thread)),
+            last_tx: Arc::new(AtomicI64::new(last_tx)),
+            lost_writes: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        })
     }
 
     /// Runs `f` on the storage thread and returns its result.
@@ -165,15 +199,17 @@ impl Store {
     /// it was written (`false`: a document with that `_id` exists). With `ordered`, stops at the
     /// first existing one and returns only the outcomes up to it.
     pub async fn insert(&self, collection: i64, documents: Vec<(Vec<u8>, String)>, ordered: bool) -> Result<Vec<bool>, StoreError> {
+        let last_tx = self.last_tx.clone();
         self.call(move |conn| {
             let tx = conn.transaction()?;
             let mut outcomes = Vec::with_capacity(documents.len());
             {
                 let mut stmt = tx.prepare_cached(
-                    "INSERT OR IGNORE INTO documents (collection_id, id_key, body) VALUES (?1, ?2, ?3)",
+                    "INSERT OR IGNORE INTO documents (collection_id, id_key, body, tx_id) VALUES (?1, ?2, ?3, ?4)",
                 )?;
                 for (key, body) in &documents {
-                    let written = stmt.execute(params![collection, key, body])? == 1;
+                    let tx_id = last_tx.fetch_add(1, Ordering::Relaxed) + 1;
+                    let written = stmt.execute(params![collection, key, body, tx_id])? == 1;
                     outcomes.push(written);
                     if ordered && !written {
                         break;
@@ -186,24 +222,27 @@ impl Store {
         .await
     }
 
-    /// The body of the document with `key`, if any.
-    pub async fn get(&self, collection: i64, key: Vec<u8>) -> Result<Option<String>, StoreError> {
+    /// The document with `key`, if any.
+    pub async fn get(&self, collection: i64, key: Vec<u8>) -> Result<Option<StoredDoc>, StoreError> {
         self.call(move |conn| {
-            conn.prepare_cached("SELECT body FROM documents WHERE collection_id = ?1 AND id_key = ?2")?
-                .query_row(params![collection, key], |row| row.get(0))
+            conn.prepare_cached("SELECT body, tx_id FROM documents WHERE collection_id = ?1 AND id_key = ?2")?
+                .query_row(params![collection, key], |row| Ok(StoredDoc { key: key.clone(), body: row.get(0)?, tx: row.get(1)? }))
                 .optional()
         })
         .await
     }
 
-    /// The documents (key, body) with these keys that exist, in the order of `keys`.
-    pub async fn get_many(&self, collection: i64, keys: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+    /// The documents with these keys that exist, in the order of `keys`.
+    pub async fn get_many(&self, collection: i64, keys: Vec<Vec<u8>>) -> Result<Vec<StoredDoc>, StoreError> {
         self.call(move |conn| {
-            let mut stmt = conn.prepare_cached("SELECT body FROM documents WHERE collection_id = ?1 AND id_key = ?2")?;
+            let mut stmt = conn.prepare_cached("SELECT body, tx_id FROM documents WHERE collection_id = ?1 AND id_key = ?2")?;
             let mut found = Vec::with_capacity(keys.len());
             for key in keys {
-                if let Some(body) = stmt.query_row(params![collection, key], |row| row.get::<_, String>(0)).optional()? {
-                    found.push((key, body));
+                let row = stmt
+                    .query_row(params![collection, key], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
+                    .optional()?;
+                if let Some((body, tx)) = row {
+                    found.push(StoredDoc { key, body, tx });
                 }
             }
             Ok(found)
@@ -211,10 +250,10 @@ impl Store {
         .await
     }
 
-    /// Up to `limit` documents (key, body) in `range`, in key order.
-    pub async fn scan(&self, collection: i64, range: KeyRange, limit: usize) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+    /// Up to `limit` documents in `range`, in key order.
+    pub async fn scan(&self, collection: i64, range: KeyRange, limit: usize) -> Result<Vec<StoredDoc>, StoreError> {
         self.call(move |conn| {
-            let mut sql = String::from("SELECT id_key, body FROM documents WHERE collection_id = ?1");
+            let mut sql = String::from("SELECT id_key, body, tx_id FROM documents WHERE collection_id = ?1");
             if range.lower.is_some() {
                 sql.push_str(if range.lower_inclusive { " AND id_key >= ?2" } else { " AND id_key > ?2" });
             }
@@ -233,11 +272,60 @@ impl Store {
             let mut rows = stmt.raw_query();
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                out.push((row.get(0)?, row.get(1)?));
+                out.push(StoredDoc { key: row.get(0)?, body: row.get(1)?, tx: row.get(2)? });
             }
             Ok(out)
         })
         .await
+    }
+
+    /// Writes `body` as the document with `key` if it is still at `expected` (`Some(tx)`: the
+    /// document read, unchanged since; `None`: no document with that key). Returns whether the
+    /// write happened — `false` means another request wrote first, as a failed lightweight
+    /// transaction does on Astra.
+    pub async fn replace_if(&self, collection: i64, key: Vec<u8>, expected: Option<i64>, body: String) -> Result<bool, StoreError> {
+        let tx_id = self.last_tx.fetch_add(1, Ordering::Relaxed) + 1;
+        let lost = self.lost_writes.clone();
+        self.call(move |conn| {
+            let changed = match expected {
+                Some(expected) => conn
+                    .prepare_cached(
+                        "UPDATE documents SET body = ?3, tx_id = ?4 WHERE collection_id = ?1 AND id_key = ?2 AND tx_id = ?5",
+                    )?
+                    .execute(params![collection, key, body, tx_id, expected])?,
+                None => conn
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO documents (collection_id, id_key, body, tx_id) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![collection, key, body, tx_id])?,
+            };
+            if changed == 0 {
+                lost.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    /// Deletes the document with `key` if its `tx_id` is still `expected`; returns whether it did.
+    pub async fn delete_if(&self, collection: i64, key: Vec<u8>, expected: i64) -> Result<bool, StoreError> {
+        let lost = self.lost_writes.clone();
+        self.call(move |conn| {
+            let deleted = conn
+                .prepare_cached("DELETE FROM documents WHERE collection_id = ?1 AND id_key = ?2 AND tx_id = ?3")?
+                .execute(params![collection, key, expected])?;
+            if deleted == 0 {
+                lost.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(deleted == 1)
+        })
+        .await
+    }
+
+    /// How many conditional writes ([`Store::replace_if`], [`Store::delete_if`]) found their
+    /// document changed by another request since the store opened.
+    pub fn lost_writes(&self) -> u64 {
+        self.lost_writes.load(Ordering::Relaxed)
     }
 
     /// Number of documents, counting at most `cap` of them when given.
@@ -249,23 +337,6 @@ impl Store {
                 |row| row.get(0),
             ),
             None => conn.query_row("SELECT COUNT(*) FROM documents WHERE collection_id = ?1", [collection], |row| row.get(0)),
-        })
-        .await
-    }
-
-    /// Deletes the documents with these keys; returns how many existed.
-    pub async fn delete(&self, collection: i64, keys: Vec<Vec<u8>>) -> Result<usize, StoreError> {
-        self.call(move |conn| {
-            let tx = conn.transaction()?;
-            let mut deleted = 0;
-            {
-                let mut stmt = tx.prepare_cached("DELETE FROM documents WHERE collection_id = ?1 AND id_key = ?2")?;
-                for key in &keys {
-                    deleted += stmt.execute(params![collection, key])?;
-                }
-            }
-            tx.commit()?;
-            Ok(deleted)
         })
         .await
     }

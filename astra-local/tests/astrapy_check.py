@@ -1,17 +1,19 @@
 """Drives astra-local with the official astrapy client, unchanged.
 
-Usage: astrapy_check.py ENDPOINT TOKEN
+Usage: astrapy_check.py ENDPOINT TOKEN PAGE_SIZE
 Creates a collection, inserts 1,000 documents carrying $date, $objectId and $uuid values
-(through astrapy's own types), reads them back page by page, counts them, and checks that a
-duplicate _id raises astrapy's insert-many error. Prints one line per check; exits non-zero on
-the first failure.
+(through astrapy's own types), reads them back page by page, checks that a sorted find returns
+what Astra returns (one page of at most PAGE_SIZE documents, no more: a sort is done in memory),
+counts them, checks that a duplicate _id raises astrapy's insert-many error, and runs
+replace_one, find_one_and_replace, update_one, update_many, delete_one and delete_many.
+Prints one line per check; exits non-zero on the first failure.
 """
 
 import datetime
 import sys
 
 from astrapy import DataAPIClient
-from astrapy.constants import Environment
+from astrapy.constants import Environment, ReturnDocument
 from astrapy.exceptions import CollectionInsertManyException
 from astrapy.ids import ObjectId, UUID, uuid4
 
@@ -34,49 +36,30 @@ def as_millis(value):
     raise TypeError(f"unexpected date type {type(value)}")
 
 
-def main():
-    endpoint, token = sys.argv[1], sys.argv[2]
-    client = DataAPIClient(environment=Environment.OTHER)
-    database = client.get_database(endpoint, token=token, keyspace="default_keyspace")
-
-    collection = database.create_collection("astrapy_check")
-    check("create_collection", "astrapy_check" in database.list_collection_names())
-
-    base = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
-    docs = []
-    for i in range(1000):
-        docs.append(
-            {
-                "_id": i,
-                "oid": ObjectId(),
-                "uid": uuid4(),
-                "when": base + datetime.timedelta(seconds=i),
-                "name": f"doc-{i}",
-            }
-        )
-    result = collection.insert_many(docs, chunk_size=50, concurrency=4)
-    check("insert_many 1000 documents", len(result.inserted_ids) == 1000)
-
-    cursor = collection.find({}, sort={"_id": 1})
-    seen = []
-    for document in cursor:
-        seen.append(document)
-    check("find reads back 1000 documents", len(seen) == 1000)
-    check("find in _id order", [d["_id"] for d in seen] == list(range(1000)))
+def reads(collection, docs, page_size):
+    seen = collection.find({}).to_list()
+    check("find follows the pages to 1000 documents", len(seen) == 1000)
     by_id = {d["_id"]: d for d in seen}
     sample = by_id[123]
     check("$objectId round-trips as ObjectId", isinstance(sample["oid"], ObjectId) and sample["oid"] == docs[123]["oid"])
     check("$uuid round-trips as UUID", isinstance(sample["uid"], UUID) and sample["uid"] == docs[123]["uid"])
     check("$date round-trips", as_millis(sample["when"]) == as_millis(docs[123]["when"]))
 
-    page = collection.find({}).to_list()
-    check("pages are followed to the end", len(page) == 1000)
+    # On Astra a sort is done in memory: one page, no page state, whatever the cursor wants.
+    ordered = collection.find({}, sort={"_id": 1}).to_list()
+    check(f"a sorted find returns one page ({page_size} documents)", len(ordered) == page_size)
+    check("sorted find in _id order", [d["_id"] for d in ordered] == list(range(page_size)))
+    descending = collection.find({"group": 0}, sort={"name": -1}, limit=3).to_list()
+    check("sorted find with a filter and a limit", [d["name"] for d in descending] == ["doc-998", "doc-996", "doc-994"])
+    window = collection.find({}, sort={"_id": -1}, skip=5, limit=3).to_list()
+    check("sorted find with skip", [d["_id"] for d in window] == [994, 993, 992])
 
-    count = collection.count_documents({}, upper_bound=1000)
-    check("count_documents is 1000", count == 1000)
+    check("count_documents is 1000", collection.count_documents({}, upper_bound=1000) == 1000)
     check("estimated_document_count is 1000", collection.estimated_document_count() == 1000)
     check("find_one by _id", collection.find_one({"_id": 999})["name"] == "doc-999")
 
+
+def writes(collection):
     try:
         collection.insert_many([{"_id": 5, "name": "duplicate"}, {"_id": 1000, "name": "new"}])
         check("duplicate _id raises CollectionInsertManyException", False)
@@ -84,6 +67,66 @@ def main():
         codes = [e.error_code for exc in error.exceptions for e in getattr(exc, "error_descriptors", [])]
         check("duplicate _id raises CollectionInsertManyException", "DOCUMENT_ALREADY_EXISTS" in codes)
         check("the other document is still written", error.inserted_ids == [1000])
+
+    replaced = collection.replace_one({"_id": 1000}, {"name": "replaced"})
+    check("replace_one replaces", replaced.update_info["n"] == 1 and replaced.update_info["nModified"] == 1)
+    check("replace_one keeps the _id", collection.find_one({"_id": 1000}) == {"_id": 1000, "name": "replaced"})
+    upserted = collection.replace_one({"_id": 1001}, {"name": "upserted"}, upsert=True)
+    check("replace_one upserts", upserted.update_info.get("upserted") == 1001 and not upserted.update_info["updatedExisting"])
+    missing = collection.replace_one({"_id": "nope"}, {"name": "x"})
+    check("replace_one without a match", missing.update_info["n"] == 0)
+
+    before = collection.find_one_and_replace({"_id": 1001}, {"name": "again"})
+    check("find_one_and_replace returns the document before", before == {"_id": 1001, "name": "upserted"})
+    after = collection.find_one_and_replace({"_id": 1002}, {"name": "new"}, upsert=True, return_document=ReturnDocument.AFTER)
+    check("find_one_and_replace upserts and returns the document after", after == {"_id": 1002, "name": "new"})
+    check("find_one_and_replace without a match is None", collection.find_one_and_replace({"_id": "nope"}, {"a": 1}) is None)
+
+    updated = collection.update_one({"_id": 7}, {"$inc": {"hits": 1}, "$set": {"seen": True}})
+    check("update_one updates", updated.update_info["nModified"] == 1)
+    check("update_one wrote", collection.find_one({"_id": 7})["hits"] == 1)
+    upserted = collection.update_one({"_id": 2000}, {"$setOnInsert": {"fresh": True}}, upsert=True)
+    check("update_one upserts", upserted.update_info.get("upserted") == 2000)
+    check("find_one_and_update returns the document after",
+          collection.find_one_and_update({"_id": 7}, {"$inc": {"hits": 1}}, return_document=ReturnDocument.AFTER)["hits"] == 2)
+
+    many = collection.update_many({"group": 0}, {"$set": {"flag": True}})
+    check("update_many follows the pages over 500 documents", many.update_info["n"] == 500 and many.update_info["nModified"] == 500)
+    check("update_many wrote them all", collection.count_documents({"flag": True}, upper_bound=1000) == 500)
+
+    one = collection.delete_one({"group": 1}, sort={"_id": -1})
+    check("delete_one deletes the first in sort order", one.deleted_count == 1 and collection.find_one({"_id": 999}) is None)
+    gone = collection.delete_many({"group": 1})
+    check("delete_many follows moreData over 499 documents", gone.deleted_count == 499)
+    check("delete_many left the others", collection.count_documents({}, upper_bound=1000) == 500 + 4)
+    check("find_one_and_delete", collection.find_one_and_delete({"_id": 2000}) == {"_id": 2000, "fresh": True})
+
+
+def main():
+    endpoint, token, page_size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    client = DataAPIClient(environment=Environment.OTHER)
+    database = client.get_database(endpoint, token=token, keyspace="default_keyspace")
+
+    collection = database.create_collection("astrapy_check")
+    check("create_collection", "astrapy_check" in database.list_collection_names())
+
+    base = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    docs = [
+        {
+            "_id": i,
+            "oid": ObjectId(),
+            "uid": uuid4(),
+            "when": base + datetime.timedelta(seconds=i),
+            "name": f"doc-{i:03d}",
+            "group": i % 2,
+        }
+        for i in range(1000)
+    ]
+    result = collection.insert_many(docs, chunk_size=50, concurrency=4)
+    check("insert_many 1000 documents", len(result.inserted_ids) == 1000)
+
+    reads(collection, docs, page_size)
+    writes(collection)
 
     database.drop_collection("astrapy_check")
     check("drop_collection", "astrapy_check" not in database.list_collection_names())

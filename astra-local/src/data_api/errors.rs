@@ -47,6 +47,32 @@ impl Serialize for ApiError {
 }
 
 const REQUEST: &str = "REQUEST";
+
+/// Which `UNSUPPORTED_UPDATE_*` error an update clause problem gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateProblem {
+    DataType,
+    Operation,
+    Modifier,
+    Param,
+    Path,
+    Target,
+}
+
+const fn update_kind(code: &'static str, title: &'static str) -> ErrorKind {
+    ErrorKind { family: "REQUEST", scope: "UPDATE", code, title, http_status: 200 }
+}
+
+static UPDATE_DATA_TYPE: ErrorKind = update_kind("UNSUPPORTED_UPDATE_DATA_TYPE", "Unsupported update data type");
+static UPDATE_OPERATION: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATION", "Unsupported update operation");
+static UPDATE_MODIFIER: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATION_MODIFIER", "Unsupported update operation modifier");
+static UPDATE_PARAM: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATION_PARAM", "Unsupported update operation parameter");
+static UPDATE_PATH: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATION_PATH", "Unsupported update operation path");
+static UPDATE_TARGET: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATION_TARGET", "Unsupported update operation target");
+static FOR_DOC_ID: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATOR_FOR_DOC_ID", "Update operators cannot be used on _id field");
+static FOR_VECTOR: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATOR_FOR_VECTOR", "Update operator cannot be used on $vector field");
+static FOR_VECTORIZE: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATOR_FOR_VECTORIZE", "Update operator cannot be used on $vectorize field");
+static FOR_LEXICAL: ErrorKind = update_kind("UNSUPPORTED_UPDATE_OPERATOR_FOR_LEXICAL", "Update operator cannot be used on $lexical field");
 const SERVER: &str = "SERVER";
 
 impl ApiError {
@@ -67,13 +93,19 @@ impl ApiError {
         self
     }
 
+    /// Attaches the `_id`s (as JSON texts) of the documents the error concerns.
+    pub fn for_documents<'i>(mut self, ids: impl IntoIterator<Item = &'i str>) -> ApiError {
+        self.document_ids = ids.into_iter().filter_map(|text| RawValue::from_string(text.to_owned()).ok()).collect();
+        self
+    }
+
     // ---- REQUEST, no scope ----
 
     pub fn command_unknown(command: &str, command_type: &str, known: &[&str]) -> ApiError {
         ApiError::new(
             &ErrorKind { family: REQUEST, scope: "", code: "COMMAND_UNKNOWN", title: "Command is not recognized by Data API", http_status: 200 },
             format!(
-                "Command '{command}' is not a {command_type} recognized by Data API.\n\nData API supports following {command_type}s: {}.\n\nResend using one of the supported commands.",
+                "Command '{command}' is not a {command_type} recognized by Data API.\n\nData API supports following {command_type}s: [{}].\n\nResend using one of the supported commands.",
                 known.join(", ")
             ),
         )
@@ -85,6 +117,27 @@ impl ApiError {
             format!(
                 "Command field '{field}' value {value} not valid: {message}.\n\nResend command with valid value."
             ),
+        )
+    }
+
+    pub fn command_accepts_no_options(command: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "", code: "COMMAND_ACCEPTS_NO_OPTIONS", title: "Command accepts no options", http_status: 200 },
+            format!("Command '{command}' does not accept options but some were included.\n\nResend command without options."),
+        )
+    }
+
+    pub fn command_field_unknown(field: &str, message: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "", code: "COMMAND_FIELD_UNKNOWN", title: "Command field unknown", http_status: 200 },
+            format!("Command field '{field}' not recognized: {message}.\n\nResend command with valid command fields."),
+        )
+    }
+
+    pub fn invalid_create_collection_field(message: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "", code: "INVALID_CREATE_COLLECTION_FIELD", title: "Invalid field(s) for createCollection", http_status: 200 },
+            format!("'createCollection' command referenced unrecognized field(s): {message}\n\nResend 'createCollection' with only valid fields."),
         )
     }
 
@@ -134,6 +187,15 @@ impl ApiError {
             &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "DOCUMENT_ALREADY_EXISTS", title: "Document the given _id already exists", http_status: 200 },
             format!(
                 "Cannot insert the document: a document already exists with given '_id' ({id_display}). \n\nEither resend the command with distinct '_id', or use an update command instead."
+            ),
+        )
+    }
+
+    pub fn document_replace_different_docid(replace_id: &str, matched_id: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "DOCUMENT_REPLACE_DIFFERENT_DOCID", title: "Document the given _id already exists", http_status: 200 },
+            format!(
+                "The replace document and document resolved using filter have different '_id's: {replace_id} (replace document) vs. {matched_id} (document that filter matches). \n\nResend the update command with a document that has same '_id' as document being replaced."
             ),
         )
     }
@@ -259,6 +321,41 @@ impl ApiError {
         )
     }
 
+    pub fn filter_fields_limit_violation(count: usize, max: usize) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "FILTER", code: "FILTER_FIELDS_LIMIT_VIOLATION", title: "Filter fields size limitation violated", http_status: 200 },
+            format!("Filter has {count} fields, exceeds maximum allowed ({max}).\n\nResend the command with filter that does not exceed maximum field count."),
+        )
+    }
+
+    pub fn filter_id_not_indexed(operator: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "FILTER", code: "FILTER_ID_NOT_INDEXED", title: "Collection field '_id' not indexed can only filter with '$eq' or '$in'", http_status: 200 },
+            format!("Collection field '_id' is never indexed so filtering can only be done using operators '$eq' or '$in', not '{operator}'.\n\nResend the command with proper filter."),
+        )
+    }
+
+    pub fn filter_multiple_id_filter() -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "FILTER", code: "FILTER_MULTIPLE_ID_FILTER", title: "Can only have one '_id' equals filter clause", http_status: 200 },
+            "Command included more than one '_id' equals filter clauses, which is not supported: use '$in' operator instead.\n\nResend the command using supported filters.".to_owned(),
+        )
+    }
+
+    pub fn filter_path_unindexed(path: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "FILTER", code: "FILTER_PATH_UNINDEXED", title: "Collection path used in filter clause not indexed", http_status: 200 },
+            format!("Collection path '{path}' is not indexed: cannot filter on that path.\n\nResend the command with filter clause without such paths."),
+        )
+    }
+
+    pub fn filter_unsupported_data_type(problem: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "FILTER", code: "FILTER_UNSUPPORTED_DATA_TYPE", title: "Unsupported filter data type", http_status: 200 },
+            format!("Unsupported filter data type: {problem}.\n\nResend the command using supported filter data types."),
+        )
+    }
+
     pub fn filter_unsupported_operator(problem: &str) -> ApiError {
         ApiError::new(
             &ErrorKind { family: REQUEST, scope: "FILTER", code: "FILTER_UNSUPPORTED_OPERATOR", title: "Unsupported filter operator", http_status: 200 },
@@ -280,6 +377,81 @@ impl ApiError {
             &ErrorKind { family: REQUEST, scope: "PROJECTION", code: "UNSUPPORTED_PROJECTION_PARAM", title: "Unsupported projection parameter", http_status: 200 },
             format!(
                 "Unsupported projection parameter: {problem}.\n\nResend the command with valid projection definition."
+            ),
+        )
+    }
+
+    pub fn overloaded_sort_row_limit(max: usize) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "SORT", code: "OVERLOADED_SORT_ROW_LIMIT", title: "Sort aborted due to in-memory sort restriction", http_status: 200 },
+            format!(
+                "The command used in-memory sorting which has a limit of {max} documents. \n\nConsult any warnings included in the response for how to improve the sort performance.\n\nResend the command using a more specific filter to reduce the number of documents sorted."
+            ),
+        )
+    }
+
+    pub fn sort_clause_path_invalid(path: &str, problem: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "SORT", code: "SORT_CLAUSE_PATH_INVALID", title: "Path used in sort clause not valid", http_status: 200 },
+            format!("Path '{path}' used in sort clause not valid: {problem}.\n\nResend the command with valid sort clause."),
+        )
+    }
+
+    pub fn sort_clause_path_unindexed(path: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "SORT", code: "SORT_CLAUSE_PATH_UNINDEXED", title: "Collection field used in sort clause not indexed", http_status: 200 },
+            format!("Collection field '{path}' is not indexed: cannot sort using it. \n\nResend the command with sort on an indexed field."),
+        )
+    }
+
+    pub fn sort_clause_value_invalid(path: &str, problem: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "SORT", code: "SORT_CLAUSE_VALUE_INVALID", title: "Value used for sort expression not valid", http_status: 200 },
+            format!("Value used for sort expression on path '{path}' not valid: {problem}.\n\nResend the command with valid sort expression value."),
+        )
+    }
+
+    pub fn unsupported_projection_definition(json_type: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "PROJECTION", code: "UNSUPPORTED_PROJECTION_DEFINITION", title: "Unsupported projection definition", http_status: 200 },
+            format!("Unsupported projection definition JSON value: must be Object, was {json_type}.\n\nResend the command with valid projection definition."),
+        )
+    }
+
+    // ---- REQUEST / UPDATE ----
+
+    /// The `UNSUPPORTED_UPDATE_*` errors that carry one message.
+    pub fn unsupported_update(problem: UpdateProblem, message: &str) -> ApiError {
+        let (kind, lead): (&'static ErrorKind, &str) = match problem {
+            UpdateProblem::DataType => (&UPDATE_DATA_TYPE, "Unsupported update data type"),
+            UpdateProblem::Operation => (&UPDATE_OPERATION, "Unsupported update operation"),
+            UpdateProblem::Modifier => (&UPDATE_MODIFIER, "Unsupported update operation modifier"),
+            UpdateProblem::Param => (&UPDATE_PARAM, "Unsupported update operation parameter"),
+            UpdateProblem::Path => (&UPDATE_PATH, "Unsupported update operation path"),
+            UpdateProblem::Target => (&UPDATE_TARGET, "Unsupported target JSON value for update operation"),
+        };
+        ApiError::new(kind, format!("{lead}: {message}."))
+    }
+
+    /// `$vector`, `$vectorize`, `$lexical` or `_id` updated with an operator that may not touch it.
+    pub fn unsupported_update_operator_for(field: &str, operator: &str) -> ApiError {
+        let (kind, body): (&'static ErrorKind, &str) = match field {
+            "_id" => (&FOR_DOC_ID, "_id field cannot be updated using update operators.\n\nResend the command without trying to update _id field."),
+            "$vector" => (&FOR_VECTOR, "Supported operators for $vector field are: $set, $setOnInsert, $unset.\n\nResend the command using only supported update operators."),
+            "$vectorize" => (&FOR_VECTORIZE, "Supported operators for $vectorize field are: $set, $setOnInsert, $unset.\n\nResend the command using only supported update operators."),
+            _ => (&FOR_LEXICAL, "Supported operators for $lexical field are: $set, $setOnInsert, $unset.\n\nResend the command using only supported update operators."),
+        };
+        ApiError::new(kind, format!("The command used the update operator: {operator}.\n{body}"))
+    }
+
+    // ---- SERVER: concurrency ----
+
+    /// A write kept losing its conditional update to concurrent writers.
+    pub fn failed_concurrent_operations(keyspace: &str, collection: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: SERVER, scope: "DATABASE", code: "FAILED_CONCURRENT_OPERATIONS", title: "Failed to complete concurrent operations on the database", http_status: 200 },
+            format!(
+                "The Data API command was unable to complete an operation on a document or row due to concurrent modifications from other requests.\n\nThis should be a rare error, it occurs when multiple requests attempt to modify the same document or row at the same time. The Data API has retried the operation multiple times, but was unable to complete it before another request modified the same document or row. This may indicate a \"hot row\" in your database, or low resources slowing down the database.\n\nNOTE: If the request updated multiple documents or rows, some of the updates may have completed successfully. Check the response for partial success information.\n\nThe command used the keyspace and table or collection: {keyspace}.{collection}.\n\nIt is safe to retry this request."
             ),
         )
     }

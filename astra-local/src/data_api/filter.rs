@@ -1,35 +1,125 @@
-//! Filters, projections and sorts of read commands: what astra-local understands of the Data
-//! API's query language. Filters: equality on any (dotted) field, `$eq`, `$ne`, `$in`, `$nin`,
-//! `$exists`, `$gt`, `$gte`, `$lt`, `$lte`, and `$and`/`$or`; an `_id` equality or `$in` is
-//! answered by key lookups, `_id` ranges by a key range. Sort: by `_id` (key order) or by
-//! other fields (in memory). Projection:
-//! inclusion or exclusion of (dotted) fields, `*`.
+//! Filters of the Data API's collection commands, parsed and validated the way stargate/data-api's
+//! `FilterClauseBuilder` / `CollectionFilterClauseBuilder` do it, then evaluated against stored
+//! documents.
+//!
+//! Operators: `$eq $ne $in $nin $gt $gte $lt $lte $exists $all $size`, logical `$and`/`$or`
+//! (no `$not`). Paths are `&`-escaped (see [`super::path`]). The refusals follow the real
+//! service: a `$`-path (`{"$gt": ..}` at the top) or an operator inside a sub-document value is
+//! `FILTER_INVALID_EXPRESSION`; more than 64 comparisons is `FILTER_FIELDS_LIMIT_VIOLATION`; more
+//! than one `_id` comparison is `FILTER_MULTIPLE_ID_FILTER`; `$in`/`$nin` take at most 100
+//! values; paths the collection does not index are `FILTER_PATH_UNINDEXED` (`_id` with anything
+//! but `$eq`/`$in` there: `FILTER_ID_NOT_INDEXED`). Inside a `$or`, every field of every element
+//! is one alternative, as the real builder adds them all to the `$or`.
 
 use std::cmp::Ordering;
 
 use super::errors::ApiError;
-use crate::doc_id::{DocId, ExtensionType};
+use super::path;
+use super::sort::{compare_json, sort_value, SortValue};
+use crate::doc_id::{date_millis, decode_base64, invalid_extension_message, normalize_object_id, normalize_uuid, DocId, ExtensionType};
 use crate::json::{Decimal, Node};
+use crate::shred::Indexing;
+
+/// Most comparisons a filter may hold (`OperationsConfig.maxFilterObjectProperties`).
+pub const MAX_FILTER_FIELDS: usize = 64;
+/// Most values of one `$in`/`$nin` (`OperationsConfig.maxInOperatorValueSize`).
+pub const MAX_IN_VALUES: usize = 100;
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Eq,
     Ne,
+    In,
+    Nin,
     Gt,
     Gte,
     Lt,
     Lte,
+    Exists,
+    All,
+    Size,
 }
 
-/// A parsed filter clause.
+impl Op {
+    fn from_name(name: &str) -> Option<Op> {
+        Some(match name {
+            "$eq" => Op::Eq,
+            "$ne" => Op::Ne,
+            "$in" => Op::In,
+            "$nin" => Op::Nin,
+            "$gt" => Op::Gt,
+            "$gte" => Op::Gte,
+            "$lt" => Op::Lt,
+            "$lte" => Op::Lte,
+            "$exists" => Op::Exists,
+            "$all" => Op::All,
+            "$size" => Op::Size,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Eq => "$eq",
+            Op::Ne => "$ne",
+            Op::In => "$in",
+            Op::Nin => "$nin",
+            Op::Gt => "$gt",
+            Op::Gte => "$gte",
+            Op::Lt => "$lt",
+            Op::Lte => "$lte",
+            Op::Exists => "$exists",
+            Op::All => "$all",
+            Op::Size => "$size",
+        }
+    }
+}
+
+/// A path of a filter: as written (escaped) and as segments (`None` when it cannot be decoded,
+/// e.g. `foo..bar`: such a path matches no field).
+#[derive(Debug, Clone)]
+pub struct FieldPath {
+    pub encoded: String,
+    segments: Option<Vec<String>>,
+}
+
+impl FieldPath {
+    fn new(encoded: &str) -> FieldPath {
+        FieldPath { encoded: encoded.to_owned(), segments: path::decode(encoded).ok() }
+    }
+
+    /// The value at this path in `doc`.
+    pub fn lookup<'d>(&self, doc: &'d Node<'d>) -> Option<&'d Node<'d>> {
+        doc.get_segments(self.segments.as_deref()?)
+    }
+
+    fn is_id(&self) -> bool {
+        self.encoded == "_id"
+    }
+}
+
+/// One comparison: `path op value`. For `_id`, `ids` holds the parsed operand(s).
 #[derive(Debug)]
-pub enum Filter<'a> {
-    And(Vec<Filter<'a>>),
-    Or(Vec<Filter<'a>>),
-    Compare { path: String, op: Op, value: &'a Node<'a> },
-    In { path: String, values: &'a [Node<'a>], negated: bool },
-    Exists { path: String, exists: bool },
+pub struct Cmp<'a> {
+    pub path: FieldPath,
+    pub op: Op,
+    pub value: &'a Node<'a>,
+    pub ids: Vec<DocId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Relation {
+    And,
+    Or,
+}
+
+/// A logical expression: its comparisons and nested expressions, joined by `$and` or `$or`.
+#[derive(Debug)]
+pub struct Filter<'a> {
+    relation: Relation,
+    nested: Vec<Filter<'a>>,
+    cmps: Vec<Cmp<'a>>,
 }
 
 /// How the `_id` part of a filter narrows the documents to read.
@@ -41,179 +131,451 @@ pub struct IdAccess {
     pub upper: Option<(Vec<u8>, bool)>,
 }
 
-/// Whether an object is an extended-type literal (`{"$date": ...}`) rather than operators.
-fn is_literal_object(node: &Node<'_>) -> bool {
-    match node {
-        Node::Object(entries) => {
-            if let [(key, _)] = entries.as_slice() {
-                if ExtensionType::from_key(&key.value).is_some() {
-                    return true;
-                }
-            }
-            !entries.first().is_some_and(|(key, _)| key.value.starts_with('$'))
-        }
-        _ => true,
-    }
+fn invalid(message: String) -> ApiError {
+    ApiError::filter_invalid_expression(&message)
 }
 
 impl<'a> Filter<'a> {
-    /// Parses a filter object (`None` or `{}` match everything).
-    pub fn parse(node: Option<&'a Node<'a>>) -> Result<Filter<'a>, ApiError> {
+    /// The filter that matches every document.
+    pub fn everything() -> Filter<'a> {
+        Filter { relation: Relation::And, nested: Vec::new(), cmps: Vec::new() }
+    }
+
+    /// Parses and validates a filter (`None`, `null` and `{}` match everything) for a collection
+    /// with `indexing`.
+    pub fn parse(node: Option<&'a Node<'a>>, indexing: &Indexing) -> Result<Filter<'a>, ApiError> {
+        let entries = match node {
+            None | Some(Node::Null) => return Ok(Filter::everything()),
+            Some(Node::Object(entries)) => entries,
+            Some(other) => {
+                return Err(ApiError::filter_unsupported_data_type(&format!(
+                    "filter definition must be JSON Object, command had {}",
+                    other.type_name()
+                )))
+            }
+        };
+        let mut root = Filter::everything();
+        for (key, value) in entries {
+            root.populate_entry(&key.value, value)?;
+        }
+        if root.id_count() > 1 {
+            return Err(ApiError::filter_multiple_id_filter());
+        }
+        root.validate()?;
+        let count = root.count();
+        if count > MAX_FILTER_FIELDS {
+            return Err(ApiError::filter_fields_limit_violation(count, MAX_FILTER_FIELDS));
+        }
+        if !indexing.is_everything() {
+            root.check_indexed(indexing)?;
+        }
+        Ok(root)
+    }
+
+    /// Adds the elements of a `$and`/`$or` array (or the entries of one element object).
+    fn populate_node(&mut self, node: &'a Node<'a>) -> Result<(), ApiError> {
         match node {
-            None | Some(Node::Null) => Ok(Filter::And(Vec::new())),
-            Some(Node::Object(entries)) => {
-                let mut clauses = Vec::new();
+            Node::Object(entries) => {
                 for (key, value) in entries {
-                    clauses.push(Filter::clause(&key.value, value)?);
+                    self.populate_entry(&key.value, value)?;
                 }
-                Ok(Filter::And(clauses))
+                Ok(())
             }
-            Some(other) => Err(ApiError::filter_invalid_expression(&format!(
-                "filter clause must be a JSON Object, not {}",
-                other.type_name()
-            ))),
-        }
-    }
-
-    fn clause(key: &str, value: &'a Node<'a>) -> Result<Filter<'a>, ApiError> {
-        match key {
-            "$and" | "$or" => {
-                let Node::Array(items) = value else {
-                    return Err(ApiError::filter_invalid_expression(&format!("'{key}' operator must have an Array value")));
-                };
-                let parts = items.iter().map(|item| Filter::parse(Some(item))).collect::<Result<Vec<_>, _>>()?;
-                Ok(if key == "$and" { Filter::And(parts) } else { Filter::Or(parts) })
-            }
-            k if k.starts_with('$') => {
-                Err(ApiError::filter_unsupported_operator(&format!("filter operator '{k}'")))
-            }
-            path => match value {
-                Node::Object(ops) if !is_literal_object(value) => {
-                    let mut parts = Vec::new();
-                    for (op, operand) in ops {
-                        parts.push(Filter::operator(path, &op.value, operand)?);
+            Node::Array(items) => {
+                for item in items {
+                    if !matches!(item, Node::Object(_)) {
+                        let relation = if self.relation == Relation::Or { "or" } else { "and" };
+                        return Err(ApiError::filter_unsupported_data_type(&format!(
+                            "Unsupported NodeType '{}' for '${relation}' filter",
+                            item.type_name()
+                        )));
                     }
-                    Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
+                    self.populate_node(item)?;
                 }
-                _ => Ok(Filter::Compare { path: path.to_owned(), op: Op::Eq, value }),
-            },
+                Ok(())
+            }
+            // The real builder words this case as if the path were `$vector`.
+            _ => Err(invalid("cannot filter on '$vector' field using operator '$eq': only '$exists' is supported".into())),
         }
     }
 
-    fn operator(path: &str, op: &str, operand: &'a Node<'a>) -> Result<Filter<'a>, ApiError> {
-        let path = path.to_owned();
-        let compare = |op| Ok(Filter::Compare { path: path.clone(), op, value: operand });
-        match op {
-            "$eq" => compare(Op::Eq),
-            "$ne" => compare(Op::Ne),
-            "$gt" => compare(Op::Gt),
-            "$gte" => compare(Op::Gte),
-            "$lt" => compare(Op::Lt),
-            "$lte" => compare(Op::Lte),
-            "$in" | "$nin" => match operand {
-                Node::Array(values) => Ok(Filter::In { path: path.clone(), values, negated: op == "$nin" }),
-                _ => Err(ApiError::filter_invalid_expression(&format!("'{op}' operator must have an Array value"))),
-            },
-            "$exists" => match operand {
-                Node::Bool(exists) => Ok(Filter::Exists { path: path.clone(), exists: *exists }),
-                _ => Err(ApiError::filter_invalid_expression("'$exists' operator must have a Boolean value")),
-            },
-            other => Err(ApiError::filter_unsupported_operator(&format!("filter operator '{other}'"))),
+    fn populate_entry(&mut self, key: &str, value: &'a Node<'a>) -> Result<(), ApiError> {
+        match value {
+            Node::Object(_) if key == "$not" => {
+                Err(ApiError::filter_unsupported_operator("filter operator '$not' (astra-local does not support '$not')"))
+            }
+            Node::Object(ops) => {
+                let cmps = path_entry(key, value, ops)?;
+                self.cmps.extend(cmps);
+                Ok(())
+            }
+            Node::Array(items) => {
+                let relation = match key {
+                    "$and" => Relation::And,
+                    "$or" => Relation::Or,
+                    "$vector" | "$vectorize" => {
+                        return Err(invalid(format!("cannot filter on '{key}' field using operator '$eq': only '$exists' is supported")))
+                    }
+                    _ => return Err(invalid(format!("cannot filter on '{key}' by array type"))),
+                };
+                let mut inner = Filter { relation, nested: Vec::new(), cmps: Vec::new() };
+                for item in items {
+                    inner.populate_node(item)?;
+                }
+                // An empty `$and`/`$or` is left out, as the real `LogicalExpression` does.
+                if !inner.is_empty() {
+                    self.nested.push(inner);
+                }
+                Ok(())
+            }
+            _ => {
+                if matches!(key, "$vector" | "$vectorize") {
+                    return Err(invalid(format!("cannot filter on '{key}' field using operator '$eq': only '$exists' is supported")));
+                }
+                validate_path(key)?;
+                self.cmps.push(comparison(key, Op::Eq, value)?);
+                Ok(())
+            }
         }
+    }
+
+    fn id_count(&self) -> usize {
+        self.cmps.iter().filter(|c| c.path.is_id()).count() + self.nested.iter().map(Filter::id_count).sum::<usize>()
+    }
+
+    fn count(&self) -> usize {
+        self.cmps.len() + self.nested.iter().map(Filter::count).sum::<usize>()
+    }
+
+    fn validate(&self) -> Result<(), ApiError> {
+        for nested in &self.nested {
+            if nested.id_count() > 1 {
+                return Err(ApiError::filter_multiple_id_filter());
+            }
+            nested.validate()?;
+        }
+        for cmp in &self.cmps {
+            if cmp.path.is_id() && self.relation == Relation::Or {
+                return Err(invalid("cannot filter on '_id' field within '$or', ID field can not be used with '$or' operator".into()));
+            }
+            match cmp.op {
+                Op::In | Op::Nin => match cmp.value {
+                    Node::Array(values) if values.len() > MAX_IN_VALUES => {
+                        return Err(invalid(format!("'{}' operator must have at most {MAX_IN_VALUES} values", cmp.op.name())))
+                    }
+                    Node::Array(_) => {}
+                    _ => return Err(invalid(format!("'{}' operator must have `Array`", cmp.op.name()))),
+                },
+                Op::Exists if !matches!(cmp.value, Node::Bool(_)) => return Err(invalid("'$exists' operator must have `Boolean`".into())),
+                Op::All => match cmp.value {
+                    Node::Array(values) if values.is_empty() => return Err(invalid("'$all' operator must have at least one value".into())),
+                    Node::Array(_) => {}
+                    _ => return Err(invalid("'$all' operator must have `Array` value".into())),
+                },
+                Op::Size => match cmp.value {
+                    Node::Number(n) => {
+                        let size = Decimal::parse(n).map(|d| d.to_f64()).unwrap_or(0.0);
+                        if size < 0.0 {
+                            return Err(invalid(format!("'$size' operator must have integer value >= 0 (had {})", size as i64)));
+                        }
+                        if size.fract() != 0.0 {
+                            return Err(invalid("'$size' operator must have an integer value".into()));
+                        }
+                    }
+                    _ => return Err(invalid("'$size' operator must have integer".into())),
+                },
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The real `validateWithSchema`: every compared path must be indexed.
+    fn check_indexed(&self, indexing: &Indexing) -> Result<(), ApiError> {
+        for nested in &self.nested {
+            nested.check_indexed(indexing)?;
+        }
+        for cmp in &self.cmps {
+            let path = &cmp.path.encoded;
+            if !matches!(indexing, Indexing::Nothing) && path != "_id" {
+                path::decode(path).map_err(|problem| {
+                    ApiError::unsupported_projection_param(&format!("projection path ('{path}') is not a valid path: {problem}."))
+                })?;
+            }
+            if !indexing.indexes_path(path) {
+                if cmp.path.is_id() {
+                    if matches!(cmp.op, Op::Eq | Op::In) {
+                        continue;
+                    }
+                    return Err(ApiError::filter_id_not_indexed(cmp.op.name()));
+                }
+                return Err(ApiError::filter_path_unindexed(path));
+            }
+            if !cmp.path.is_id() && !matches!(cmp.op, Op::Exists | Op::Size) {
+                check_indexed_value(indexing, cmp.value, path)?;
+            }
+        }
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
-        matches!(self, Filter::And(parts) if parts.is_empty())
+        self.cmps.is_empty() && self.nested.is_empty()
     }
 
-    /// What the top-level `_id` clauses allow to read by key.
-    pub fn id_access(&self) -> Result<IdAccess, ApiError> {
+    /// What the top-level `_id` comparison allows to read by key.
+    pub fn id_access(&self) -> IdAccess {
         let mut access = IdAccess::default();
-        let Filter::And(parts) = self else { return Ok(access) };
-        for part in parts {
-            match part {
-                Filter::Compare { path, op, value } if path == "_id" => {
-                    let key = DocId::from_node(value).map_err(|_| {
-                        ApiError::filter_invalid_expression(&format!("invalid '_id' value {}", value.to_json()))
-                    })?;
-                    let tag = key.key[0];
-                    match op {
-                        Op::Eq => access.keys = Some(vec![key.key]),
-                        Op::Gt | Op::Gte => {
-                            access.lower = Some((key.key, *op == Op::Gte));
-                            access.upper.get_or_insert((vec![tag + 1], false));
-                        }
-                        Op::Lt | Op::Lte => {
-                            access.upper = Some((key.key, *op == Op::Lte));
-                            access.lower.get_or_insert((vec![tag], true));
-                        }
-                        Op::Ne => {}
-                    }
+        if self.relation != Relation::And {
+            return access;
+        }
+        for cmp in self.cmps.iter().filter(|c| c.path.is_id()) {
+            match (cmp.op, cmp.ids.as_slice()) {
+                (Op::Eq, [id]) => access.keys = Some(vec![id.key.clone()]),
+                (Op::In, ids) => access.keys = Some(ids.iter().map(|id| id.key.clone()).collect()),
+                (Op::Gt | Op::Gte, [id]) => {
+                    access.lower = Some((id.key.clone(), cmp.op == Op::Gte));
+                    access.upper = Some((vec![id.key[0] + 1], false));
                 }
-                Filter::In { path, values, negated: false } if path == "_id" => {
-                    let keys = values
-                        .iter()
-                        .map(|v| DocId::from_node(v).map(|id| id.key))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|_| ApiError::filter_invalid_expression("invalid '_id' value in '$in'"))?;
-                    access.keys = Some(keys);
+                (Op::Lt | Op::Lte, [id]) => {
+                    access.upper = Some((id.key.clone(), cmp.op == Op::Lte));
+                    access.lower = Some((vec![id.key[0]], true));
                 }
                 _ => {}
             }
         }
-        Ok(access)
+        access
+    }
+
+    /// The top-level `$eq` comparisons: what an upsert's new document starts from.
+    pub fn equalities(&self) -> impl Iterator<Item = (&FieldPath, &'a Node<'a>)> + '_ {
+        let and = self.relation == Relation::And;
+        self.cmps.iter().filter(move |c| and && c.op == Op::Eq).map(|c| (&c.path, c.value))
     }
 
     /// Whether `doc` matches.
     pub fn matches(&self, doc: &Node<'_>) -> bool {
-        match self {
-            Filter::And(parts) => parts.iter().all(|p| p.matches(doc)),
-            Filter::Or(parts) => parts.iter().any(|p| p.matches(doc)),
-            Filter::Exists { path, exists } => doc.get_path(path).is_some() == *exists,
-            Filter::In { path, values, negated } => {
-                let found = doc.get_path(path).is_some_and(|field| values.iter().any(|v| field_equals(path, field, v)));
-                found != *negated
-            }
-            Filter::Compare { path, op, value } => {
-                let field = doc.get_path(path);
-                match op {
-                    Op::Eq => field.is_some_and(|f| field_equals(path, f, value)),
-                    Op::Ne => !field.is_some_and(|f| field_equals(path, f, value)),
-                    _ => field.is_some_and(|f| {
-                        let ordering = compare(f, value);
-                        match op {
-                            Op::Gt => ordering == Some(Ordering::Greater),
-                            Op::Gte => matches!(ordering, Some(Ordering::Greater | Ordering::Equal)),
-                            Op::Lt => ordering == Some(Ordering::Less),
-                            Op::Lte => matches!(ordering, Some(Ordering::Less | Ordering::Equal)),
-                            _ => false,
-                        }
-                    }),
-                }
-            }
+        let mut results = self.cmps.iter().map(|c| c.matches(doc)).chain(self.nested.iter().map(|n| n.matches(doc)));
+        match self.relation {
+            Relation::And => results.all(|r| r),
+            Relation::Or => results.any(|r| r),
         }
     }
 }
 
-/// Equality as the Data API sees it: `_id` by normalized key; an array field also matches a
-/// value it contains.
-fn field_equals(path: &str, field: &Node<'_>, value: &Node<'_>) -> bool {
-    if path == "_id" {
-        return match (DocId::from_node(field), DocId::from_node(value)) {
-            (Ok(a), Ok(b)) => a.key == b.key,
-            _ => false,
+/// The comparisons of one `path: {...}` entry (the real `buildFromPathEntryCommon`).
+fn path_entry<'a>(key: &str, value: &'a Node<'a>, ops: &'a [(crate::json::JsonStr<'a>, Node<'a>)]) -> Result<Vec<Cmp<'a>>, ApiError> {
+    let mut cmps = Vec::new();
+    for (name, operand) in ops {
+        let Some(op) = Op::from_name(&name.value) else {
+            let ext = ExtensionType::from_key(&name.value);
+            if ext.is_none() && name.value.starts_with('$') {
+                if name.value == "$match" {
+                    return Err(invalid(format!("'$match' operator can only be used with the '$lexical' field, not '{key}'")));
+                }
+                return Err(ApiError::filter_unsupported_operator(&format!("filter operator '{}'", name.value)));
+            }
+            validate_path(key)?;
+            if let (Some(ext), false) = (ext, key == "_id") {
+                check_extension(ext, operand)?;
+            }
+            // A whole sub-document (or extended value) to match: the comparison is on it all.
+            cmps.push(comparison(key, Op::Eq, value)?);
+            return Ok(cmps);
         };
+        validate_path(key)?;
+        let cmp = comparison(key, op, operand)?;
+        if matches!(op, Op::Gt | Op::Gte | Op::Lt | Op::Lte) && !is_range_operand(&cmp) {
+            return Err(invalid(format!("'{}' operator must have `Date` or `Number` or `String` or `Boolean` value", op.name())));
+        }
+        cmps.push(cmp);
     }
-    if values_equal(field, value) {
-        return true;
-    }
-    match field {
-        Node::Array(items) if !matches!(value, Node::Array(_)) => items.iter().any(|item| values_equal(item, value)),
+    Ok(cmps)
+}
+
+/// Range operands are dates, numbers, strings and booleans (extended values count as the
+/// string or date they stand for), and for `_id` any id but `null`.
+fn is_range_operand(cmp: &Cmp<'_>) -> bool {
+    match cmp.value {
+        Node::String(_) | Node::Bool(_) | Node::Number(_) => true,
+        Node::Object(_) if cmp.path.is_id() => true,
+        node @ Node::Object(_) => is_extension(node),
         _ => false,
     }
 }
 
-/// Deep equality; numbers by value.
+/// A comparison with its operand checked: `_id` operands must be valid ids, other operands must
+/// not hold operators inside sub-documents.
+fn comparison<'a>(key: &str, op: Op, value: &'a Node<'a>) -> Result<Cmp<'a>, ApiError> {
+    let path = FieldPath::new(key);
+    let mut ids = Vec::new();
+    if op != Op::Exists {
+        if path.is_id() {
+            match value {
+                Node::Array(items) => {
+                    for item in items {
+                        ids.push(DocId::from_node(item)?);
+                    }
+                }
+                other => ids.push(DocId::from_node(other)?),
+            }
+        } else {
+            check_operand(value)?;
+        }
+    }
+    Ok(Cmp { path, op, value, ids })
+}
+
+/// The real `jsonNodeValue`: a single-field `$`-object inside an operand must be a valid extended
+/// value (`{"$date": ms}`, ...); any other is an operator where none may be.
+fn check_operand(node: &Node<'_>) -> Result<(), ApiError> {
+    match node {
+        Node::Array(items) => items.iter().try_for_each(check_operand),
+        Node::Object(entries) => {
+            if let [(key, value)] = entries.as_slice() {
+                if key.value.starts_with('$') {
+                    return match ExtensionType::from_key(&key.value) {
+                        Some(ExtensionType::Date) if date_millis(value).is_none() => {
+                            Err(invalid("$date value has to be sent as epoch time".into()))
+                        }
+                        Some(ext) => check_extension(ext, value),
+                        None => Err(invalid(format!("invalid use of '{}' operator", key.value))),
+                    };
+                }
+            }
+            entries.iter().try_for_each(|(_, value)| check_operand(value))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_extension(ext: ExtensionType, value: &Node<'_>) -> Result<(), ApiError> {
+    let text = value.as_str();
+    let ok = match ext {
+        ExtensionType::Date => date_millis(value).is_some(),
+        ExtensionType::ObjectId => text.and_then(normalize_object_id).is_some(),
+        ExtensionType::Uuid => text.and_then(normalize_uuid).is_some(),
+        ExtensionType::Binary => text.and_then(decode_base64).is_some(),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::shred_bad_ejson_value(&invalid_extension_message(ext, value)))
+    }
+}
+
+/// The real `validateFilterClausePath`.
+fn validate_path(path: &str) -> Result<(), ApiError> {
+    if path.is_empty() {
+        return Err(invalid("filter expression path cannot be empty String".into()));
+    }
+    if path.starts_with('$') {
+        if matches!(path, "$vector" | "$vectorize") {
+            return Ok(());
+        }
+        return Err(invalid(format!("filter expression path ('{path}') cannot start with '$'")));
+    }
+    path::verify_encoded(path).map_err(|problem| invalid(format!("filter expression path ('{path}') is not valid: {problem}")))
+}
+
+/// Paths inside a sub-document or array operand must be indexed too (`address.city` of
+/// `{"address": {"$eq": {"city": ..}}}`).
+fn check_indexed_value(indexing: &Indexing, value: &Node<'_>, path: &str) -> Result<(), ApiError> {
+    match value {
+        Node::Object(entries) if !is_extension(value) => {
+            for (key, child) in entries {
+                let child_path = format!("{path}.{}", key.value);
+                if !indexing.indexes_path(&child_path) {
+                    return Err(ApiError::filter_path_unindexed(&child_path));
+                }
+                if matches!(child, Node::Object(_) | Node::Array(_)) {
+                    check_indexed_value(indexing, child, &child_path)?;
+                }
+            }
+            Ok(())
+        }
+        Node::Array(items) => {
+            for item in items {
+                match item {
+                    Node::String(_) if !indexing.indexes_path(path) => return Err(ApiError::filter_path_unindexed(path)),
+                    Node::Object(_) | Node::Array(_) => check_indexed_value(indexing, item, path)?,
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn is_extension(node: &Node<'_>) -> bool {
+    matches!(node, Node::Object(entries) if entries.len() == 1 && entries[0].0.value.starts_with('$'))
+}
+
+impl Cmp<'_> {
+    fn matches(&self, doc: &Node<'_>) -> bool {
+        let field = self.path.lookup(doc);
+        if self.path.is_id() && self.op != Op::Exists {
+            let id = field.and_then(|f| DocId::from_node(f).ok());
+            return match self.op {
+                Op::Eq | Op::In => id.is_some_and(|id| self.ids.iter().any(|i| i.key == id.key)),
+                Op::Ne | Op::Nin => !id.is_some_and(|id| self.ids.iter().any(|i| i.key == id.key)),
+                _ => id.is_some_and(|id| {
+                    let Some(bound) = self.ids.first() else { return false };
+                    id.key[0] == bound.key[0] && range_holds(self.op, id.key.cmp(&bound.key))
+                }),
+            };
+        }
+        match self.op {
+            Op::Eq => field.is_some_and(|f| field_equals(f, self.value)),
+            Op::Ne => !field.is_some_and(|f| field_equals(f, self.value)),
+            Op::In => field.is_some_and(|f| self.value.as_array().unwrap_or_default().iter().any(|v| field_equals(f, v))),
+            Op::Nin => !field.is_some_and(|f| self.value.as_array().unwrap_or_default().iter().any(|v| field_equals(f, v))),
+            Op::Exists => field.is_some() == (self.value.as_bool() == Some(true)),
+            Op::All => field.is_some_and(|f| self.value.as_array().unwrap_or_default().iter().all(|v| field_equals(f, v))),
+            Op::Size => match (field, self.value) {
+                (Some(Node::Array(items)), Node::Number(n)) => Decimal::parse(n).is_some_and(|d| d.to_f64() == items.len() as f64),
+                _ => false,
+            },
+            Op::Gt | Op::Gte | Op::Lt | Op::Lte => field.is_some_and(|f| {
+                let candidates: Vec<&Node<'_>> = match f {
+                    Node::Array(items) => items.iter().collect(),
+                    other => vec![other],
+                };
+                candidates.into_iter().any(|c| range_compare(c, self.value).is_some_and(|o| range_holds(self.op, o)))
+            }),
+        }
+    }
+}
+
+fn range_holds(op: Op, ordering: Ordering) -> bool {
+    match op {
+        Op::Gt => ordering == Ordering::Greater,
+        Op::Gte => ordering != Ordering::Less,
+        Op::Lt => ordering == Ordering::Less,
+        Op::Lte => ordering != Ordering::Greater,
+        _ => false,
+    }
+}
+
+/// Ordering of a field value against a range operand of the same kind (numbers, strings,
+/// booleans, dates); `None` across kinds.
+fn range_compare(field: &Node<'_>, operand: &Node<'_>) -> Option<Ordering> {
+    match (sort_value(Some(field)), sort_value(Some(operand))) {
+        (SortValue::Number(a), SortValue::Number(b)) => Some(a.cmp(&b)),
+        (SortValue::String(a), SortValue::String(b)) => Some(a.cmp(&b)),
+        (SortValue::Bool(a), SortValue::Bool(b)) => Some(a.cmp(&b)),
+        (SortValue::Date(a), SortValue::Date(b)) => Some(a.cmp(&b)),
+        _ => None,
+    }
+}
+
+/// Equality as the Data API's index sees it: the value itself, or (for an array field) one of
+/// its elements.
+fn field_equals(field: &Node<'_>, value: &Node<'_>) -> bool {
+    values_equal(field, value) || matches!(field, Node::Array(items) if items.iter().any(|item| values_equal(item, value)))
+}
+
+/// Deep equality; objects in field order; numbers by value; `$uuid`/`$objectId` normalized.
 pub fn values_equal(a: &Node<'_>, b: &Node<'_>) -> bool {
     match (a, b) {
         (Node::Null, Node::Null) => true,
@@ -222,288 +584,32 @@ pub fn values_equal(a: &Node<'_>, b: &Node<'_>) -> bool {
         (Node::String(x), Node::String(y)) => x.value == y.value,
         (Node::Array(x), Node::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| values_equal(a, b)),
         (Node::Object(x), Node::Object(y)) => {
+            if is_extension(a) && is_extension(b) {
+                if let (Some(x), Some(y)) = (normalized_extension(a), normalized_extension(b)) {
+                    return x == y;
+                }
+            }
             x.len() == y.len() && x.iter().zip(y).all(|((ka, va), (kb, vb))| ka.value == kb.value && values_equal(va, vb))
         }
         _ => false,
     }
 }
 
-/// Ordering between comparable values (numbers, strings, booleans, dates); `None` otherwise.
-fn compare(a: &Node<'_>, b: &Node<'_>) -> Option<Ordering> {
-    match (a, b) {
-        (Node::Number(x), Node::Number(y)) => Some(Decimal::parse(x)?.cmp(&Decimal::parse(y)?)),
-        (Node::String(x), Node::String(y)) => Some(x.value.cmp(&y.value)),
-        (Node::Bool(x), Node::Bool(y)) => Some(x.cmp(y)),
-        (Node::Object(_), Node::Object(_)) => {
-            let date = |n: &Node<'_>| n.get("$date").and_then(crate::doc_id::date_millis);
-            Some(date(a)?.cmp(&date(b)?))
-        }
-        _ => None,
-    }
+fn normalized_extension(node: &Node<'_>) -> Option<(String, String)> {
+    let Node::Object(entries) = node else { return None };
+    let (key, value) = entries.first()?;
+    let text = value.as_str()?;
+    let normalized = match ExtensionType::from_key(&key.value)? {
+        ExtensionType::Uuid => normalize_uuid(text)?,
+        ExtensionType::ObjectId => normalize_object_id(text)?,
+        _ => return None,
+    };
+    Some((key.value.to_string(), normalized))
 }
 
-/// Sort order of a read: by `_id` (served from the key order), or by other fields (sorted in
-/// memory over at most 10,000 matching documents, as the Data API does).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Sort {
-    #[default]
-    Unsorted,
-    IdAscending,
-    IdDescending,
-    /// (dotted path, ascending) in priority order.
-    Fields(Vec<(String, bool)>),
-}
-
-impl Sort {
-    pub fn parse(node: Option<&Node<'_>>) -> Result<Sort, ApiError> {
-        let entries = match node {
-            None | Some(Node::Null) => return Ok(Sort::Unsorted),
-            Some(Node::Object(entries)) => entries,
-            Some(other) => {
-                return Err(ApiError::sort_clause_invalid(&format!(
-                    "sort clause must be a JSON Object, not {}",
-                    other.type_name()
-                )))
-            }
-        };
-        let mut fields = Vec::with_capacity(entries.len());
-        for (key, value) in entries {
-            if key.value.starts_with('$') {
-                return Err(ApiError::sort_clause_invalid(&format!(
-                    "astra-local does not support '{}' (vector, lexical or hybrid) sorting",
-                    key.value
-                )));
-            }
-            let ascending = match value {
-                Node::Number("1") => true,
-                Node::Number("-1") => false,
-                _ => {
-                    return Err(ApiError::sort_clause_invalid(&format!(
-                        "sort direction for '{}' must be 1 or -1, not {}",
-                        key.value,
-                        value.to_json()
-                    )))
-                }
-            };
-            fields.push((key.value.to_string(), ascending));
-        }
-        Ok(match fields.as_slice() {
-            [] => Sort::Unsorted,
-            [(path, true)] if path == "_id" => Sort::IdAscending,
-            [(path, false)] if path == "_id" => Sort::IdDescending,
-            _ => Sort::Fields(fields),
-        })
-    }
-
-    /// Orders two documents by the sort fields (only meaningful for [`Sort::Fields`]).
-    pub fn compare_documents(&self, a: &Node<'_>, b: &Node<'_>) -> Ordering {
-        let Sort::Fields(fields) = self else { return Ordering::Equal };
-        for (path, ascending) in fields {
-            let ordering = sort_compare(a.get_path(path), b.get_path(path));
-            let ordering = if *ascending { ordering } else { ordering.reverse() };
-            if ordering != Ordering::Equal {
-                return ordering;
-            }
-        }
-        Ordering::Equal
-    }
-}
-
-/// Rank of a value's type in sort order: missing, null, number, string, object, array,
-/// boolean, date.
-fn sort_rank(value: Option<&Node<'_>>) -> u8 {
-    match value {
-        None => 0,
-        Some(Node::Null) => 1,
-        Some(Node::Number(_)) => 2,
-        Some(Node::String(_)) => 3,
-        Some(node @ Node::Object(_)) if node.get("$date").is_some() => 7,
-        Some(Node::Object(_)) => 4,
-        Some(Node::Array(_)) => 5,
-        Some(Node::Bool(_)) => 6,
-    }
-}
-
-fn sort_compare(a: Option<&Node<'_>>, b: Option<&Node<'_>>) -> Ordering {
-    let (ra, rb) = (sort_rank(a), sort_rank(b));
-    if ra != rb {
-        return ra.cmp(&rb);
-    }
-    match (a, b) {
-        (Some(x), Some(y)) => compare(x, y).unwrap_or(Ordering::Equal),
-        _ => Ordering::Equal,
-    }
-}
-
-/// A projection: which fields a read returns.
-#[derive(Debug, Clone, Default)]
-pub struct Projection {
-    /// Paths and whether each is included (`true`) or excluded.
-    rules: Vec<(String, bool)>,
-    inclusion: bool,
-    include_id: bool,
-    /// `{}`, `None`, or `{"*": 1}`: everything.
-    everything: bool,
-}
-
-impl Projection {
-    pub fn parse(node: Option<&Node<'_>>) -> Result<Projection, ApiError> {
-        let all = Projection { everything: true, include_id: true, ..Projection::default() };
-        let entries = match node {
-            None | Some(Node::Null) => return Ok(all),
-            Some(Node::Object(entries)) => entries,
-            Some(other) => {
-                return Err(ApiError::unsupported_projection_param(&format!(
-                    "projection must be a JSON Object, not {}",
-                    other.type_name()
-                )))
-            }
-        };
-        if entries.is_empty() {
-            return Ok(all);
-        }
-        let mut rules = Vec::new();
-        let mut include_id = None;
-        for (key, value) in entries {
-            let included = match value {
-                Node::Bool(b) => *b,
-                Node::Number(n) => n.trim_start_matches('-') != "0",
-                _ => {
-                    return Err(ApiError::unsupported_projection_param(&format!(
-                        "unsupported projection value for '{}': {}",
-                        key.value,
-                        value.to_json()
-                    )))
-                }
-            };
-            if key.value == "*" {
-                if entries.len() > 1 {
-                    return Err(ApiError::unsupported_projection_param("'*' must be the only projection entry"));
-                }
-                return Ok(if included { all } else { Projection { include_id: false, ..Projection::default() } });
-            }
-            if key.value == "_id" {
-                include_id = Some(included);
-            } else {
-                rules.push((key.value.to_string(), included));
-            }
-        }
-        let inclusion = rules.first().is_none_or(|(_, included)| *included);
-        if rules.iter().any(|(_, included)| *included != inclusion) {
-            return Err(ApiError::unsupported_projection_param(
-                "cannot mix inclusions and exclusions in a projection",
-            ));
-        }
-        if rules.is_empty() {
-            // Only `_id` given: `{_id: 0}` excludes it from everything; `{_id: 1}` keeps only it.
-            return Ok(match include_id {
-                Some(false) => Projection { everything: false, inclusion: false, include_id: false, rules },
-                _ => Projection { everything: false, inclusion: true, include_id: true, rules },
-            });
-        }
-        Ok(Projection { rules, inclusion, include_id: include_id.unwrap_or(true), everything: false })
-    }
-
-    /// Whether the projection returns documents unchanged.
-    pub fn is_identity(&self) -> bool {
-        self.everything
-    }
-
-    /// Writes `doc` projected.
-    pub fn write(&self, doc: &Node<'_>, out: &mut String) {
-        if self.everything {
-            doc.write(out);
-            return;
-        }
-        let Node::Object(entries) = doc else {
-            doc.write(out);
-            return;
-        };
-        out.push('{');
-        let mut first = true;
-        for (key, value) in entries {
-            let keep = if key.value == "_id" {
-                if self.include_id { Some(Keep::All) } else { None }
-            } else {
-                self.keep(&key.value)
-            };
-            if let Some(keep) = keep {
-                if !std::mem::replace(&mut first, false) {
-                    out.push(',');
-                }
-                out.push('"');
-                out.push_str(&key.raw);
-                out.push_str("\":");
-                match keep {
-                    Keep::All => value.write(out),
-                    Keep::Part => self.write_part(value, &key.value, out),
-                }
-            }
-        }
-        out.push('}');
-    }
-
-    fn write_part(&self, value: &Node<'_>, path: &str, out: &mut String) {
-        match value {
-            Node::Object(entries) => {
-                out.push('{');
-                let mut first = true;
-                for (key, child) in entries {
-                    let child_path = format!("{path}.{}", key.value);
-                    if let Some(keep) = self.keep(&child_path) {
-                        if !std::mem::replace(&mut first, false) {
-                            out.push(',');
-                        }
-                        out.push('"');
-                        out.push_str(&key.raw);
-                        out.push_str("\":");
-                        match keep {
-                            Keep::All => child.write(out),
-                            Keep::Part => self.write_part(child, &child_path, out),
-                        }
-                    }
-                }
-                out.push('}');
-            }
-            Node::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    self.write_part(item, path, out);
-                }
-                out.push(']');
-            }
-            other if self.inclusion => {
-                // A scalar where the inclusion wanted sub-fields: nothing of it is included.
-                let _ = other;
-                out.push_str("null");
-            }
-            other => other.write(out),
-        }
-    }
-
-    fn keep(&self, path: &str) -> Option<Keep> {
-        let covers = |rule: &str| path == rule || (path.starts_with(rule) && path.as_bytes().get(rule.len()) == Some(&b'.'));
-        let below = |rule: &str| rule.starts_with(path) && rule.as_bytes().get(path.len()) == Some(&b'.');
-        let covered = self.rules.iter().any(|(rule, _)| covers(rule));
-        let partial = self.rules.iter().any(|(rule, _)| below(rule));
-        match (self.inclusion, covered, partial) {
-            (true, true, _) => Some(Keep::All),
-            (true, false, true) => Some(Keep::Part),
-            (true, false, false) => None,
-            (false, true, _) => None,
-            (false, false, true) => Some(Keep::Part),
-            (false, false, false) => Some(Keep::All),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Keep {
-    All,
-    Part,
+/// Orders two whole values as the Data API's `JsonNodeComparator` does (for `$min`/`$max`).
+pub fn compare_values(a: &Node<'_>, b: &Node<'_>) -> Ordering {
+    compare_json(a, b)
 }
 
 #[cfg(test)]
@@ -511,35 +617,61 @@ mod tests {
     use super::*;
     use crate::json::parse;
 
-    #[test]
-    fn filters_match_like_the_data_api() {
-        let doc = parse(r#"{"_id":{"$uuid":"123E4567-E89B-12D3-A456-426614174000"},"n":10,"tags":["a","b"],"o":{"x":1.0}}"#, 100).unwrap();
-        let check = |filter: &str| {
-            let f = parse(filter, 100).unwrap();
-            Filter::parse(Some(&f)).unwrap().matches(&doc)
-        };
-        assert!(check(r#"{"_id":{"$uuid":"123e4567-e89b-12d3-a456-426614174000"}}"#));
-        assert!(check(r#"{"n":1e1}"#));
-        assert!(check(r#"{"tags":"a"}"#));
-        assert!(check(r#"{"o.x":1}"#));
-        assert!(check(r#"{"n":{"$gt":9,"$lte":10}}"#));
-        assert!(check(r#"{"n":{"$in":[1,10]}}"#));
-        assert!(!check(r#"{"n":{"$nin":[1,10]}}"#));
-        assert!(check(r#"{"missing":{"$exists":false}}"#));
-        assert!(check(r#"{"$or":[{"n":1},{"n":10}]}"#));
+    fn parsed(filter: &str, indexing: &Indexing) -> Result<bool, String> {
+        let doc = parse(r#"{"_id":{"$uuid":"123E4567-E89B-12D3-A456-426614174000"},"n":10,"tags":["a","b"],"o":{"x":1.0},"p.q":3}"#, 100)
+            .unwrap();
+        let f = parse(filter, 100).unwrap();
+        Filter::parse(Some(&f), indexing).map(|f| f.matches(&doc)).map_err(|e| e.code().to_owned())
     }
 
     #[test]
-    fn projections_include_and_exclude() {
-        let doc = parse(r#"{"_id":1,"a":1,"b":{"c":2,"d":3}}"#, 100).unwrap();
-        let project = |spec: &str| {
-            let s = parse(spec, 100).unwrap();
-            let mut out = String::new();
-            Projection::parse(Some(&s)).unwrap().write(&doc, &mut out);
-            out
-        };
-        assert_eq!(project(r#"{"a":1}"#), r#"{"_id":1,"a":1}"#);
-        assert_eq!(project(r#"{"b.c":1,"_id":0}"#), r#"{"b":{"c":2}}"#);
-        assert_eq!(project(r#"{"b.d":0}"#), r#"{"_id":1,"a":1,"b":{"c":2}}"#);
+    fn filters_match_like_the_data_api() {
+        let all = Indexing::All;
+        for filter in [
+            r#"{"_id":{"$uuid":"123e4567-e89b-12d3-a456-426614174000"}}"#,
+            r#"{"n":1e1}"#,
+            r#"{"tags":"a"}"#,
+            r#"{"tags":{"$eq":["a","b"]}}"#,
+            r#"{"o.x":1}"#,
+            r#"{"p&.q":3}"#,
+            r#"{"n":{"$gt":9,"$lte":10}}"#,
+            r#"{"n":{"$in":[1,10]}}"#,
+            r#"{"missing":{"$exists":false}}"#,
+            r#"{"$or":[{"n":1},{"n":10}]}"#,
+            r#"{"$or":[{"n":1,"tags":"b"}]}"#,
+            r#"{"tags":{"$all":["b","a"]},"tags.1":"b"}"#,
+            r#"{"tags":{"$size":2}}"#,
+        ] {
+            assert_eq!(parsed(filter, &all), Ok(true), "{filter}");
+        }
+        assert_eq!(parsed(r#"{"n":{"$nin":[1,10]}}"#, &all), Ok(false));
+        assert_eq!(parsed(r#"{"p.q":3}"#, &all), Ok(false));
+    }
+
+    #[test]
+    fn filters_are_refused_like_the_data_api() {
+        let all = Indexing::All;
+        for (filter, code) in [
+            (r#"{"$gt":{"n":5}}"#, "FILTER_INVALID_EXPRESSION"),
+            (r#"{"o":{"x":{"$eq":1}}}"#, "FILTER_INVALID_EXPRESSION"),
+            (r#"{"tags":["a"]}"#, "FILTER_INVALID_EXPRESSION"),
+            (r#"{"_id":{"$lte":null}}"#, "FILTER_INVALID_EXPRESSION"),
+            (r#"{"_id":{"$gt":1,"$lt":5}}"#, "FILTER_MULTIPLE_ID_FILTER"),
+            (r#"{"$or":[{"_id":1},{"n":1}]}"#, "FILTER_INVALID_EXPRESSION"),
+            (r#"{"_id":{"$uuid":"nope"}}"#, "SHRED_BAD_DOCID_TYPE"),
+            (r#"{"_id":{"$objectId":"xyz"}}"#, "SHRED_BAD_DOCID_TYPE"),
+            (r#"{"n":{"$regex":"x"}}"#, "FILTER_UNSUPPORTED_OPERATOR"),
+            (r#"{"a&b":1}"#, "FILTER_INVALID_EXPRESSION"),
+            (r#"{"n":{"$in":5}}"#, "FILTER_INVALID_EXPRESSION"),
+            ("5", "FILTER_UNSUPPORTED_DATA_TYPE"),
+        ] {
+            assert_eq!(parsed(filter, &all), Err(code.to_owned()), "{filter}");
+        }
+        let deny = Indexing::Deny(vec!["o.x".into()]);
+        assert_eq!(parsed(r#"{"o.x":1}"#, &deny), Err("FILTER_PATH_UNINDEXED".into()));
+        assert_eq!(parsed(r#"{"o":{"$eq":{"x":1}}}"#, &deny), Err("FILTER_PATH_UNINDEXED".into()));
+        assert_eq!(parsed(r#"{"n":10}"#, &deny), Ok(true));
+        assert_eq!(parsed(r#"{"_id":{"$nin":[1]}}"#, &Indexing::Nothing), Err("FILTER_ID_NOT_INDEXED".into()));
+        assert_eq!(parsed(r#"{"_id":{"$in":[1]}}"#, &Indexing::Nothing), Ok(false));
     }
 }

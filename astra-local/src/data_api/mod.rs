@@ -1,10 +1,22 @@
 //! The Data API's HTTP surface: token check (401), content type (415), body limit (413), JSON
-//! parsing, and the command envelope `{"<command>": {...}}`; the commands themselves are in
+//! parsing, and the command envelope `{"<command>": {...}}` (an empty body is
+//! `COMMAND_FIELD_VALUE_INVALID` for field `command`, as stargate/data-api's
+//! `CollectionResourceIntegrationTest.emptyBody` shows); the commands are dispatched by
 //! [`commands`]. Command errors travel with HTTP 200 in an `errors` array, as in Astra.
 
+pub mod collections;
 pub mod commands;
+pub mod delete;
 pub mod errors;
 pub mod filter;
+pub mod find;
+pub mod insert;
+pub mod locator;
+pub mod path;
+pub mod projection;
+pub mod sort;
+pub mod update;
+pub mod update_ops;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -146,6 +158,9 @@ async fn run(state: AppState, headers: HeaderMap, body: Body, target: Target<'_>
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return Reply::error(ApiError::request_not_json("Invalid UTF-8 in request body")).into_response();
     };
+    if text.trim().is_empty() {
+        return Reply::error(ApiError::command_field_value_invalid("command", "`null`", "must not be null")).into_response();
+    }
     let root = match json::parse(text, limits::MAX_NUMBER_LENGTH) {
         Ok(root) => root,
         Err(error @ ParseError::NumberTooLong { .. }) => {
@@ -161,6 +176,9 @@ async fn run(state: AppState, headers: HeaderMap, body: Body, target: Target<'_>
         Node::Object(_) => {
             return Reply::error(ApiError::request_structure_mismatch("Request must contain exactly one command"))
                 .into_response();
+        }
+        Node::Null => {
+            return Reply::error(ApiError::command_field_value_invalid("command", "`null`", "must not be null")).into_response();
         }
         other => {
             return Reply::error(ApiError::request_structure_mismatch(&format!(

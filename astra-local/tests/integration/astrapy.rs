@@ -1,6 +1,7 @@
-//! The official `astrapy` client, unchanged, against astra-local (the required test).
-//! Runs `tests/astrapy_check.py` with the workspace venv's python (`$DOCSHIFT_VENV` or
-//! `<workspace>/.venv`).
+//! The official `astrapy` client, unchanged, against astra-local: inserts, paged and sorted
+//! reads, counts, and the write commands (`replace_one`, `find_one_and_replace`, `update_one`,
+//! `update_many`, `delete_one`, `delete_many`). Runs `tests/astrapy_check.py` with the workspace
+//! venv's python (`$DOCSHIFT_VENV` or `<workspace>/.venv`).
 
 use std::path::PathBuf;
 
@@ -23,6 +24,7 @@ async fn astrapy_client_works_unchanged() {
         .arg(&script)
         .arg(h.astra.endpoint())
         .arg(TOKEN)
+        .arg(astra_local::DEFAULT_PAGE_SIZE.to_string())
         .output()
         .await
         .unwrap();
@@ -30,14 +32,23 @@ async fn astrapy_client_works_unchanged() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
     assert!(output.status.success(), "astrapy check failed:\n{stdout}\n{stderr}");
+    let sorted = format!("ok a sorted find returns one page ({} documents)", astra_local::DEFAULT_PAGE_SIZE);
     for check in [
         "ok insert_many 1000 documents",
-        "ok find reads back 1000 documents",
+        "ok find follows the pages to 1000 documents",
+        sorted.as_str(),
+        "ok sorted find with skip",
         "ok $objectId round-trips as ObjectId",
         "ok $uuid round-trips as UUID",
         "ok $date round-trips",
         "ok count_documents is 1000",
         "ok duplicate _id raises CollectionInsertManyException",
+        "ok replace_one upserts",
+        "ok find_one_and_replace returns the document before",
+        "ok update_one upserts",
+        "ok update_many follows the pages over 500 documents",
+        "ok delete_one deletes the first in sort order",
+        "ok delete_many follows moreData over 499 documents",
         "ALL CHECKS PASSED",
     ] {
         assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");

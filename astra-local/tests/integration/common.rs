@@ -91,3 +91,57 @@ pub fn assert_error_shape(error: &Value) {
         assert!(error.get(field).is_some(), "error lacks {field}: {error}");
     }
 }
+
+impl Harness {
+    /// Posts `command` to collection `coll` of `default_keyspace`; returns the JSON answer
+    /// (asserting HTTP 200).
+    pub async fn cmd(&self, coll: &str, command: Value) -> Value {
+        let (status, body) = self.post(&format!("default_keyspace/{coll}"), &command).await;
+        assert_eq!(status, 200, "{command}: {body}");
+        body
+    }
+
+    /// Creates `coll` (default options) and inserts `docs`, 100 at a time.
+    pub async fn seed(&self, coll: &str, docs: Vec<Value>) {
+        self.create_collection(coll, json!({})).await;
+        self.insert_all(coll, docs).await;
+    }
+
+    /// Inserts `docs`, 100 at a time, asserting no errors.
+    pub async fn insert_all(&self, coll: &str, docs: Vec<Value>) {
+        for chunk in docs.chunks(100) {
+            let body = self.insert_many(coll, Value::Array(chunk.to_vec()), json!({})).await;
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+    }
+
+    /// The documents of a `find` answer.
+    pub async fn find_docs(&self, coll: &str, find: Value) -> Vec<Value> {
+        let body = self.cmd(coll, json!({ "find": find })).await;
+        body["data"]["documents"].as_array().cloned().unwrap_or_else(|| panic!("no documents: {body}"))
+    }
+
+    /// The one document `findOne` with `filter` finds.
+    pub async fn find_one(&self, coll: &str, filter: Value) -> Value {
+        self.cmd(coll, json!({ "findOne": { "filter": filter } })).await["data"]["document"].clone()
+    }
+}
+
+/// The single error code of a response (asserting there is exactly one error and no data).
+pub fn only_error(body: &Value) -> String {
+    let codes = error_codes(body);
+    assert_eq!(codes.len(), 1, "expected one error: {body}");
+    assert!(body.get("data").is_none(), "error with data: {body}");
+    assert_error_shape(&body["errors"][0]);
+    codes[0].clone()
+}
+
+/// The message of the first error.
+pub fn message(body: &Value) -> String {
+    body["errors"][0]["message"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The `_id`s of documents.
+pub fn ids(docs: &[Value]) -> Vec<Value> {
+    docs.iter().map(|d| d["_id"].clone()).collect()
+}

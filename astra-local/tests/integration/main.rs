@@ -6,8 +6,13 @@
 
 mod astrapy;
 mod common;
+mod concurrency;
 mod data_api;
+mod deletes;
 mod document_api;
 mod faults;
 mod http;
 mod limits;
+mod reads;
+mod strict;
+mod writes;
