@@ -29,8 +29,8 @@ pub async fn census(collection: &mongodb::Collection<Document>, limit: u64) -> m
                 let mut seen = BTreeSet::new();
                 for violation in &rejection.violations {
                     let reason = violation.kind.reason();
-                    if seen.insert(reason) {
-                        tally.count(reason, violation, &id);
+                    if seen.insert(reason.clone()) {
+                        tally.count(reason.into_owned(), violation, &id);
                     }
                     if violation.kind.lifted_by_indexing_deny() && !violation.path.is_empty() {
                         tally.deny.insert(violation.path.clone());
@@ -61,16 +61,16 @@ pub async fn census(collection: &mongodb::Collection<Document>, limit: u64) -> m
 struct Tally {
     scanned: u64,
     convertible: u64,
-    reasons: HashMap<&'static str, CensusReason>,
+    reasons: HashMap<String, CensusReason>,
     deny: BTreeSet<String>,
 }
 
 impl Tally {
-    fn count(&mut self, reason: &'static str, violation: &Violation, id: &str) {
+    fn count(&mut self, reason: String, violation: &Violation, id: &str) {
         self.reasons
             .entry(reason)
-            .or_insert_with(|| CensusReason {
-                reason: reason.to_owned(),
+            .or_insert_with_key(|reason| CensusReason {
+                reason: reason.clone(),
                 code: violation.code().to_string(),
                 documents: 0,
                 example_id: id.to_owned(),
