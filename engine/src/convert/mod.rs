@@ -60,6 +60,8 @@ pub use extended_json::{
 };
 pub use id::{id_key_from_json, IdKeyError};
 pub use vector::{vector_from_json, FLOAT32_RELATIVE_TOLERANCE};
+pub(crate) use encode::is_finite_decimal;
+pub(crate) use vector::from_bson_vector;
 pub use violation::{Adjustment, AdjustmentKind, Violation, ViolationCode, ViolationKind};
 
 use crate::policy::{ConversionPolicy, DocumentLimits, Indexing, VectorMapping, VectorMappingError};
