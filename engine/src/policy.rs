@@ -9,6 +9,10 @@
 //! The rules mirror the open-source Data API (stargate/data-api, `DocumentShredder`,
 //! `DocumentId`, `DocumentLimitsConfig`); `docs/type-mapping.md` lists each choice and
 //! `docs/data-api.md` the limits, with their sources.
+//!
+//! A [`VectorMapping`] names the field of a collection that holds each document's embedding:
+//! the converter writes it as the Data API's `$vector` and the job creates the target
+//! collection with [`VectorMapping::collection_options`]. See `docs/vectors.md`.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +32,10 @@ pub struct ConversionPolicy {
     pub field_names: FieldNamePolicy,
     /// How the 16 bytes of a legacy UUID (binary subtype 3) are read.
     pub legacy_uuids: LegacyUuidPolicy,
+    /// Binaries whose subtype the Data API cannot keep: function (1), MD5 (5), encrypted (6),
+    /// compressed column (7), sensitive (8), vector (9) outside the mapped vector field,
+    /// reserved (10–127) and user-defined (128–255).
+    pub binary_subtypes: BinarySubtypePolicy,
 }
 
 /// What to do with a BSON value that has no Data API form.
@@ -114,6 +122,163 @@ pub enum LegacyUuidPolicy {
     CSharpLegacy,
     /// Keep subtype 3 as `{"$binary": base64}` instead of a UUID.
     AsBinary,
+}
+
+/// What to do with a binary whose subtype has meaning the Data API's `{"$binary": base64}`
+/// cannot carry (it has no subtype). Generic binaries (0) and the old binary subtype (2, the
+/// deprecated spelling of generic binary: the same bytes behind an extra length prefix, which
+/// the BSON reader removes) are always written as `$binary`; UUIDs (4, and 3) follow
+/// [`LegacyUuidPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BinarySubtypePolicy {
+    /// Reject the document (`UNSUPPORTED_BSON_VALUE`, reason "binary subtype 0x80
+    /// (user-defined)"): an encrypted or MD5 value must not silently become plain bytes.
+    #[default]
+    Reject,
+    /// Write `{"$binary": base64}`: the bytes are kept, the subtype is dropped (each such value
+    /// is listed in the document's adjustments as `binarySubtypeDropped`).
+    AsBinary,
+    /// Write `{"__bson_type":"binary","subtype":128,"base64":"..."}`, which keeps the subtype
+    /// and decodes back to the same BSON binary. The base64 text is an ordinary string to the
+    /// Data API: on an indexed path it counts against the 8,000-byte string limit.
+    AsTaggedObject,
+}
+
+/// The largest vector the Data API accepts: `DocumentLimitsConfig.maxVectorEmbeddingLength`
+/// (`DEFAULT_MAX_VECTOR_EMBEDDING_LENGTH = 4096` in stargate/data-api), checked on
+/// `createCollection` and on every `$vector` array.
+pub const MAX_VECTOR_DIMENSION: usize = 4096;
+
+/// "Field F is the embedding": each document's F becomes the Data API's top-level `$vector`,
+/// and the target collection is created with [`VectorMapping::collection_options`].
+///
+/// F holds an array of numbers or a BSON binary vector (subtype 9: float32, int8 or packed
+/// bits). Astra stores float32: a float64 embedding is rounded to the nearest float32, which
+/// the document's adjustments say (`vectorRoundedToFloat32`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VectorMapping {
+    /// The source field, as a Data API path: `embedding`, or `meta.embedding` inside an
+    /// object (a literal `.` in a name is written `&.`, a literal `&` is `&&`). Array
+    /// elements are not addressed.
+    pub field: String,
+    /// The number of elements every vector must have (1 to [`MAX_VECTOR_DIMENSION`]).
+    pub dimension: usize,
+    /// How the collection compares vectors.
+    #[serde(default)]
+    pub metric: VectorMetric,
+    /// Also keep F as an ordinary field (then it is subject to the ordinary rules: an indexed
+    /// array over 1,000 elements needs F in `indexing.deny`, a BSON vector follows
+    /// [`BinarySubtypePolicy`]). By default F is moved into `$vector`.
+    #[serde(default)]
+    pub keep_field: bool,
+    /// What happens to a document whose F is missing, not a vector, of another length,
+    /// or holds NaN or ±Infinity.
+    #[serde(default)]
+    pub on_invalid: InvalidVectorPolicy,
+}
+
+impl VectorMapping {
+    /// A mapping with the default metric (cosine), F moved, invalid vectors dead-lettered.
+    pub fn new(field: impl Into<String>, dimension: usize) -> Self {
+        Self {
+            field: field.into(),
+            dimension,
+            metric: VectorMetric::default(),
+            keep_field: false,
+            on_invalid: InvalidVectorPolicy::default(),
+        }
+    }
+
+    /// Whether the mapping can be used: a field other than `_id`, a dimension the Data API
+    /// accepts.
+    pub fn check(&self) -> Result<(), VectorMappingError> {
+        if self.field.is_empty() {
+            return Err(VectorMappingError::EmptyField);
+        }
+        if self.field == "_id" || self.field.starts_with("_id.") {
+            return Err(VectorMappingError::DocumentId);
+        }
+        if self.dimension == 0 || self.dimension > MAX_VECTOR_DIMENSION {
+            return Err(VectorMappingError::Dimension(self.dimension));
+        }
+        Ok(())
+    }
+
+    /// The `createCollection` options that make the target a vector collection:
+    /// `{"vector":{"dimension":768,"metric":"cosine"}}` (stargate/data-api
+    /// `CreateCollectionCommand.Options.VectorSearchDesc`: `dimension`, `metric`). Merge it
+    /// with any `indexing` options into the command's `options`.
+    pub fn collection_options(&self) -> serde_json::Value {
+        serde_json::json!({
+            "vector": { "dimension": self.dimension, "metric": self.metric.as_str() }
+        })
+    }
+}
+
+/// A [`VectorMapping`] that cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VectorMappingError {
+    /// No field named.
+    EmptyField,
+    /// The field is `_id` (or inside it), which must stay the document id.
+    DocumentId,
+    /// The dimension is 0 or over [`MAX_VECTOR_DIMENSION`].
+    Dimension(usize),
+}
+
+impl std::fmt::Display for VectorMappingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::EmptyField => f.write_str("the vector field is not named"),
+            Self::DocumentId => f.write_str("the vector field cannot be _id"),
+            Self::Dimension(d) => write!(
+                f,
+                "a vector dimension of {d} is outside what Astra accepts (1 to {MAX_VECTOR_DIMENSION})"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VectorMappingError {}
+
+/// The similarity function of a vector collection, named as the Data API names it
+/// (stargate/data-api `SimilarityFunction`: `cosine`, the default, `dot_product`, `euclidean`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VectorMetric {
+    /// The cosine of the angle between two vectors: ignores their lengths.
+    #[default]
+    Cosine,
+    /// The dot product: for vectors normalized to length 1 (it then ranks like cosine).
+    DotProduct,
+    /// The straight-line distance.
+    Euclidean,
+}
+
+impl VectorMetric {
+    /// The name in `createCollection`'s `options.vector.metric`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cosine => "cosine",
+            Self::DotProduct => "dot_product",
+            Self::Euclidean => "euclidean",
+        }
+    }
+}
+
+/// What to do with a document whose mapped field is not a usable vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum InvalidVectorPolicy {
+    /// Reject the document with the reason; it goes to the dead-letter store.
+    #[default]
+    DeadLetter,
+    /// Write the document without `$vector` (it cannot be found by vector search). The field
+    /// stays as an ordinary field, under the ordinary rules, so nothing is lost; the
+    /// document's adjustments say why (`vectorOmitted`).
+    WithoutVector,
 }
 
 /// The collection's `createCollection` `options.indexing`: which paths Astra indexes. The

@@ -3,6 +3,7 @@
 //! count is written.
 //! Shared by the server (which serializes them) and the WASM front end (which reads them).
 
+use crate::policy::{VectorMapping, MAX_VECTOR_DIMENSION};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -227,6 +228,53 @@ pub struct Census {
     pub suggested_deny: Vec<String>,
     /// Of the refused documents, how many the suggested deny list alone would let in.
     pub fixed_by_deny: u64,
+    /// Fields that look like embeddings, most widespread first: arrays of at least 16
+    /// numbers, and BSON binary vectors (subtype 9).
+    #[serde(default)]
+    pub vector_candidates: Vec<VectorCandidate>,
+}
+
+impl Census {
+    /// The vector mapping the census suggests: the most widespread candidate that every
+    /// scanned document has, always with the same dimension, and a dimension Astra accepts.
+    /// Cosine, the field moved into `$vector`, invalid vectors dead-lettered; the user confirms.
+    pub fn proposed_vector_mapping(&self) -> Option<VectorMapping> {
+        self.vector_candidates
+            .iter()
+            .find(|c| c.documents == self.scanned && c.same_dimension && (1..=MAX_VECTOR_DIMENSION).contains(&c.dimension))
+            .map(|c| VectorMapping::new(c.field.clone(), c.dimension))
+    }
+}
+
+/// A field that may hold each document's embedding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VectorCandidate {
+    /// Its path, in the Data API's escaping (`meta.embedding`; a literal dot is `&.`).
+    pub field: String,
+    /// The number of elements, the most common one if they differ.
+    pub dimension: usize,
+    /// Scanned documents that hold a vector there.
+    pub documents: u64,
+    /// Whether every one of them had `dimension` elements.
+    pub same_dimension: bool,
+    /// How the vectors are stored in MongoDB.
+    pub source: VectorSource,
+}
+
+/// How a candidate's vectors are stored in MongoDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VectorSource {
+    /// Arrays of numbers.
+    Array,
+    /// BSON binary vectors of float32.
+    Float32,
+    /// BSON binary vectors of int8.
+    Int8,
+    /// BSON binary vectors of packed bits.
+    PackedBit,
+    /// Several of the above in different documents.
+    Mixed,
 }
 
 /// One reason of a census, with a document that shows it.

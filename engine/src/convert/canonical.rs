@@ -2,7 +2,15 @@
 //! same document read back from Astra: keys are sorted, strings compared by their value, and
 //! numbers by their exact decimal value (`5`, `5.0` and `5E+0` hash alike; nothing passes
 //! through `f64`). Verification hashes both sides and compares.
+//!
+//! The one exception is a document's top-level `$vector`: Astra keeps float32 numbers, so it
+//! is hashed as the float32 values it holds, whether written as an array of numbers (each read
+//! as the nearest float32) or as `{"$binary": ...}`. A document read back from Astra, with
+//! its vector's numbers printed from float32, hashes like the converted one, whose vector was
+//! rounded to float32 by the converter. Read it back with a projection that includes
+//! `$vector` (`{"*": 1}`): the Data API's default projection leaves it out.
 
+use super::vector::vector_from_json;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
@@ -37,11 +45,11 @@ impl<'de> Deserialize<'de> for ContentHash {
 /// Hashes any JSON text (a whole document or one value) in its canonical form.
 pub fn content_hash(json: &str) -> Result<ContentHash, serde_json::Error> {
     let mut hasher = Sha256::new();
-    feed(&mut hasher, json)?;
+    feed(&mut hasher, json, true)?;
     Ok(ContentHash(hasher.finalize().into()))
 }
 
-fn feed(h: &mut Sha256, raw: &str) -> Result<(), serde_json::Error> {
+fn feed(h: &mut Sha256, raw: &str, top: bool) -> Result<(), serde_json::Error> {
     let raw = raw.trim();
     match raw.as_bytes().first() {
         Some(b'{') => {
@@ -51,7 +59,11 @@ fn feed(h: &mut Sha256, raw: &str) -> Result<(), serde_json::Error> {
             for (key, value) in map {
                 h.update((key.len() as u64).to_le_bytes());
                 h.update(key.as_bytes());
-                feed(h, value.get())?;
+                let vector = (top && key == "$vector").then(|| vector_from_json(value.get()).ok()).flatten();
+                match vector {
+                    Some(vector) => feed_vector(h, &vector),
+                    None => feed(h, value.get(), false)?,
+                }
             }
         }
         Some(b'[') => {
@@ -59,7 +71,7 @@ fn feed(h: &mut Sha256, raw: &str) -> Result<(), serde_json::Error> {
             h.update(b"[");
             h.update((items.len() as u64).to_le_bytes());
             for item in items {
-                feed(h, item.get())?;
+                feed(h, item.get(), false)?;
             }
         }
         Some(b'"') => {
@@ -81,6 +93,16 @@ fn feed(h: &mut Sha256, raw: &str) -> Result<(), serde_json::Error> {
         }
     }
     Ok(())
+}
+
+/// A vector as its float32 values (`-0` as `0`: they compare equal).
+fn feed_vector(h: &mut Sha256, vector: &[f32]) {
+    h.update(b"v");
+    h.update((vector.len() as u64).to_le_bytes());
+    for &v in vector {
+        let v = if v == 0.0 { 0.0f32 } else { v };
+        h.update(v.to_bits().to_le_bytes());
+    }
 }
 
 /// The canonical text of a JSON number literal: the same for every spelling of the same

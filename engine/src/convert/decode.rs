@@ -183,6 +183,13 @@ fn tagged(tag: &str, entries: &[(String, &RawValue)]) -> Result<Option<Bson>, De
             let ext = serde_json::json!({"$dbPointer": {"$ref": string("ref")?, "$id": {"$oid": oid.to_hex()}}});
             Bson::try_from(ext).map_err(|e| DecodeError::BadValue(e.to_string()))?
         }
+        "binary" => {
+            let subtype = u8::try_from(uint("subtype")?).map_err(|_| DecodeError::BadValue("binary subtype".into()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(string("base64")?)
+                .map_err(|_| DecodeError::BadValue("binary base64".into()))?;
+            Bson::Binary(Binary { subtype: BinarySubtype::from(subtype), bytes })
+        }
         "minKey" => Bson::MinKey,
         "maxKey" => Bson::MaxKey,
         "undefined" => Bson::Undefined,

@@ -1,15 +1,13 @@
 //! The one-pass walk: writes a BSON document as Data API JSON text and checks every limit and
 //! naming rule on the way, applying the job's policies where a value has no Data API form.
+//! Binaries (`binary.rs`), values with no JSON form (`tagged.rs`) and the mapped vector
+//! (`vector.rs`) are written by the same walk, in their own modules.
 
 use super::indexing::{IndexPaths, IndexState};
 use super::json;
 use super::violation::{Adjustment, AdjustmentKind, Violation, ViolationKind};
-use crate::policy::{
-    ConversionPolicy, DocumentIdPolicy, DocumentLimits, FieldNamePolicy, LegacyUuidPolicy,
-    NonFinitePolicy, UnsupportedValuePolicy,
-};
-use bson::spec::BinarySubtype;
-use bson::{Binary, Bson, Document};
+use crate::policy::{ConversionPolicy, DocumentIdPolicy, DocumentLimits, FieldNamePolicy};
+use bson::{Bson, Document};
 use std::fmt::Write as _;
 
 /// Keep at most this many violations per document: enough to explain it, bounded in memory.
@@ -20,7 +18,7 @@ pub(crate) const TYPE_TAG: &str = "__bson_type";
 
 /// One step of a path, borrowed from the document being walked.
 #[derive(Clone, Copy)]
-enum Segment<'d> {
+pub(super) enum Segment<'d> {
     Key(&'d str),
     Renamed(&'d str),
     Index(usize),
@@ -40,16 +38,21 @@ pub(crate) struct Encoded {
 pub(crate) const ID_START: usize = 7;
 
 pub(crate) struct Walk<'c, 'd> {
-    policy: &'c ConversionPolicy,
-    limits: &'c DocumentLimits,
-    out: Vec<u8>,
-    path: Vec<Segment<'d>>,
+    pub(super) policy: &'c ConversionPolicy,
+    pub(super) limits: &'c DocumentLimits,
+    pub(super) out: Vec<u8>,
+    pub(super) path: Vec<Segment<'d>>,
     /// Characters of the dotted path of the current container, with its trailing dot.
-    prefix_chars: usize,
-    depth: usize,
+    pub(super) prefix_chars: usize,
+    pub(super) depth: usize,
     indexed_properties: usize,
     violations: Vec<Violation>,
     adjustments: Vec<Adjustment>,
+    /// The mapped vector to write as `$vector` (see `vector.rs`).
+    pub(super) vector: Option<Vec<f32>>,
+    /// The rest of the mapped vector field's path below the current object, while the walk
+    /// is on that path and the field is moved into `$vector` (so it is not written here).
+    pub(super) vector_skip: Option<&'c [String]>,
 }
 
 impl<'c, 'd> Walk<'c, 'd> {
@@ -68,6 +71,8 @@ impl<'c, 'd> Walk<'c, 'd> {
             indexed_properties: 0,
             violations: Vec::new(),
             adjustments: Vec::new(),
+            vector: None,
+            vector_skip: None,
         }
     }
 
@@ -84,8 +89,13 @@ impl<'c, 'd> Walk<'c, 'd> {
 
         // `_id` is always indexed; other fields count unless the indexing options drop them.
         let mut count = 1;
+        if let Some(values) = self.vector.take() {
+            // `$vector` is always indexed (stargate/data-api `IndexingProjector`).
+            count += 1;
+            self.write_vector(&values);
+        }
         for (key, value) in doc {
-            if key == "_id" {
+            if key == "_id" || self.skips(key) {
                 continue;
             }
             if root.child(key).is_indexed_or_partial() {
@@ -233,19 +243,35 @@ impl<'c, 'd> Walk<'c, 'd> {
         }
         let saved = self.prefix_chars;
         self.prefix_chars = path_chars + 1;
+        let saved_skip = self.vector_skip;
+        self.vector_skip = match self.vector_skip {
+            Some([first, rest @ ..]) if first == key && !rest.is_empty() => Some(rest),
+            _ => None,
+        };
         self.value(value, child);
+        self.vector_skip = saved_skip;
         self.prefix_chars = saved;
         self.path.pop();
     }
 
-    fn subdocument(&mut self, doc: &'d Document, state: IndexState<'c>) {
+    /// Whether `key`, in the object being written, is the vector field moved into `$vector`.
+    fn skips(&self, key: &str) -> bool {
+        matches!(self.vector_skip, Some([last]) if last == key)
+    }
+
+    pub(super) fn subdocument(&mut self, doc: &'d Document, state: IndexState<'c>) {
         self.enter();
         self.out.push(b'{');
         let mut indexed = 0;
-        for (i, (key, value)) in doc.iter().enumerate() {
-            if i > 0 {
+        let mut first = true;
+        for (key, value) in doc {
+            if self.skips(key) {
+                continue;
+            }
+            if !first {
                 self.out.push(b',');
             }
+            first = false;
             if state.child(key).is_indexed_or_partial() {
                 indexed += 1;
             }
@@ -257,6 +283,8 @@ impl<'c, 'd> Walk<'c, 'd> {
     }
 
     fn array(&mut self, items: &'d [Bson], state: IndexState<'c>) {
+        // Array elements are never the vector field.
+        let saved_skip = self.vector_skip.take();
         self.enter();
         if state.is_indexed() && items.len() > self.limits.max_array_elements {
             let message = format!(
@@ -278,10 +306,11 @@ impl<'c, 'd> Walk<'c, 'd> {
         }
         self.out.push(b']');
         self.depth -= 1;
+        self.vector_skip = saved_skip;
     }
 
     /// Enters an object or array: one level deeper.
-    fn enter(&mut self) {
+    pub(super) fn enter(&mut self) {
         self.depth += 1;
         if self.depth == self.limits.max_depth + 1 {
             let message = format!(
@@ -292,7 +321,7 @@ impl<'c, 'd> Walk<'c, 'd> {
         }
     }
 
-    fn count_object(&mut self, properties: usize, state: IndexState<'c>) {
+    pub(super) fn count_object(&mut self, properties: usize, state: IndexState<'c>) {
         if !state.is_indexed_or_partial() {
             return;
         }
@@ -309,20 +338,20 @@ impl<'c, 'd> Walk<'c, 'd> {
 
     /// `{"<key>":` of a one-key wrapper (`$date`, `$objectId`, ...), counted like the Data API
     /// counts it: an object one level deeper with one property.
-    fn open_wrapper(&mut self, key: &'static [u8], state: IndexState<'c>) {
+    pub(super) fn open_wrapper(&mut self, key: &'static [u8], state: IndexState<'c>) {
         self.enter();
         self.count_object(1, state);
         self.out.extend_from_slice(key);
     }
 
-    fn close_wrapper(&mut self) {
+    pub(super) fn close_wrapper(&mut self) {
         self.out.push(b'}');
         self.depth -= 1;
     }
 
     // ----- values -----
 
-    fn value(&mut self, value: &'d Bson, state: IndexState<'c>) {
+    pub(super) fn value(&mut self, value: &'d Bson, state: IndexState<'c>) {
         match value {
             Bson::String(s) => self.string(s, state),
             Bson::Int32(i) => {
@@ -366,19 +395,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                 json::write_i64(&mut self.out, dt.timestamp_millis());
                 self.close_wrapper();
             }
-            Bson::Binary(bin) => match self.uuid_bytes(bin) {
-                Some(bytes) => {
-                    self.open_wrapper(b"{\"$uuid\":", state);
-                    json::write_uuid(&mut self.out, &bytes);
-                    self.close_wrapper();
-                }
-                None => {
-                    // `$binary` strings are exempt from the string limit, as in the Data API.
-                    self.open_wrapper(b"{\"$binary\":", state);
-                    json::write_base64(&mut self.out, &bin.bytes);
-                    self.close_wrapper();
-                }
-            },
+            Bson::Binary(bin) => self.binary(bin, state),
             Bson::Timestamp(_)
             | Bson::RegularExpression(_)
             | Bson::JavaScriptCode(_)
@@ -391,17 +408,21 @@ impl<'c, 'd> Walk<'c, 'd> {
         }
     }
 
-    fn string(&mut self, s: &str, state: IndexState<'c>) {
-        if state.is_indexed() && s.len() > self.limits.max_string_bytes {
+    pub(super) fn string(&mut self, s: &str, state: IndexState<'c>) {
+        self.check_string_bytes(s.len(), state);
+        json::write_str(&mut self.out, s);
+    }
+
+    /// The limit on indexed strings, for a string of `len` UTF-8 bytes.
+    pub(super) fn check_string_bytes(&mut self, len: usize, state: IndexState<'c>) {
+        if state.is_indexed() && len > self.limits.max_string_bytes {
             let message = format!(
-                "the indexed string is {} bytes of UTF-8, more than the {} allowed; add its path \
-                 to the collection's indexing.deny",
-                s.len(),
+                "the indexed string is {len} bytes of UTF-8, more than the {} allowed; add its \
+                 path to the collection's indexing.deny",
                 self.limits.max_string_bytes
             );
             self.violation(ViolationKind::IndexedStringTooLong, message);
         }
-        json::write_str(&mut self.out, s);
     }
 
     fn check_number_len(&mut self, len: usize) {
@@ -414,182 +435,28 @@ impl<'c, 'd> Walk<'c, 'd> {
         }
     }
 
-    /// The 16 bytes of a UUID, in standard order, if this binary is written as `$uuid`.
-    fn uuid_bytes(&self, bin: &Binary) -> Option<[u8; 16]> {
-        let bytes: [u8; 16] = bin.bytes.as_slice().try_into().ok()?;
-        match bin.subtype {
-            BinarySubtype::Uuid => Some(bytes),
-            BinarySubtype::UuidOld => match self.policy.legacy_uuids {
-                LegacyUuidPolicy::Standard => Some(bytes),
-                LegacyUuidPolicy::JavaLegacy => {
-                    let mut b = bytes;
-                    b[0..8].reverse();
-                    b[8..16].reverse();
-                    Some(b)
-                }
-                LegacyUuidPolicy::CSharpLegacy => {
-                    let mut b = bytes;
-                    b[0..4].reverse();
-                    b[4..6].reverse();
-                    b[6..8].reverse();
-                    Some(b)
-                }
-                LegacyUuidPolicy::AsBinary => None,
-            },
-            _ => None,
-        }
-    }
-
-    fn non_finite(&mut self, text: &str, type_name: &'static str, state: IndexState<'c>) {
-        match self.policy.non_finite_numbers {
-            NonFinitePolicy::Reject => {
-                self.out.extend_from_slice(b"null");
-                self.violation(
-                    ViolationKind::NonFiniteNumber,
-                    format!(
-                        "the {type_name} {text} has no JSON form (choose a non-finite number \
-                         policy to write it as a string, a tagged object or null)"
-                    ),
-                );
-            }
-            NonFinitePolicy::AsString => {
-                json::write_str(&mut self.out, text);
-                self.adjust(AdjustmentKind::NonFiniteAsString);
-            }
-            NonFinitePolicy::AsNull => {
-                self.out.extend_from_slice(b"null");
-                self.adjust(AdjustmentKind::NonFiniteAsNull);
-            }
-            NonFinitePolicy::AsTaggedObject => {
-                self.tagged(type_name, 2, state);
-                self.tagged_str("value", text, state);
-                self.close_tagged();
-                self.adjust(AdjustmentKind::NonFiniteAsTaggedObject);
-            }
-        }
-    }
-
-    fn unsupported(&mut self, value: &'d Bson, state: IndexState<'c>) {
-        match self.policy.unsupported_values {
-            UnsupportedValuePolicy::Reject => {
-                self.out.extend_from_slice(b"null");
-                self.violation(
-                    ViolationKind::NoJsonForm,
-                    format!(
-                        "a BSON {} has no Data API form (choose an unsupported-value policy to \
-                         write it as a string or a tagged object)",
-                        bson_type_name(value)
-                    ),
-                );
-            }
-            UnsupportedValuePolicy::AsString => {
-                match value {
-                    Bson::Symbol(s) | Bson::JavaScriptCode(s) => self.string(s, state),
-                    other => {
-                        let text = canonical_extjson(other);
-                        self.string(&text, state);
-                    }
-                }
-                self.adjust(AdjustmentKind::ValueAsString);
-            }
-            UnsupportedValuePolicy::AsTaggedObject => {
-                self.tagged_value(value, state);
-                self.adjust(AdjustmentKind::ValueAsTaggedObject);
-            }
-        }
-    }
-
-    fn tagged_value(&mut self, value: &'d Bson, state: IndexState<'c>) {
-        match value {
-            Bson::Timestamp(ts) => {
-                self.tagged("timestamp", 3, state);
-                self.out.extend_from_slice(b",\"t\":");
-                json::write_i64(&mut self.out, i64::from(ts.time));
-                self.out.extend_from_slice(b",\"i\":");
-                json::write_i64(&mut self.out, i64::from(ts.increment));
-            }
-            Bson::RegularExpression(re) => {
-                self.tagged("regex", 3, state);
-                self.tagged_str("pattern", &re.pattern, state);
-                self.tagged_str("options", &re.options, state);
-            }
-            Bson::JavaScriptCode(code) => {
-                self.tagged("javascript", 2, state);
-                self.tagged_str("code", code, state);
-            }
-            Bson::JavaScriptCodeWithScope(js) => {
-                self.tagged("javascriptWithScope", 3, state);
-                self.tagged_str("code", &js.code, state);
-                self.out.extend_from_slice(b",\"scope\":");
-                self.path.push(Segment::Fixed("scope"));
-                let saved = self.prefix_chars;
-                self.prefix_chars += "scope.".len();
-                self.subdocument(&js.scope, state.child("scope"));
-                self.prefix_chars = saved;
-                self.path.pop();
-            }
-            Bson::Symbol(s) => {
-                self.tagged("symbol", 2, state);
-                self.tagged_str("value", s, state);
-            }
-            Bson::DbPointer(_) => {
-                self.tagged("dbPointer", 3, state);
-                let (namespace, oid) = db_pointer_parts(value);
-                self.tagged_str("ref", &namespace, state);
-                self.out.extend_from_slice(b",\"id\":");
-                self.open_wrapper(b"{\"$objectId\":\"", state);
-                self.out.extend_from_slice(oid.as_bytes());
-                self.out.push(b'"');
-                self.close_wrapper();
-            }
-            Bson::MinKey => self.tagged("minKey", 1, state),
-            Bson::MaxKey => self.tagged("maxKey", 1, state),
-            _ => self.tagged("undefined", 1, state),
-        }
-        self.close_tagged();
-    }
-
-    /// Opens `{"__bson_type":"<name>"` for an object of `properties` keys.
-    fn tagged(&mut self, name: &str, properties: usize, state: IndexState<'c>) {
-        self.enter();
-        self.count_object(properties, state);
-        self.out.extend_from_slice(b"{\"");
-        self.out.extend_from_slice(TYPE_TAG.as_bytes());
-        self.out.extend_from_slice(b"\":");
-        json::write_str(&mut self.out, name);
-    }
-
-    fn tagged_str(&mut self, key: &'static str, value: &str, state: IndexState<'c>) {
-        self.out.push(b',');
-        json::write_key(&mut self.out, key);
-        self.path.push(Segment::Fixed(key));
-        self.string(value, state);
-        self.path.pop();
-    }
-
-    fn close_tagged(&mut self) {
-        self.out.push(b'}');
-        self.depth -= 1;
-    }
-
     // ----- reporting -----
 
-    fn violation(&mut self, kind: ViolationKind, message: String) {
+    pub(super) fn violation(&mut self, kind: ViolationKind, message: String) {
         if self.violations.len() < MAX_VIOLATIONS {
             let path = self.path_string();
             self.violation_at(path, kind, message);
         }
     }
 
-    fn violation_at(&mut self, path: String, kind: ViolationKind, message: String) {
+    pub(super) fn violation_at(&mut self, path: String, kind: ViolationKind, message: String) {
         if self.violations.len() < MAX_VIOLATIONS {
             self.violations.push(Violation::new(path, kind, message));
         }
     }
 
-    fn adjust(&mut self, kind: AdjustmentKind) {
+    pub(super) fn adjust(&mut self, kind: AdjustmentKind) {
         let path = self.path_string();
-        self.adjustments.push(Adjustment { path, kind });
+        self.adjust_at(path, kind, None);
+    }
+
+    pub(super) fn adjust_at(&mut self, path: String, kind: AdjustmentKind, detail: Option<String>) {
+        self.adjustments.push(Adjustment { path, kind, detail });
     }
 
     fn path_string(&self) -> String {
@@ -642,15 +509,6 @@ pub(crate) fn is_finite_decimal(text: &str) -> bool {
 /// The canonical Extended JSON v2 text of one value (stable: key order is the source's).
 pub(crate) fn canonical_extjson(value: &Bson) -> String {
     value.clone().into_canonical_extjson().to_string()
-}
-
-/// The namespace and ObjectId hex of a DBPointer, whose fields `bson` keeps private.
-fn db_pointer_parts(value: &Bson) -> (String, String) {
-    let ext = value.clone().into_canonical_extjson();
-    let pointer = &ext["$dbPointer"];
-    let namespace = pointer["$ref"].as_str().unwrap_or_default().to_owned();
-    let oid = pointer["$id"]["$oid"].as_str().unwrap_or_default().to_owned();
-    (namespace, oid)
 }
 
 /// A short name of a BSON value's type, for messages.

@@ -8,13 +8,16 @@
 //! id key — or a [`Rejection`] listing every [`Violation`] with its path and the Data API error
 //! code it mirrors. The per-job [`crate::policy::ConversionPolicy`] decides what happens to
 //! values with no Data API form; by default they are rejected, never dropped or altered.
+//! [`Converter::with_vector`] makes a field the collection's `$vector`.
 //!
 //! | BSON | Data API JSON |
 //! |---|---|
 //! | ObjectId | `{"$objectId":"<24 hex>"}` |
 //! | DateTime | `{"$date":<epoch ms>}`, any year |
 //! | Binary subtype 4, subtype 3 (16 bytes) | `{"$uuid":"<8-4-4-4-12>"}` (subtype 3 byte order: [`crate::policy::LegacyUuidPolicy`]) |
-//! | other Binary | `{"$binary":"<base64>"}` (the subtype is not kept) |
+//! | Binary subtype 0 (generic), 2 (old binary), and 3/4 not written as `$uuid` | `{"$binary":"<base64>"}` |
+//! | Binary subtype 1, 5–9, 10–127, 128–255 (function, MD5, encrypted, compressed column, sensitive, vector, reserved, user-defined) | [`crate::policy::BinarySubtypePolicy`]: rejected by default |
+//! | the field of the [`VectorMapping`]: array of numbers, or Binary subtype 9 (float32, int8, packed bits) | top-level `"$vector":{"$binary":"<base64 of big-endian float32>"}` (`vector.rs`, `docs/vectors.md`) |
 //! | Int32, Int64 | integer literal, exact |
 //! | Double | shortest round-trip literal (`5.0`, `1e300`) |
 //! | Decimal128 | its decimal string as a literal (`1.23E+5`) |
@@ -29,10 +32,16 @@
 //! converted documents, and any reply that echoes `_id`s, as text or `RawValue` — as
 //! [`Converted::into_raw_value`], [`id_key_from_json`] and [`content_hash`] do.
 //!
-//! Known, documented losses even on success: a binary's subtype other than 3/4; the sign of
-//! a double `-0.0` once Astra has parsed it (the JSON text keeps it); int32 vs int64 vs double
-//! (the Data API has one number type).
+//! Known, documented losses even on success: subtype 2 (old binary) reads back as generic
+//! binary, the same bytes; a UUID subtype (3/4) whose bytes are not 16 long, or subtype 3
+//! under `LegacyUuidPolicy::AsBinary`, reads back as generic binary; under
+//! `BinarySubtypePolicy::AsBinary` the subtype of the other binaries (listed in
+//! [`Converted::adjustments`]); a mapped vector's numbers are rounded to float32, as Astra
+//! stores them (also listed), and a BSON vector's data type (int8, packed bits) is not kept;
+//! the sign of a double `-0.0` once Astra has parsed it (the JSON text keeps it); int32 vs
+//! int64 vs double (the Data API has one number type).
 
+mod binary;
 mod canonical;
 mod decode;
 mod encode;
@@ -40,6 +49,8 @@ mod extended_json;
 mod id;
 mod indexing;
 mod json;
+mod tagged;
+mod vector;
 mod violation;
 
 pub use canonical::{content_hash, normalize_number, ContentHash};
@@ -49,11 +60,15 @@ pub use extended_json::{
     ExtendedJsonError,
 };
 pub use id::{id_key_from_json, IdKeyError};
+pub use vector::{vector_from_json, FLOAT32_RELATIVE_TOLERANCE};
+pub(crate) use encode::is_finite_decimal;
+pub(crate) use vector::from_bson_vector;
 pub use violation::{Adjustment, AdjustmentKind, Violation, ViolationCode, ViolationKind};
 
-use crate::policy::{ConversionPolicy, DocumentLimits, Indexing};
+use crate::policy::{ConversionPolicy, DocumentLimits, Indexing, VectorMapping, VectorMappingError};
 use bson::Document;
 use indexing::IndexPaths;
+use vector::VectorField;
 use serde_json::value::RawValue;
 use std::fmt;
 
@@ -63,6 +78,9 @@ pub enum ConverterError {
     /// `indexing` has both `allow` and `deny`.
     #[error("the collection's indexing options name both allow and deny; the Data API accepts only one")]
     BothAllowAndDeny,
+    /// The vector mapping names no field, `_id`, or a dimension Astra refuses.
+    #[error("the vector mapping cannot be used: {0}")]
+    Vector(#[from] VectorMappingError),
 }
 
 /// Converts one job's documents: holds its policies, the target collection's indexing options
@@ -72,6 +90,7 @@ pub struct Converter {
     policy: ConversionPolicy,
     limits: DocumentLimits,
     paths: IndexPaths,
+    vector: Option<VectorField>,
 }
 
 impl Converter {
@@ -83,7 +102,28 @@ impl Converter {
             policy,
             limits: DocumentLimits::default(),
             paths,
+            vector: None,
         })
+    }
+
+    /// The same converter for a vector collection: each document's mapped field becomes its
+    /// `$vector` (see [`VectorMapping`] and `docs/vectors.md`).
+    pub fn with_vector(mut self, mapping: VectorMapping) -> Result<Self, ConverterError> {
+        self.vector = Some(VectorField::new(mapping)?);
+        Ok(self)
+    }
+
+    /// The vector mapping in force, if any.
+    pub fn vector_mapping(&self) -> Option<&VectorMapping> {
+        self.vector.as_ref().map(|v| &v.mapping)
+    }
+
+    /// The document's source vector as the float32 numbers Astra will store (each source
+    /// number rounded to the nearest float32), checked against the mapping: what the job keeps
+    /// to compute exact nearest neighbours from the source. `None` without a vector mapping;
+    /// the violation is the one [`Converter::convert`] reports under `DeadLetter`.
+    pub fn source_vector(&self, doc: &Document) -> Option<Result<Vec<f32>, Violation>> {
+        self.vector.as_ref().map(|v| v.source_vector(doc))
     }
 
     /// The same converter with other limits (tests; self-hosted Data API settings).
@@ -104,7 +144,10 @@ impl Converter {
 
     /// Converts and validates one document.
     pub fn convert(&self, doc: &Document) -> Result<Converted, Rejection> {
-        let walk = encode::Walk::new(&self.policy, &self.limits, 1024);
+        let mut walk = encode::Walk::new(&self.policy, &self.limits, 1024);
+        if let Some(vector) = &self.vector {
+            walk.plan_vector(vector, doc);
+        }
         let encoded = walk.document(doc, &self.paths);
         if !encoded.violations.is_empty() {
             return Err(self.rejection(doc, encoded.violations));

@@ -2,6 +2,7 @@
 //! reasons that travel with a dead letter and show up in the UI.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 /// One reason a document was rejected, at one place in it.
@@ -48,6 +49,22 @@ pub enum ViolationKind {
     NonFiniteNumber,
     /// A BSON value with no JSON form (regex, timestamp, ...).
     NoJsonForm,
+    /// A binary whose subtype (the number) the Data API cannot keep: MD5, encrypted,
+    /// user-defined, ... (see `policy::BinarySubtypePolicy`).
+    BinarySubtype(u8),
+    /// The mapped vector field is missing or null.
+    VectorMissing,
+    /// The mapped vector field is not an array of numbers or a BSON vector.
+    VectorNotNumeric,
+    /// The mapped field is a BSON vector (binary subtype 9) whose bytes break the BSON
+    /// binary-vector specification.
+    BadBsonVector,
+    /// The vector holds NaN or ±Infinity, or a number beyond float32's range.
+    VectorNotFinite,
+    /// The vector has another number of elements than the mapping's dimension.
+    VectorDimensionMismatch,
+    /// The vector has more elements than Astra accepts (4,096).
+    VectorTooLong,
     /// The converter's own output failed its check: a bug, never the document's fault.
     Internal,
 }
@@ -66,7 +83,14 @@ impl ViolationKind {
             Self::DocumentIdType => ViolationCode::ShredBadDocidType,
             Self::EmptyDocumentId => ViolationCode::ShredBadDocidValue,
             Self::MissingDocumentId => ViolationCode::MissingDocumentId,
-            Self::NonFiniteNumber | Self::NoJsonForm | Self::Internal => ViolationCode::UnsupportedBsonValue,
+            Self::NonFiniteNumber | Self::NoJsonForm | Self::BinarySubtype(_) | Self::Internal => {
+                ViolationCode::UnsupportedBsonValue
+            }
+            Self::VectorMissing => ViolationCode::MissingVector,
+            Self::VectorNotNumeric | Self::VectorNotFinite => ViolationCode::ShredBadVectorValue,
+            Self::BadBsonVector => ViolationCode::ShredBadBinaryVectorValue,
+            Self::VectorDimensionMismatch => ViolationCode::InvalidVectorLength,
+            Self::VectorTooLong => ViolationCode::ShredDocLimitViolation,
         }
     }
 
@@ -75,9 +99,10 @@ impl ViolationKind {
         matches!(self, Self::TooManyIndexedProperties | Self::IndexedArrayTooLong | Self::IndexedStringTooLong)
     }
 
-    /// A few words for people, as the census lists reasons.
-    pub fn reason(self) -> &'static str {
-        match self {
+    /// A few words for people, as the census lists reasons. Binaries are named by subtype,
+    /// e.g. "binary subtype 0x80 (user-defined)".
+    pub fn reason(self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
             Self::DocumentTooLarge => "document too large",
             Self::TooManyIndexedProperties => "too many indexed properties",
             Self::FieldPathTooLong => "field path too long",
@@ -90,8 +115,38 @@ impl ViolationKind {
             Self::MissingDocumentId => "no _id",
             Self::NonFiniteNumber => "NaN or Infinity",
             Self::NoJsonForm => "BSON type with no JSON form (regex, timestamp, ...)",
+            Self::BinarySubtype(subtype) => return Cow::Owned(binary_subtype_reason(subtype)),
+            Self::VectorMissing => "no vector (mapped field missing or null)",
+            Self::VectorNotNumeric => "vector field not an array of numbers",
+            Self::BadBsonVector => "malformed BSON vector",
+            Self::VectorNotFinite => "vector with NaN, Infinity or a number beyond float32",
+            Self::VectorDimensionMismatch => "vector of another dimension",
+            Self::VectorTooLong => "vector over 4,096 dimensions",
             Self::Internal => "converter error",
-        }
+        })
+    }
+}
+
+/// "binary subtype 0x05 (MD5)": the subtype's number and what it means in the BSON spec.
+pub(crate) fn binary_subtype_reason(subtype: u8) -> String {
+    format!("binary subtype 0x{subtype:02x} ({})", binary_subtype_name(subtype))
+}
+
+/// What a binary subtype means (bsonspec.org; binary vector: mongodb/specifications).
+pub(crate) fn binary_subtype_name(subtype: u8) -> &'static str {
+    match subtype {
+        0x00 => "generic",
+        0x01 => "function",
+        0x02 => "old binary",
+        0x03 => "legacy UUID",
+        0x04 => "UUID",
+        0x05 => "MD5",
+        0x06 => "encrypted",
+        0x07 => "compressed column",
+        0x08 => "sensitive",
+        0x09 => "vector",
+        0x0a..=0x7f => "reserved",
+        _ => "user-defined",
     }
 }
 
@@ -127,6 +182,15 @@ pub enum ViolationCode {
     /// The document has no `_id`: the Data API would invent a random one, so a re-run would
     /// duplicate it.
     MissingDocumentId,
+    /// The vector field of the collection's vector mapping is missing or null (a docshift
+    /// code: the Data API simply stores such a document without `$vector`).
+    MissingVector,
+    /// The Data API's code for a `$vector` that is not an array of numbers.
+    ShredBadVectorValue,
+    /// The Data API's code for a binary `$vector` that does not decode.
+    ShredBadBinaryVectorValue,
+    /// The Data API's code for a vector whose length is not the collection's dimension.
+    InvalidVectorLength,
 }
 
 impl ViolationCode {
@@ -140,6 +204,10 @@ impl ViolationCode {
             Self::ShredBadEjsonValue => "SHRED_BAD_EJSON_VALUE",
             Self::UnsupportedBsonValue => "UNSUPPORTED_BSON_VALUE",
             Self::MissingDocumentId => "MISSING_DOCUMENT_ID",
+            Self::MissingVector => "MISSING_VECTOR",
+            Self::ShredBadVectorValue => "SHRED_BAD_VECTOR_VALUE",
+            Self::ShredBadBinaryVectorValue => "SHRED_BAD_BINARY_VECTOR_VALUE",
+            Self::InvalidVectorLength => "INVALID_VECTOR_LENGTH",
         }
     }
 }
@@ -157,6 +225,9 @@ pub struct Adjustment {
     pub path: String,
     /// What was done.
     pub kind: AdjustmentKind,
+    /// Why, where the kind alone does not say (the reason a vector was omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// The kinds of [`Adjustment`].
@@ -177,4 +248,14 @@ pub enum AdjustmentKind {
     IdAsCanonicalString,
     /// A field renamed by the `Rename` field-name policy.
     FieldRenamed,
+    /// A binary of a special subtype written as `$binary`: the subtype is gone.
+    BinarySubtypeDropped,
+    /// A binary of a special subtype written as a `__bson_type` tagged object.
+    BinaryAsTaggedObject,
+    /// The mapped vector became `$vector`, and at least one of its numbers was not a float32
+    /// and was rounded to the nearest one (Astra stores float32).
+    VectorRoundedToFloat32,
+    /// The document is written without `$vector` (`InvalidVectorPolicy::WithoutVector`);
+    /// `detail` says why.
+    VectorOmitted,
 }

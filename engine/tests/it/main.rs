@@ -15,6 +15,7 @@ mod convert_limits;
 mod convert_props;
 mod convert_sample;
 mod convert_types;
+mod convert_vectors;
 mod job_faults;
 mod job_migrate;
 mod source_ranges;

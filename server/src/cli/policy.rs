@@ -5,7 +5,8 @@
 
 use clap::ValueEnum;
 use engine::policy::{
-    ConversionPolicy, DocumentIdPolicy, FieldNamePolicy, LegacyUuidPolicy, NonFinitePolicy, UnsupportedValuePolicy,
+    BinarySubtypePolicy, ConversionPolicy, DocumentIdPolicy, FieldNamePolicy, LegacyUuidPolicy, NonFinitePolicy,
+    UnsupportedValuePolicy,
 };
 
 /// How values that Astra cannot store as they are get written.
@@ -28,6 +29,22 @@ pub struct PolicyArgs {
     /// The byte order of legacy UUIDs (binary subtype 3).
     #[arg(long, value_enum, default_value_t = LegacyUuids::Standard)]
     pub legacy_uuids: LegacyUuids,
+    /// Binaries of a special subtype (MD5, encrypted, compressed column, sensitive, a
+    /// vector no --vector-field maps, user-defined 0x80–0xFF): plain binaries (subtype 0 or 2)
+    /// and UUIDs are always written.
+    #[arg(long, value_enum, default_value_t = BinarySubtypes::Reject)]
+    pub binary_subtypes: BinarySubtypes,
+}
+
+/// See `engine::policy::BinarySubtypePolicy`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinarySubtypes {
+    /// Set the document aside as a dead letter, with its reason.
+    Reject,
+    /// Write a plain `$binary` (the subtype is dropped, and the report says so).
+    AsBinary,
+    /// Write `{"__bson_type":"binary","subtype":N,"base64":...}`, which keeps the subtype.
+    AsTaggedObject,
 }
 
 /// See `engine::policy::UnsupportedValuePolicy`.
@@ -114,6 +131,11 @@ impl PolicyArgs {
                 LegacyUuids::CsharpLegacy => LegacyUuidPolicy::CSharpLegacy,
                 LegacyUuids::AsBinary => LegacyUuidPolicy::AsBinary,
             },
+            binary_subtypes: match self.binary_subtypes {
+                BinarySubtypes::Reject => BinarySubtypePolicy::Reject,
+                BinarySubtypes::AsBinary => BinarySubtypePolicy::AsBinary,
+                BinarySubtypes::AsTaggedObject => BinarySubtypePolicy::AsTaggedObject,
+            },
         }
     }
 }
@@ -150,6 +172,8 @@ mod tests {
             "rename",
             "--legacy-uuids",
             "csharp-legacy",
+            "--binary-subtypes",
+            "as-tagged-object",
         ])?;
         let policy = flags.policy.policy();
         assert_eq!(policy.unsupported_values, UnsupportedValuePolicy::AsTaggedObject);
@@ -157,6 +181,7 @@ mod tests {
         assert_eq!(policy.document_ids, DocumentIdPolicy::CanonicalString);
         assert_eq!(policy.field_names, FieldNamePolicy::Rename);
         assert_eq!(policy.legacy_uuids, LegacyUuidPolicy::CSharpLegacy);
+        assert_eq!(policy.binary_subtypes, BinarySubtypePolicy::AsTaggedObject);
         Ok(())
     }
 }

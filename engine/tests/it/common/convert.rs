@@ -6,7 +6,8 @@ use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Decimal128, Document, JavaScriptCodeWithScope, Regex, Timestamp};
 use engine::convert::{normalize_number, ViolationCode};
 use engine::policy::{
-    ConversionPolicy, DocumentIdPolicy, FieldNamePolicy, NonFinitePolicy, UnsupportedValuePolicy,
+    BinarySubtypePolicy, ConversionPolicy, DocumentIdPolicy, FieldNamePolicy, NonFinitePolicy,
+    UnsupportedValuePolicy,
 };
 use proptest::prelude::*;
 
@@ -16,6 +17,7 @@ pub fn permissive_policy() -> ConversionPolicy {
         non_finite_numbers: NonFinitePolicy::AsTaggedObject,
         document_ids: DocumentIdPolicy::CanonicalString,
         field_names: FieldNamePolicy::Rename,
+        binary_subtypes: BinarySubtypePolicy::AsTaggedObject,
         ..Default::default()
     }
 }
@@ -29,19 +31,34 @@ fn decimal() -> impl Strategy<Value = Bson> {
     })
 }
 
+fn binary_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 16..=16),
+        proptest::collection::vec(any::<u8>(), 0..24),
+    ]
+}
+
 fn binary() -> impl Strategy<Value = Bson> {
     let subtype = prop_oneof![
         Just(BinarySubtype::Generic),
+        Just(BinarySubtype::BinaryOld),
         Just(BinarySubtype::Uuid),
         Just(BinarySubtype::UuidOld),
+    ];
+    (subtype, binary_bytes()).prop_map(|(subtype, bytes)| Bson::Binary(Binary { subtype, bytes }))
+}
+
+/// Binaries whose subtype the Data API cannot keep: refused by default.
+fn special_binary() -> impl Strategy<Value = Bson> {
+    let subtype = prop_oneof![
         Just(BinarySubtype::Md5),
+        Just(BinarySubtype::Encrypted),
+        Just(BinarySubtype::Sensitive),
+        Just(BinarySubtype::Vector),
         Just(BinarySubtype::UserDefined(0x80)),
+        (0x80u8..=0xff).prop_map(BinarySubtype::from),
     ];
-    let bytes = prop_oneof![
-        proptest::collection::vec(any::<u8>(), 16..=16),
-        proptest::collection::vec(any::<u8>(), 0..24),
-    ];
-    (subtype, bytes).prop_map(|(subtype, bytes)| Bson::Binary(Binary { subtype, bytes }))
+    (subtype, binary_bytes()).prop_map(|(subtype, bytes)| Bson::Binary(Binary { subtype, bytes }))
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -85,6 +102,7 @@ fn unsupported_leaf() -> impl Strategy<Value = Bson> {
         Just(Bson::MinKey),
         Just(Bson::MaxKey),
         Just(Bson::Undefined),
+        special_binary(),
         prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY)].prop_map(Bson::Double),
         prop_oneof![Just("NaN"), Just("Infinity"), Just("-Infinity")].prop_map(|s| Bson::Decimal128(s.parse().unwrap())),
     ]
@@ -200,6 +218,10 @@ fn is_finite_number(v: &Bson) -> bool {
     }
 }
 
+fn is_special_binary(v: &Bson) -> bool {
+    matches!(v, Bson::Binary(b) if !matches!(b.subtype, BinarySubtype::Generic | BinarySubtype::BinaryOld | BinarySubtype::Uuid | BinarySubtype::UuidOld))
+}
+
 fn is_uuid(v: &Bson) -> bool {
     matches!(v, Bson::Binary(b) if b.bytes.len() == 16 && matches!(b.subtype, BinarySubtype::Uuid | BinarySubtype::UuidOld))
 }
@@ -265,6 +287,7 @@ fn value_problem(v: &Bson, depth: usize) -> Option<ViolationCode> {
             }
             items.iter().find_map(|v| value_problem(v, depth + 1))
         }
+        Bson::Binary(_) if is_special_binary(v) => Some(ViolationCode::UnsupportedBsonValue),
         Bson::ObjectId(_) | Bson::DateTime(_) | Bson::Binary(_) if too_deep => Some(ViolationCode::ShredDocLimitViolation),
         Bson::Double(_) | Bson::Decimal128(_) if !is_finite_number(v) => Some(ViolationCode::UnsupportedBsonValue),
         Bson::Timestamp(_)
@@ -349,6 +372,11 @@ pub fn equivalent(src: &Bson, back: &Bson, policy: &ConversionPolicy) -> bool {
         };
     }
     match (src, back) {
+        (Bson::Binary(_), _) if is_special_binary(src) => match policy.binary_subtypes {
+            BinarySubtypePolicy::Reject => false,
+            BinarySubtypePolicy::AsBinary => matches!(back, Bson::Binary(b) if b.subtype == BinarySubtype::Generic),
+            BinarySubtypePolicy::AsTaggedObject => src == back,
+        },
         (Bson::Binary(s), Bson::Binary(b)) => {
             if is_uuid(src) {
                 b.subtype == BinarySubtype::Uuid && b.bytes == s.bytes
