@@ -69,6 +69,8 @@ pub enum ServerEvent {
     Landed { job: String, collection: String, ids: Vec<String> },
     /// A document set aside, with the reason.
     Refused { job: String, collection: String, id: String, code: String, reason: String },
+    /// A job that ended was deleted: it is no longer listed.
+    JobDeleted { id: String },
 }
 
 /// Where a job stands.
@@ -149,6 +151,13 @@ pub struct CollectionProgress {
     pub rate: f64,
     /// The verification's verdict, once it has run.
     pub verification: Option<Verification>,
+    /// Requests to the target tried again after a transient failure, by the process that
+    /// runs the job, since it started the job.
+    #[serde(default)]
+    pub retries: u64,
+    /// Of those, the ones the target throttled (HTTP 429).
+    #[serde(default)]
+    pub throttled: u64,
 }
 
 /// What verification found for one collection.
@@ -183,6 +192,18 @@ pub struct JobProgress {
     pub message: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// When it first started copying.
+    #[serde(default)]
+    pub started_at_ms: Option<i64>,
+    /// When it ended (complete, failed or cancelled).
+    #[serde(default)]
+    pub finished_at_ms: Option<i64>,
+    /// Milliseconds spent copying, up to its last change of status.
+    #[serde(default)]
+    pub running_ms: u64,
+    /// Milliseconds spent verifying, up to its last change of status.
+    #[serde(default)]
+    pub verifying_ms: u64,
 }
 
 impl JobProgress {
@@ -193,6 +214,92 @@ impl JobProgress {
             already_present: t.already_present + c.counters.already_present,
             dead_lettered: t.dead_lettered + c.counters.dead_lettered,
         })
+    }
+
+    /// Its status as a list shows it: `complete, 6 refused` when documents were refused.
+    pub fn status_label(&self) -> String {
+        let refused = self.totals().dead_lettered;
+        if refused > 0 && self.status.is_final() {
+            format!("{}, {} refused", self.status.as_str(), thousands(refused))
+        } else {
+            self.status.as_str().to_owned()
+        }
+    }
+
+    /// Documents accounted for per second of copying, on average (`None` before any copying).
+    pub fn average_rate(&self) -> Option<f64> {
+        (self.running_ms > 0).then(|| self.totals().accounted() as f64 * 1_000.0 / self.running_ms as f64)
+    }
+
+    /// From its first start to its end (or its last change, while it is not over).
+    pub fn elapsed_ms(&self) -> Option<u64> {
+        let start = self.started_at_ms?;
+        let end = self.finished_at_ms.unwrap_or(self.updated_at_ms);
+        u64::try_from(end - start).ok()
+    }
+
+    /// What a finished job did, in one sentence: `Completed in 2.1 s, 5,700 docs/s on
+    /// average — 2,994 written, 6 refused, verified.` `None` while it is not over.
+    pub fn summary(&self) -> Option<String> {
+        if !self.status.is_final() {
+            return None;
+        }
+        let totals = self.totals();
+        let verb = match self.status {
+            JobStatus::Complete => "Completed",
+            JobStatus::Failed => "Failed",
+            _ => "Cancelled",
+        };
+        let mut sentence = match self.elapsed_ms() {
+            Some(elapsed) if self.status == JobStatus::Complete => format!("{verb} in {}", human_duration(elapsed)),
+            Some(elapsed) => format!("{verb} after {}", human_duration(elapsed)),
+            None => verb.to_owned(),
+        };
+        if let Some(rate) = self.average_rate() {
+            sentence.push_str(&format!(", {} docs/s on average", thousands(rate.round() as u64)));
+        }
+        let paused = self.elapsed_ms().map(|e| e.saturating_sub(self.running_ms + self.verifying_ms)).unwrap_or(0);
+        if paused >= 1_000 {
+            sentence.push_str(&format!(" (paused for {})", human_duration(paused)));
+        }
+        let mut parts = vec![format!("{} written", thousands(totals.written))];
+        if totals.already_present > 0 {
+            parts.push(format!("{} already present", thousands(totals.already_present)));
+        }
+        parts.push(format!("{} refused", thousands(totals.dead_lettered)));
+        let verifications: Vec<&Verification> = self.collections.iter().filter_map(|c| c.verification.as_ref()).collect();
+        if !verifications.is_empty() && verifications.len() == self.collections.len() {
+            parts.push(if verifications.iter().all(|v| v.passed()) { "verified".into() } else { "verification found differences".into() });
+        } else if self.status == JobStatus::Complete {
+            parts.push("verified".into());
+        } else {
+            parts.push("not verified".into());
+        }
+        Some(format!("{sentence} — {}.", parts.join(", ")))
+    }
+}
+
+/// An entry of a job's timeline: what happened, when, and who did it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// `created`, `running`, `paused`, `resumed`, `verifying`, `verified`,
+    /// `verification_failed`, `complete`, `failed`, `cancelled`.
+    pub kind: String,
+    /// The name of whoever did it, when someone did.
+    pub who: Option<String>,
+    /// Why (a failure, an outage) or what was found (a verification).
+    pub detail: Option<String>,
+}
+
+/// A length of time as people read it: `850 ms`, `2.1 s`, `3 min 05 s`, `2 h 10 min`.
+pub fn human_duration(ms: u64) -> String {
+    match ms {
+        0..=999 => format!("{ms} ms"),
+        1_000..=59_999 => format!("{:.1} s", ms as f64 / 1_000.0),
+        60_000..=3_599_999 => format!("{} min {:02} s", ms / 60_000, ms % 60_000 / 1_000),
+        _ => format!("{} h {:02} min", ms / 3_600_000, ms % 3_600_000 / 60_000),
     }
 }
 
@@ -308,6 +415,54 @@ pub fn thousands(n: u64) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    fn finished(status: JobStatus, written: u64, refused: u64) -> JobProgress {
+        let counters = Counters { matched: written + refused, written, already_present: 0, dead_lettered: refused };
+        JobProgress {
+            id: "j".into(),
+            status,
+            database: "d".into(),
+            target: "t".into(),
+            collections: vec![CollectionProgress {
+                source: "events".into(),
+                target: "events".into(),
+                counters,
+                rate: 0.0,
+                verification: Some(Verification { checked: written, matching: written, missing: vec![], different: vec![] }),
+                retries: 0,
+                throttled: 0,
+            }],
+            message: None,
+            created_at_ms: 0,
+            updated_at_ms: 2_400,
+            started_at_ms: Some(300),
+            finished_at_ms: Some(2_400),
+            running_ms: 1_500,
+            verifying_ms: 600,
+        }
+    }
+
+    #[test]
+    fn a_finished_job_sums_itself_up() {
+        let job = finished(JobStatus::Complete, 2_994, 6);
+        assert_eq!(job.summary().unwrap(), "Completed in 2.1 s, 2,000 docs/s on average — 2,994 written, 6 refused, verified.");
+        assert_eq!(job.status_label(), "complete, 6 refused");
+        assert_eq!(finished(JobStatus::Complete, 10, 0).status_label(), "complete");
+        let running = JobProgress { status: JobStatus::Running, ..finished(JobStatus::Running, 5, 1) };
+        assert_eq!((running.summary(), running.status_label()), (None, "running".to_owned()));
+        let cancelled = finished(JobStatus::Cancelled, 10, 0);
+        assert!(cancelled.summary().unwrap().starts_with("Cancelled after 2.1 s"), "{:?}", cancelled.summary());
+        let old = JobProgress { started_at_ms: None, running_ms: 0, ..finished(JobStatus::Complete, 3, 0) };
+        assert_eq!(old.summary().unwrap(), "Completed — 3 written, 0 refused, verified.");
+    }
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(850), "850 ms");
+        assert_eq!(human_duration(2_100), "2.1 s");
+        assert_eq!(human_duration(185_000), "3 min 05 s");
+        assert_eq!(human_duration(7_800_000), "2 h 10 min");
+    }
 
     #[test]
     fn a_target_kind_has_one_name_in_json_forms_and_flags() {

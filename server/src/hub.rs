@@ -41,6 +41,11 @@ impl Hub {
         Self { watching: AtomicUsize::new(0), presence: broadcast::channel(BACKLOG).0, jobs }
     }
 
+    /// How many browsers are connected right now.
+    pub fn watching(&self) -> usize {
+        self.watching.load(Ordering::SeqCst)
+    }
+
     fn presence(&self) -> ServerEvent {
         ServerEvent::Presence { watching: self.watching.load(Ordering::SeqCst) }
     }
@@ -99,6 +104,10 @@ impl Frame {
                 self.landed.entry((job, collection)).or_default().extend(ids);
             }
             ServerEvent::Refused { .. } => self.refused.push(event),
+            ServerEvent::JobDeleted { ref id } => {
+                self.jobs.retain(|e| !matches!(e, ServerEvent::Job(p) if &p.id == id));
+                self.jobs.push(event);
+            }
         }
     }
 

@@ -22,6 +22,7 @@
 use super::{
     http::{api_error, body_excerpt, excerpt, join_segments, with_retries, ApiError, AttemptFailure, Http},
     retry::{self, RetryPolicy},
+    stats::RequestStats,
     DocumentOutcome, Token,
 };
 use crate::convert::Converted;
@@ -32,6 +33,7 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Documents per batch request by default.
@@ -171,6 +173,8 @@ pub struct DocumentApiClient {
     concurrency: usize,
     use_batch: bool,
     retry: RetryPolicy,
+    /// Retries and throttling met, per collection (see [`super::stats`]).
+    stats: Arc<RequestStats>,
 }
 
 impl fmt::Debug for DocumentApiClient {
@@ -236,7 +240,13 @@ impl DocumentApiClient {
             concurrency: config.concurrency,
             use_batch: config.use_batch,
             retry: config.retry,
+            stats: Arc::default(),
         })
+    }
+
+    /// The retries and throttling this client's requests met.
+    pub fn stats(&self) -> &Arc<RequestStats> {
+        &self.stats
     }
 
     /// The namespace this client addresses.

@@ -154,6 +154,7 @@ pub(crate) async fn wait_or_give_up<E: ApiError>(
 ) -> Result<(), E> {
     match attempts.next_delay(retry_after) {
         Some(delay) => {
+            super::stats::record_retry(&reason);
             tracing::debug!(operation, attempt = attempts.made(), delay_ms = delay.as_millis() as u64, %reason, "retrying {} request", E::API);
             tokio::time::sleep(delay).await;
             Ok(())

@@ -23,12 +23,14 @@ pub mod data_api;
 pub mod document_api;
 mod http;
 pub mod retry;
+pub mod stats;
 pub mod writer;
 
 pub use data_api::{DataApiClient, DataApiConfig, DataApiError};
 pub use document_api::{DocumentApiClient, DocumentApiConfig, DocumentApiError};
 pub use retry::RetryPolicy;
-pub use writer::{TargetError, TargetSpec, Writer};
+pub use stats::{RequestCounts, RequestStats};
+pub use writer::{DocumentTally, TargetError, TargetSpec, Writer};
 
 use std::fmt;
 

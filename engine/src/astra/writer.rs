@@ -1,9 +1,11 @@
 //! One interface over the two Astra clients, as the job runner and the verifier need it:
 //! where the documents go ([`TargetSpec`]), and a [`Writer`] that checks, prepares, writes
-//! and reads back through whichever API the target speaks.
+//! and reads back through whichever API the target speaks, says what the target already
+//! holds (for dry runs), and counts the retries its writes and reads met.
 
 use super::{
     data_api::{CollectionOptions, FindQuery},
+    stats::{counted, RequestStats},
     DataApiClient, DataApiConfig, DataApiError, DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome,
     RetryPolicy, Token,
 };
@@ -11,6 +13,7 @@ use crate::{convert::Converted, policy::Indexing, wire::TargetKind};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::sync::Arc;
 
 /// Where the documents go. Part of a job's stored spec (server-side only: it holds the token).
 #[derive(Clone, Serialize, Deserialize)]
@@ -77,6 +80,14 @@ impl TargetError {
     }
 }
 
+/// How many documents a target collection holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentTally {
+    pub documents: u64,
+    /// Counted exactly, rather than the target's estimate.
+    pub exact: bool,
+}
+
 /// A connected target.
 #[derive(Clone)]
 pub enum Writer {
@@ -126,14 +137,51 @@ impl Writer {
 
     /// Writes documents; one outcome per document, in order.
     pub async fn write(&self, collection: &str, documents: Vec<Converted>) -> Result<Vec<DocumentOutcome>, TargetError> {
+        let write = async {
+            match self {
+                Writer::DataApi(client) => client.insert_many(collection, documents).await.map_err(Into::into),
+                Writer::DocumentApi(client) => client.write_many(collection, documents).await.map_err(Into::into),
+            }
+        };
+        counted(self.stats(), collection, write).await
+    }
+
+    /// The retries and throttling met by [`Writer::write`] and [`Writer::read_back`], per
+    /// target collection.
+    pub fn stats(&self) -> &Arc<RequestStats> {
         match self {
-            Writer::DataApi(client) => client.insert_many(collection, documents).await.map_err(Into::into),
-            Writer::DocumentApi(client) => client.write_many(collection, documents).await.map_err(Into::into),
+            Writer::DataApi(client) => client.stats(),
+            Writer::DocumentApi(client) => client.stats(),
         }
+    }
+
+    /// The collections the target's keyspace holds; `None` for the Document API, whose
+    /// collections are made by the first write and not listed here.
+    pub async fn collection_names(&self) -> Result<Option<Vec<String>>, TargetError> {
+        match self {
+            Writer::DataApi(client) => Ok(Some(client.find_collections().await?.into_iter().map(|c| c.name).collect())),
+            Writer::DocumentApi(_) => Ok(None),
+        }
+    }
+
+    /// How many documents a target collection holds (Data API): exact up to the
+    /// `countDocuments` limit of 1,000, the estimate beyond it. `None` for the Document API.
+    pub async fn document_count(&self, collection: &str) -> Result<Option<DocumentTally>, TargetError> {
+        let Writer::DataApi(client) = self else { return Ok(None) };
+        let counted = client.count_documents(collection, None).await?;
+        if !counted.more_data {
+            return Ok(Some(DocumentTally { documents: counted.count, exact: true }));
+        }
+        let estimated = client.estimated_document_count(collection).await?;
+        Ok(Some(DocumentTally { documents: estimated.max(counted.count), exact: false }))
     }
 
     /// Reads back the documents with these ids (as Data API `_id` JSON and as stable keys).
     pub async fn read_back(&self, collection: &str, ids: &[(String, String)]) -> Result<Vec<Box<RawValue>>, TargetError> {
+        counted(self.stats(), collection, self.read_back_uncounted(collection, ids)).await
+    }
+
+    async fn read_back_uncounted(&self, collection: &str, ids: &[(String, String)]) -> Result<Vec<Box<RawValue>>, TargetError> {
         match self {
             Writer::DataApi(client) => {
                 let list = ids.iter().map(|(json, _)| json.as_str()).collect::<Vec<_>>().join(",");

@@ -27,6 +27,20 @@ pub fn document_from_extended_json(text: &str) -> Result<Document, ExtendedJsonE
     }
 }
 
+/// A document id as dead letters and the census keep it (a stable key, or the canonical
+/// Extended JSON of an `_id` the Data API refuses), in the relaxed form people read on the
+/// collection page: `{"sensor":0,"seq":250}` rather than `{"sensor":{"$numberInt":"0"},…}`.
+/// Keys that are not Extended JSON objects or arrays come back as they are.
+pub fn readable_id(key: &str) -> String {
+    if !key.starts_with(['{', '[']) {
+        return key.to_owned();
+    }
+    match serde_json::from_str::<serde_json::Value>(key).ok().and_then(|value| Bson::try_from(value).ok()) {
+        Some(id) => id.into_relaxed_extjson().to_string(),
+        None => key.to_owned(),
+    }
+}
+
 /// Why Extended JSON text could not be read back.
 #[derive(Debug, thiserror::Error)]
 pub enum ExtendedJsonError {
@@ -39,4 +53,16 @@ pub enum ExtendedJsonError {
     /// A value, not a document.
     #[error("the Extended JSON is not a document")]
     NotADocument,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable_id;
+
+    #[test]
+    fn refused_ids_read_as_relaxed_extended_json() {
+        assert_eq!(readable_id(r#"{"sensor":{"$numberInt":"0"},"seq":{"$numberLong":"250"}}"#), r#"{"sensor":0,"seq":250}"#);
+        assert_eq!(readable_id("64b7f0c2a1b2c3d4e5f60718"), "64b7f0c2a1b2c3d4e5f60718");
+        assert_eq!(readable_id("{not json"), "{not json");
+    }
 }

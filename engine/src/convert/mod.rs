@@ -56,7 +56,7 @@ mod violation;
 pub use canonical::{content_hash, normalize_number, ContentHash};
 pub use decode::{document_from_json, value_from_json, DecodeError};
 pub use extended_json::{
-    canonical_extended_json, document_from_extended_json, relaxed_extended_json,
+    canonical_extended_json, document_from_extended_json, readable_id, relaxed_extended_json,
     ExtendedJsonError,
 };
 pub use id::{id_key_from_json, IdKeyError};

@@ -9,14 +9,14 @@ use super::{
     progress::Publisher,
     runner::JobRun,
     spec::JobSpec,
-    store::{now_ms, ControlRequest, DeadLetter, JobStore},
+    store::{now_ms, Act, ControlRequest, DeadLetter, JobStore},
 };
 use crate::{
     astra::{RetryPolicy, Writer},
     naming::is_valid_schema_name,
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
     source::mongo::{MongoSource, SourceError, SourceUri},
-    wire::{JobProgress, JobStatus, ServerEvent},
+    wire::{JobProgress, JobStatus, ServerEvent, TimelineEntry},
 };
 use std::{
     collections::{HashMap, HashSet},
@@ -280,7 +280,8 @@ impl JobManager {
             Some(control) if matches!(record.status, JobStatus::Running | JobStatus::Pending | JobStatus::Verifying) => {
                 control.send_replace(Control::Pause);
                 drop(controls);
-                self.publisher().set_status(id, JobStatus::Paused, Some(&format!("Paused by {who} at {}.", clock())));
+                let message = format!("Paused by {who} at {}.", clock());
+                self.publisher().set_status_by(id, JobStatus::Paused, Some(&message), Act { kind: "paused", who });
                 Ok(())
             }
             Some(_) => Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a running job can be paused" }),
@@ -309,7 +310,7 @@ impl JobManager {
         if ours {
             // The status first: a runner that resumes its verification then sets
             // `verifying` after this, not before.
-            self.publisher().set_status(id, JobStatus::Running, Some(&message));
+            self.publisher().set_status_by(id, JobStatus::Running, Some(&message), Act { kind: "resumed", who });
             if let Some(control) = lock(&self.shared.controls).get(id) {
                 control.send_replace(Control::Run);
             }
@@ -321,7 +322,7 @@ impl JobManager {
             Err(err) => return Err(err),
         };
         let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(e.to_string()))?;
-        self.publisher().set_status(id, JobStatus::Pending, Some(&message));
+        self.publisher().set_status_by(id, JobStatus::Pending, Some(&message), Act { kind: "resumed", who });
         self.start(id, spec, job_lock);
         Ok(())
     }
@@ -341,8 +342,39 @@ impl JobManager {
             // The runner stops after the batches in flight and leaves this status as it is.
             tracing::info!(job = id, who, "cancel requested");
         }
-        self.publisher().set_status(id, JobStatus::Cancelled, Some(&message));
+        self.publisher().set_status_by(id, JobStatus::Cancelled, Some(&message), Act { kind: "cancelled", who });
         Ok(())
+    }
+
+    /// Forgets a job that has ended: its record, checkpoints, timeline and dead letters (the
+    /// documents it wrote stay in the target). Subscribers are told with [`ServerEvent::JobDeleted`].
+    pub fn delete(&self, id: &str) -> Result<(), JobError> {
+        let record = self.store().job(id)?;
+        if !record.status.is_final() || lock(&self.shared.controls).contains_key(id) {
+            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a job that has ended can be deleted" });
+        }
+        self.store().delete_job(id)?;
+        self.publisher().forget(id);
+        self.publisher().announce(ServerEvent::JobDeleted { id: id.to_owned() });
+        tracing::info!(job = id, "job deleted");
+        Ok(())
+    }
+
+    /// What happened to the job, oldest first: created, started, paused and resumed by
+    /// whom, verification, the end.
+    pub fn timeline(&self, id: &str) -> Result<Vec<TimelineEntry>, JobError> {
+        Ok(self.store().timeline(id)?)
+    }
+
+    /// Names who created the job, on its timeline.
+    pub fn set_creator(&self, id: &str, who: &str) -> Result<(), JobError> {
+        Ok(self.store().set_creator(id, who)?)
+    }
+
+    /// What the job was asked to do (server-side only: it holds the source URI and the token).
+    pub fn spec(&self, id: &str) -> Result<JobSpec, JobError> {
+        let record = self.store().job(id)?;
+        serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {id} is unreadable: {e}")))
     }
 
     pub fn progress(&self, id: &str) -> Result<JobProgress, JobError> {

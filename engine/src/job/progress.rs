@@ -1,17 +1,22 @@
 //! The jobs' recorded state and everyone watching it: the [`Publisher`] writes each change
 //! of status to the job store and sends the job's progress (counters, rates, verification),
 //! the documents that landed and those refused as [`ServerEvent`]s to every subscriber.
-//! The manager, the runner and the verifier all report through it.
+//! The manager, the runner and the verifier all report through it. It also holds the
+//! retries and throttling each running job's target met ([`Publisher::track_requests`]),
+//! which progress reports and `/metrics` show per collection.
 
 use super::{
     error::JobError,
     spec::JobSpec,
-    store::{DeadLetter, JobRecord, JobStore},
+    store::{Act, DeadLetter, JobRecord, JobStore},
 };
-use crate::wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent};
+use crate::{
+    astra::RequestStats,
+    wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent},
+};
 use std::{
     collections::{HashMap, VecDeque},
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 use tokio::sync::broadcast;
@@ -29,11 +34,25 @@ pub(crate) struct Publisher {
     pub store: JobStore,
     events: broadcast::Sender<ServerEvent>,
     rates: Mutex<HashMap<(String, String), RateSamples>>,
+    /// The retries and throttling of the target of each job this process runs or ran.
+    requests: Mutex<HashMap<String, Arc<RequestStats>>>,
 }
 
 impl Publisher {
     pub(crate) fn new(store: JobStore) -> Self {
-        Self { store, events: broadcast::channel(EVENT_BACKLOG).0, rates: Mutex::new(HashMap::new()) }
+        Self { store, events: broadcast::channel(EVENT_BACKLOG).0, rates: Mutex::new(HashMap::new()), requests: Mutex::new(HashMap::new()) }
+    }
+
+    /// Reports, from now on, the retries and throttling that `stats` counts for `job`
+    /// (those of the writer its run uses).
+    pub(crate) fn track_requests(&self, job: &str, stats: Arc<RequestStats>) {
+        self.requests.lock().unwrap_or_else(PoisonError::into_inner).insert(job.to_owned(), stats);
+    }
+
+    /// Forgets what was kept in memory about a job (its rates, its retries).
+    pub(crate) fn forget(&self, job: &str) {
+        self.requests.lock().unwrap_or_else(PoisonError::into_inner).remove(job);
+        self.rates.lock().unwrap_or_else(PoisonError::into_inner).retain(|(j, _), _| j != job);
     }
 
     /// Every event from now on.
@@ -49,12 +68,25 @@ impl Publisher {
         self.publish_progress(id);
     }
 
+    /// Records the status someone set, with their name on the timeline, and publishes it.
+    pub(crate) fn set_status_by(&self, id: &str, status: JobStatus, message: Option<&str>, act: Act<'_>) {
+        if let Err(err) = self.store.set_status_by(id, status, message, act) {
+            tracing::error!(job = id, error = %err, "cannot record the job's status");
+        }
+        self.publish_progress(id);
+    }
+
     /// Changes the status and keeps the message (who paused or resumed the job, and when).
     pub(crate) fn set_status_keeping_message(&self, id: &str, status: JobStatus) {
         if let Err(err) = self.store.set_status_keeping_message(id, status) {
             tracing::error!(job = id, error = %err, "cannot record the job's status");
         }
         self.publish_progress(id);
+    }
+
+    /// Sends `event` to every subscriber.
+    pub(crate) fn announce(&self, event: ServerEvent) {
+        let _ = self.events.send(event);
     }
 
     /// Publishes the job's progress as the store has it now.
@@ -114,17 +146,21 @@ impl Publisher {
         let counters = self.store.counters(&record.id)?;
         let verifications: HashMap<String, _> = self.store.verifications(&record.id)?.into_iter().collect();
         let running = record.status == JobStatus::Running;
+        let requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner).get(&record.id).cloned();
         let collections = spec
             .collections
             .iter()
             .map(|c| {
                 let counters = counters.iter().find(|(name, _)| name == &c.source).map(|(_, k)| *k).unwrap_or_default();
+                let met = requests.as_ref().map(|r| r.of(&c.target)).unwrap_or_default();
                 CollectionProgress {
                     source: c.source.clone(),
                     target: c.target.clone(),
                     rate: if running { self.rate(&record.id, &c.source, counters.accounted()) } else { 0.0 },
                     counters,
                     verification: verifications.get(&c.source).cloned(),
+                    retries: met.retries,
+                    throttled: met.throttled,
                 }
             })
             .collect();
@@ -137,6 +173,10 @@ impl Publisher {
             message: record.message.clone(),
             created_at_ms: record.created_at_ms,
             updated_at_ms: record.updated_at_ms,
+            started_at_ms: record.started_at_ms,
+            finished_at_ms: record.finished_at_ms,
+            running_ms: record.running_ms.unsigned_abs(),
+            verifying_ms: record.verifying_ms.unsigned_abs(),
         })
     }
 }

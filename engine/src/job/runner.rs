@@ -62,6 +62,7 @@ impl JobRun {
         let uri = SourceUri::parse(&self.spec.source_uri)?;
         let source = MongoSource::connect(&uri, SOURCE_TIMEOUT).await?;
         let writer = Writer::new(&self.spec.target, self.spec.chunk_size, self.spec.in_flight, RetryPolicy::default())?;
+        self.publisher.track_requests(&self.id, writer.stats().clone());
         self.publisher.set_status(&self.id, JobStatus::Running, None);
 
         for collection in self.spec.collections.clone() {

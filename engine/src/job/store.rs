@@ -2,8 +2,13 @@
 //! dead letters. A batch's checkpoint, counters and dead letters change in one transaction,
 //! so after a crash the counters describe exactly the documents before each checkpoint,
 //! and resuming from the checkpoints counts every document once.
+//!
+//! Each job also keeps its timeline (created, started, paused and resumed by whom,
+//! verification, the end) and how long it spent copying and verifying, so a finished job
+//! can say how long it took and how fast it went. Databases written before those existed
+//! are brought up to date when opened ([`JobStore::open`]); nothing in them is lost.
 
-pub use crate::wire::{Counters, JobStatus};
+pub use crate::wire::{Counters, JobStatus, TimelineEntry};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::{
     collections::HashSet,
@@ -109,6 +114,14 @@ pub struct JobRecord {
     pub updated_at_ms: i64,
     /// Why the job failed or stopped, when it did.
     pub message: Option<String>,
+    /// When it first started copying (`None` before, and for jobs recorded before this was kept).
+    pub started_at_ms: Option<i64>,
+    /// When it ended (complete, failed or cancelled).
+    pub finished_at_ms: Option<i64>,
+    /// Time spent copying (running), in milliseconds, up to the last change of status.
+    pub running_ms: i64,
+    /// Time spent verifying, in milliseconds, up to the last change of status.
+    pub verifying_ms: i64,
 }
 
 /// The state database. Cheap to clone; calls are short and synchronous (run them from
@@ -160,6 +173,14 @@ CREATE TABLE IF NOT EXISTS requests (
     who TEXT NOT NULL,
     at_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS timeline (
+    job_id TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    who TEXT,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS timeline_by_job ON timeline (job_id, at_ms);
 CREATE TABLE IF NOT EXISTS dead_letters (
     job_id TEXT NOT NULL,
     collection TEXT NOT NULL,
@@ -170,6 +191,68 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     PRIMARY KEY (job_id, collection, id)
 );
 ";
+
+/// Columns added to `jobs` after its first release, with their definitions: added by
+/// [`add_missing_columns`] to databases that predate them.
+const ADDED_JOB_COLUMNS: &[(&str, &str)] = &[
+    ("started_at_ms", "INTEGER"),
+    ("finished_at_ms", "INTEGER"),
+    ("running_ms", "INTEGER NOT NULL DEFAULT 0"),
+    ("verifying_ms", "INTEGER NOT NULL DEFAULT 0"),
+    ("status_since_ms", "INTEGER"),
+];
+
+/// The columns every job query reads, in [`JobRecord`]'s order (see [`job_record`]).
+const JOB_COLUMNS: &str = "id, spec, status, created_at_ms, updated_at_ms, message, started_at_ms, finished_at_ms, running_ms, verifying_ms";
+
+/// Adds the columns of [`ADDED_JOB_COLUMNS`] that `jobs` lacks, in one immediate
+/// transaction, so that two processes opening an older database at once don't both add them.
+fn add_missing_columns(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let present: HashSet<String> = {
+        let mut statement = tx.prepare("SELECT name FROM pragma_table_info('jobs')")?;
+        let names = statement.query_map([], |r| r.get(0))?;
+        names.collect::<Result<_, _>>()?
+    };
+    for (name, definition) in ADDED_JOB_COLUMNS {
+        if !present.contains(*name) {
+            tx.execute(&format!("ALTER TABLE jobs ADD COLUMN {name} {definition}"), [])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A job row read with [`JOB_COLUMNS`].
+fn job_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(JobRecord, String)> {
+    let status: String = r.get(2)?;
+    let record = JobRecord {
+        id: r.get(0)?,
+        spec: r.get(1)?,
+        status: JobStatus::Pending,
+        created_at_ms: r.get(3)?,
+        updated_at_ms: r.get(4)?,
+        message: r.get(5)?,
+        started_at_ms: r.get(6)?,
+        finished_at_ms: r.get(7)?,
+        running_ms: r.get(8)?,
+        verifying_ms: r.get(9)?,
+    };
+    Ok((record, status))
+}
+
+/// The record with its status read.
+fn with_status((record, status): (JobRecord, String)) -> Result<JobRecord, StoreError> {
+    Ok(JobRecord { status: parse_status(&status)?, ..record })
+}
+
+/// Who did what to a job, for its timeline: `kind` is what happened (`paused`, `resumed`,
+/// `cancelled`, ...), `who` the name they gave.
+#[derive(Debug, Clone, Copy)]
+pub struct Act<'a> {
+    pub kind: &'a str,
+    pub who: &'a str,
+}
 
 fn parse_status(text: &str) -> Result<JobStatus, StoreError> {
     JobStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown job status {text:?}")))
@@ -194,8 +277,9 @@ impl JobStore {
         Self::with_connection(Connection::open_in_memory()?)
     }
 
-    fn with_connection(conn: Connection) -> Result<Self, StoreError> {
+    fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA)?;
+        add_missing_columns(&mut conn)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -215,26 +299,119 @@ impl JobStore {
         for (name, matched) in collections {
             tx.execute("INSERT INTO collections (job_id, name, matched) VALUES (?1, ?2, ?3)", params![id, name, *matched as i64])?;
         }
+        tx.execute("UPDATE jobs SET status_since_ms = ?2 WHERE id = ?1", params![id, now])?;
+        tx.execute("INSERT INTO timeline (job_id, at_ms, kind) VALUES (?1, ?2, 'created')", params![id, now])?;
         tx.commit()?;
         Ok(())
     }
 
+    /// Records the job's status and why; a change of status goes on the timeline.
     pub fn set_status(&self, id: &str, status: JobStatus, message: Option<&str>) -> Result<(), StoreError> {
-        let changed = self.lock().execute(
-            "UPDATE jobs SET status = ?2, message = ?3, updated_at_ms = ?4 WHERE id = ?1",
-            params![id, status.as_str(), message, now_ms()],
-        )?;
-        if changed == 0 {
+        self.change_status(id, status, Some(message), None)
+    }
+
+    /// Records the job's status, keeping its message; a change of status goes on the timeline.
+    pub fn set_status_keeping_message(&self, id: &str, status: JobStatus) -> Result<(), StoreError> {
+        self.change_status(id, status, None, None)
+    }
+
+    /// Records the status someone set (pausing, resuming, cancelling): `act` goes on the
+    /// timeline with their name, whether the status changed or not.
+    pub fn set_status_by(&self, id: &str, status: JobStatus, message: Option<&str>, act: Act<'_>) -> Result<(), StoreError> {
+        self.change_status(id, status, Some(message), Some(act))
+    }
+
+    /// Sets the status (and the message, when `message` is `Some`), adds the time spent in
+    /// the status it leaves to the job's running or verifying time, notes when it started
+    /// and ended, and puts the change (or `act`) on the timeline.
+    fn change_status(&self, id: &str, status: JobStatus, message: Option<Option<&str>>, act: Option<Act<'_>>) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        let before: Option<(String, Option<i64>, i64, Option<String>)> = tx
+            .query_row("SELECT status, status_since_ms, updated_at_ms, message FROM jobs WHERE id = ?1", params![id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((old, since, updated, old_message)) = before else {
             return Err(StoreError::NoSuchJob(id.to_owned()));
+        };
+        let old = parse_status(&old)?;
+        // A job that stays in its status was interrupted (its process stopped) and is
+        // picked up again: it ran until its last recorded change, not until now.
+        let until = if old == status { updated } else { now };
+        let spent = since.map_or(0, |since| (until - since).max(0));
+        let (running, verifying) = match old {
+            JobStatus::Running => (spent, 0),
+            JobStatus::Verifying => (0, spent),
+            _ => (0, 0),
+        };
+        let started = (status == JobStatus::Running).then_some(now);
+        let finished = status.is_final().then_some(now);
+        let message = match message {
+            Some(message) => message.map(str::to_owned),
+            None => old_message,
+        };
+        tx.execute(
+            "UPDATE jobs SET status = ?2, message = ?3, updated_at_ms = ?4, status_since_ms = ?4,
+                 running_ms = running_ms + ?5, verifying_ms = verifying_ms + ?6,
+                 started_at_ms = COALESCE(started_at_ms, ?7), finished_at_ms = ?8
+             WHERE id = ?1",
+            params![id, status.as_str(), message, now, running, verifying, started, finished],
+        )?;
+        match act {
+            Some(act) => {
+                tx.execute(
+                    "INSERT INTO timeline (job_id, at_ms, kind, who) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, now, act.kind, act.who],
+                )?;
+            }
+            None if old != status => {
+                // Why it failed, or why it paused by itself (a target outage).
+                let detail = matches!(status, JobStatus::Failed | JobStatus::Paused).then_some(message).flatten();
+                tx.execute(
+                    "INSERT INTO timeline (job_id, at_ms, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, now, status.as_str(), detail],
+                )?;
+            }
+            None => {}
         }
+        tx.commit()?;
         Ok(())
     }
 
-    pub fn set_status_keeping_message(&self, id: &str, status: JobStatus) -> Result<(), StoreError> {
-        let changed = self.lock().execute("UPDATE jobs SET status = ?2, updated_at_ms = ?3 WHERE id = ?1", params![id, status.as_str(), now_ms()])?;
-        if changed == 0 {
+    /// Names who created the job on its timeline.
+    pub fn set_creator(&self, id: &str, who: &str) -> Result<(), StoreError> {
+        self.lock().execute("UPDATE timeline SET who = ?2 WHERE job_id = ?1 AND kind = 'created'", params![id, who])?;
+        Ok(())
+    }
+
+    /// What happened to the job, oldest first. Jobs recorded before timelines were kept
+    /// get their creation from the job row.
+    pub fn timeline(&self, id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
+        let record = self.job(id)?;
+        let conn = self.lock();
+        let mut statement = conn.prepare_cached("SELECT at_ms, kind, who, detail FROM timeline WHERE job_id = ?1 ORDER BY at_ms, rowid")?;
+        let rows = statement.query_map(params![id], |r| Ok(TimelineEntry { at_ms: r.get(0)?, kind: r.get(1)?, who: r.get(2)?, detail: r.get(3)? }))?;
+        let mut entries: Vec<TimelineEntry> = rows.collect::<Result<_, _>>()?;
+        if !entries.iter().any(|e| e.kind == "created") {
+            entries.insert(0, TimelineEntry { at_ms: record.created_at_ms, kind: "created".into(), who: None, detail: None });
+        }
+        Ok(entries)
+    }
+
+    /// Forgets a job: its row, counters, ranges, verification, requests, timeline and
+    /// dead letters. The documents it wrote stay in the target.
+    pub fn delete_job(&self, id: &str) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for table in ["collections", "verifications", "requests", "timeline", "dead_letters", "ranges"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE job_id = ?1"), params![id])?;
+        }
+        if tx.execute("DELETE FROM jobs WHERE id = ?1", params![id])? == 0 {
             return Err(StoreError::NoSuchJob(id.to_owned()));
         }
+        tx.commit()?;
         Ok(())
     }
 
@@ -248,29 +425,16 @@ impl JobStore {
 
     pub fn job(&self, id: &str) -> Result<JobRecord, StoreError> {
         let conn = self.lock();
-        let row = conn
-            .query_row(
-                "SELECT id, spec, status, created_at_ms, updated_at_ms, message FROM jobs WHERE id = ?1",
-                params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
-            )
-            .optional()?;
-        let (id, spec, status, created_at_ms, updated_at_ms, message) = row.ok_or_else(|| StoreError::NoSuchJob(id.to_owned()))?;
-        Ok(JobRecord { id, spec, status: parse_status(&status)?, created_at_ms, updated_at_ms, message })
+        let row = conn.query_row(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"), params![id], job_record).optional()?;
+        with_status(row.ok_or_else(|| StoreError::NoSuchJob(id.to_owned()))?)
     }
 
     /// Every job, newest first.
     pub fn jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
         let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT id, spec, status, created_at_ms, updated_at_ms, message FROM jobs ORDER BY created_at_ms DESC, id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })?;
-        rows.map(|row| {
-            let (id, spec, status, created_at_ms, updated_at_ms, message) = row?;
-            Ok(JobRecord { id, spec, status: parse_status(&status)?, created_at_ms, updated_at_ms, message })
-        })
-        .collect()
+        let mut stmt = conn.prepare(&format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY created_at_ms DESC, id"))?;
+        let rows = stmt.query_map([], job_record)?;
+        rows.map(|row| with_status(row?)).collect()
     }
 
     /// Jobs a restart must pick up again: those that were running, verifying or pending.
@@ -371,13 +535,20 @@ impl JobStore {
         Ok(())
     }
 
-    /// Keeps a collection's verification report (replacing an earlier one).
+    /// Keeps a collection's verification report (replacing an earlier one), and puts its
+    /// verdict on the job's timeline.
     pub fn save_verification(&self, job: &str, collection: &str, report: &crate::wire::Verification) -> Result<(), StoreError> {
         let text = serde_json::to_string(report).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.lock().execute(
+        let verdict = format!("{collection}: {} of {} documents match", crate::wire::thousands(report.matching), crate::wire::thousands(report.checked));
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute(
             "INSERT OR REPLACE INTO verifications (job_id, collection, report) VALUES (?1, ?2, ?3)",
             params![job, collection, text],
         )?;
+        let kind = if report.passed() { "verified" } else { "verification_failed" };
+        tx.execute("INSERT INTO timeline (job_id, at_ms, kind, detail) VALUES (?1, ?2, ?3, ?4)", params![job, now_ms(), kind, verdict])?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -506,6 +677,88 @@ mod tests {
         assert_eq!(unfinished.len(), 1);
         assert_eq!(unfinished[0].spec, "{\"x\":1}");
         assert!(matches!(store.set_status("nope", JobStatus::Paused, None), Err(StoreError::NoSuchJob(_))));
+    }
+
+    #[test]
+    fn the_timeline_says_what_happened_and_who_did_it() {
+        let store = JobStore::in_memory().unwrap();
+        store.create_job("j1", "{}", &[("events".into(), 2)]).unwrap();
+        store.set_creator("j1", "Ada").unwrap();
+        store.set_status("j1", JobStatus::Running, None).unwrap();
+        store.set_status("j1", JobStatus::Running, None).unwrap();
+        store.set_status_by("j1", JobStatus::Paused, Some("Paused by Grace."), Act { kind: "paused", who: "Grace" }).unwrap();
+        store.set_status_by("j1", JobStatus::Running, Some("Resumed by Ada."), Act { kind: "resumed", who: "Ada" }).unwrap();
+        store.set_status_keeping_message("j1", JobStatus::Verifying).unwrap();
+        assert_eq!(store.job("j1").unwrap().message.as_deref(), Some("Resumed by Ada."), "verifying keeps the message");
+        let report = crate::wire::Verification { checked: 2, matching: 2, missing: vec![], different: vec![] };
+        store.save_verification("j1", "events", &report).unwrap();
+        store.set_status("j1", JobStatus::Complete, None).unwrap();
+        let timeline = store.timeline("j1").unwrap();
+        let kinds: Vec<(&str, Option<&str>)> = timeline.iter().map(|e| (e.kind.as_str(), e.who.as_deref())).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("created", Some("Ada")),
+                ("running", None),
+                ("paused", Some("Grace")),
+                ("resumed", Some("Ada")),
+                ("verifying", None),
+                ("verified", None),
+                ("complete", None)
+            ]
+        );
+        assert_eq!(timeline[5].detail.as_deref(), Some("events: 2 of 2 documents match"));
+        let job = store.job("j1").unwrap();
+        assert!(job.started_at_ms.is_some() && job.finished_at_ms.is_some());
+    }
+
+    #[test]
+    fn a_failure_keeps_its_reason_on_the_timeline() {
+        let store = JobStore::in_memory().unwrap();
+        store.create_job("j1", "{}", &[]).unwrap();
+        store.set_status("j1", JobStatus::Running, None).unwrap();
+        store.set_status("j1", JobStatus::Failed, Some("the target went away")).unwrap();
+        let last = store.timeline("j1").unwrap().pop().unwrap();
+        assert_eq!((last.kind.as_str(), last.detail.as_deref()), ("failed", Some("the target went away")));
+    }
+
+    #[test]
+    fn a_deleted_job_leaves_nothing_behind() {
+        let store = JobStore::in_memory().unwrap();
+        store.create_job("j1", "{}", &[("events".into(), 1)]).unwrap();
+        store.create_job("j2", "{}", &[("events".into(), 1)]).unwrap();
+        store.ensure_ranges("j1", "events", &[(None, None)]).unwrap();
+        let batch = BatchCommit { job: "j1", collection: "events", range: 0, checkpoint: vec![1], dead_letters: vec![letter("a")], ..Default::default() };
+        store.commit_batch(&batch).unwrap();
+        store.delete_job("j1").unwrap();
+        assert!(matches!(store.job("j1"), Err(StoreError::NoSuchJob(_))));
+        assert!(matches!(store.delete_job("j1"), Err(StoreError::NoSuchJob(_))));
+        assert!(store.dead_letters("j1", None).unwrap().is_empty());
+        assert!(store.ranges("j1", "events").unwrap().is_empty());
+        assert_eq!(store.jobs().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_database_from_before_timelines_opens_with_its_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The schema and a row as the first release wrote them.
+            let conn = Connection::open(dir.path().join("state.db")).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE jobs (id TEXT PRIMARY KEY, spec TEXT NOT NULL, status TEXT NOT NULL,
+                     created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL, message TEXT);
+                 INSERT INTO jobs VALUES ('old', '{}', 'complete', 1000, 5000, NULL);",
+            )
+            .unwrap();
+        }
+        let store = JobStore::open(dir.path()).unwrap();
+        let job = store.job("old").unwrap();
+        assert_eq!((job.status, job.started_at_ms, job.running_ms), (JobStatus::Complete, None, 0));
+        let timeline = store.timeline("old").unwrap();
+        assert_eq!((timeline.len(), timeline[0].kind.as_str(), timeline[0].at_ms), (1, "created", 1000));
+        drop(store);
+        // Opening it again finds every column there.
+        assert_eq!(JobStore::open(dir.path()).unwrap().jobs().unwrap().len(), 1);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! string is scrubbed from any text that came from the driver.
 
 use crate::wire::{CollectionSummary, DatabaseSummary};
-use bson::{doc, Document};
+use bson::{doc, Bson, Document};
 use futures::TryStreamExt;
 use mongodb::{
     error::ErrorKind,
@@ -128,6 +128,48 @@ impl SourceUri {
     }
 }
 
+/// The `_id` values a key may stand for (see [`MongoSource::find_by_id_key`]).
+fn id_candidates(key: &str) -> Vec<Bson> {
+    let mut candidates = Vec::new();
+    if key.starts_with(['{', '[']) {
+        if let Some(id) = serde_json::from_str::<serde_json::Value>(key).ok().and_then(|v| Bson::try_from(v).ok()) {
+            // Relaxed Extended JSON reads small integers as Int32: the Int64 form too.
+            candidates.push(widened(&id));
+            candidates.push(id);
+        }
+        return candidates;
+    }
+    if let Ok(oid) = bson::oid::ObjectId::parse_str(key) {
+        candidates.push(Bson::ObjectId(oid));
+    }
+    if let Ok(n) = key.parse::<i64>() {
+        candidates.push(Bson::Int64(n));
+        if let Ok(n) = i32::try_from(n) {
+            candidates.push(Bson::Int32(n));
+        }
+    } else if let Ok(x) = key.parse::<f64>() {
+        candidates.push(Bson::Double(x));
+    }
+    match key {
+        "true" => candidates.push(Bson::Boolean(true)),
+        "false" => candidates.push(Bson::Boolean(false)),
+        "null" => candidates.push(Bson::Null),
+        _ => {}
+    }
+    candidates.push(Bson::String(key.to_owned()));
+    candidates
+}
+
+/// `value` with every Int32 inside it as an Int64.
+fn widened(value: &Bson) -> Bson {
+    match value {
+        Bson::Int32(n) => Bson::Int64(i64::from(*n)),
+        Bson::Document(d) => Bson::Document(d.iter().map(|(k, v)| (k.clone(), widened(v))).collect()),
+        Bson::Array(a) => Bson::Array(a.iter().map(widened).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Replaces every secret in `text` with `****`.
 pub fn scrub(text: &str, secrets: &[String]) -> String {
     secrets
@@ -241,6 +283,15 @@ impl MongoSource {
     pub async fn exact_count(&self, database: &str, collection: &str) -> Result<u64, SourceError> {
         let coll = self.require_collection(database, collection).await?;
         coll.count_documents(doc! {}).await.map_err(|e| self.explain(e))
+    }
+
+    /// The document whose `_id` has this key: an `_id` as Extended JSON (what the census and
+    /// dead letters keep for ids the Data API refuses), or a stable key (`id_key`: an
+    /// ObjectId's hex, a number's text, a string), which may stand for several types.
+    pub async fn find_by_id_key(&self, database: &str, collection: &str, key: &str) -> Result<Option<Document>, SourceError> {
+        let coll = self.require_collection(database, collection).await?;
+        let candidates = id_candidates(key);
+        coll.find_one(doc! { "_id": { "$in": candidates } }).await.map_err(|e| self.explain(e))
     }
 
     async fn require_database(&self, database: &str) -> Result<(), SourceError> {

@@ -9,6 +9,7 @@ use super::{
 use crate::astra::{
     http::{body_excerpt, join_segments, with_retries, ApiError, AttemptFailure, Http},
     retry::{self, RetryPolicy},
+    stats::RequestStats,
     Token,
 };
 use bytes::Bytes;
@@ -17,7 +18,7 @@ use reqwest::{
     Url,
 };
 use serde_json::value::RawValue;
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 /// What one attempt of a Data API request ran into, when it did not succeed.
 pub(super) type Failure = AttemptFailure<DataApiError>;
@@ -33,6 +34,8 @@ pub struct DataApiClient {
     pub(super) chunk_size: usize,
     pub(super) concurrency: usize,
     pub(super) retry: RetryPolicy,
+    /// Retries and throttling met, per collection (see [`crate::astra::stats`]).
+    pub(super) stats: Arc<RequestStats>,
 }
 
 impl fmt::Debug for DataApiClient {
@@ -81,7 +84,13 @@ impl DataApiClient {
             chunk_size: config.chunk_size,
             concurrency: config.concurrency,
             retry: config.retry,
+            stats: Arc::default(),
         })
+    }
+
+    /// The retries and throttling this client's requests met.
+    pub fn stats(&self) -> &Arc<RequestStats> {
+        &self.stats
     }
 
     /// The keyspace this client addresses.
