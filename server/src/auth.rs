@@ -2,7 +2,7 @@
 //! as it is to anyone who can already run programs on this machine. Bound to any other
 //! address (or given `--access-token`), every request needs a signed-in session, except
 //! what the sign-in page itself is made of: pages without one are sent to `/sign-in`,
-//! server functions and the websocket get 401.
+//! server functions, the websocket and `/metrics` get 401.
 
 use app::auth::{
     is_public,
@@ -100,7 +100,8 @@ pub async fn require_session(State(access): State<Arc<Access>>, request: Request
 
 fn refuse(request: &Request) -> Response {
     let path = request.uri().path();
-    let is_page = !path.starts_with("/api/") && path != "/ws" && matches!(*request.method(), Method::GET | Method::HEAD);
+    // Scrapers of /metrics are told, not sent to a sign-in page they can't use.
+    let is_page = !path.starts_with("/api/") && path != "/ws" && path != "/metrics" && matches!(*request.method(), Method::GET | Method::HEAD);
     if is_page {
         let wanted = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
         return Redirect::to(&sign_in_href(wanted)).into_response();

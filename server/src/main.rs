@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod config;
 mod hub;
+mod metrics;
 mod routes;
 mod sample_data;
 mod security;

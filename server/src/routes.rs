@@ -1,4 +1,5 @@
-//! The HTTP surface: the Leptos app and its server functions, the websocket, static files.
+//! The HTTP surface: the Leptos app and its server functions, the websocket, the
+//! dead-letter downloads, `/metrics`, static files.
 
 use crate::{config::ServeConfig, hub::Hub};
 use app::{
@@ -85,6 +86,7 @@ pub fn router(state: ServerState) -> Router {
     Router::new()
         .route("/ws", get(crate::hub::upgrade))
         .route("/jobs/{id}/dead-letters.jsonl", get(dead_letters))
+        .route("/metrics", get(crate::metrics::metrics))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(context, shell))
         .with_state(state)
