@@ -255,7 +255,7 @@ impl JobProgress {
             Some(elapsed) => format!("{verb} after {}", human_duration(elapsed)),
             None => verb.to_owned(),
         };
-        if let Some(rate) = self.average_rate() {
+        if let Some(rate) = self.average_rate().filter(|_| totals.accounted() > 0) {
             sentence.push_str(&format!(", {} docs/s on average", thousands(rate.round() as u64)));
         }
         let paused = self.elapsed_ms().map(|e| e.saturating_sub(self.running_ms + self.verifying_ms)).unwrap_or(0);
@@ -452,6 +452,8 @@ mod tests {
         assert_eq!((running.summary(), running.status_label()), (None, "running".to_owned()));
         let cancelled = finished(JobStatus::Cancelled, 10, 0);
         assert!(cancelled.summary().unwrap().starts_with("Cancelled after 2.1 s"), "{:?}", cancelled.summary());
+        let nothing = JobProgress { collections: vec![], ..finished(JobStatus::Cancelled, 0, 0) };
+        assert_eq!(nothing.summary().unwrap(), "Cancelled after 2.1 s — 0 written, 0 refused, not verified.");
         let old = JobProgress { started_at_ms: None, running_ms: 0, ..finished(JobStatus::Complete, 3, 0) };
         assert_eq!(old.summary().unwrap(), "Completed — 3 written, 0 refused, verified.");
     }

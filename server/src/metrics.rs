@@ -5,21 +5,24 @@
 //! verifying; and how many browsers are watching. Behind the same checks as every other
 //! route (same origin or no browser at all, a session off loopback).
 
-use crate::routes::ServerState;
+use crate::hub::Hub;
 use axum::{
     extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
 };
-use engine::wire::{JobProgress, JobStatus};
-use std::fmt::Write;
+use engine::{
+    job::JobManager,
+    wire::{JobProgress, JobStatus},
+};
+use std::{fmt::Write, sync::Arc};
 
 /// The content type of the Prometheus text exposition format.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-pub async fn metrics(State(state): State<ServerState>) -> Response {
-    match state.app.jobs.jobs() {
-        Ok(jobs) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&jobs, state.hub.watching())).into_response(),
+pub async fn metrics(State(jobs): State<JobManager>, State(hub): State<Arc<Hub>>) -> Response {
+    match jobs.jobs() {
+        Ok(jobs) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], render(&jobs, hub.watching())).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "cannot read the jobs for /metrics");
             (StatusCode::INTERNAL_SERVER_ERROR, "the job state database could not be read\n").into_response()

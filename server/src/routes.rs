@@ -48,6 +48,12 @@ impl FromRef<ServerState> for Arc<Hub> {
     }
 }
 
+impl FromRef<ServerState> for JobManager {
+    fn from_ref(state: &ServerState) -> Self {
+        state.app.jobs.clone()
+    }
+}
+
 impl ServerState {
     /// `sandbox` is the local astra-local's (endpoint, token), when this server runs one.
     pub fn new(config: &ServeConfig, sandbox: Option<(String, String)>) -> Result<Self, String> {

@@ -348,10 +348,19 @@ impl JobManager {
 
     /// Forgets a job that has ended: its record, checkpoints, timeline and dead letters (the
     /// documents it wrote stay in the target). Subscribers are told with [`ServerEvent::JobDeleted`].
-    pub fn delete(&self, id: &str) -> Result<(), JobError> {
+    /// A cancelled job may still be stopping (its ranges finish the batch they read): this
+    /// waits for its run to end, up to half a minute.
+    pub async fn delete(&self, id: &str) -> Result<(), JobError> {
         let record = self.store().job(id)?;
-        if !record.status.is_final() || lock(&self.shared.controls).contains_key(id) {
+        if !record.status.is_final() {
             return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only a job that has ended can be deleted" });
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while lock(&self.shared.controls).contains_key(id) {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "it is still stopping: try again in a moment" });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.store().delete_job(id)?;
         self.publisher().forget(id);

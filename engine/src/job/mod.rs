@@ -7,10 +7,12 @@
 //! complete only when those add up to the source count and verification passes.
 //!
 //! Imports run one way: `manager` → `runner` → {`reader`, `verify`, `astra::Writer`} →
-//! {`control`, `progress`, `store`}, with the errors in `error`; `lock` needs only `error`.
+//! {`control`, `progress`, `store`} → `history` (the timeline), with the errors in `error`;
+//! `lock` needs only `error`.
 
 pub mod control;
 pub mod error;
+mod history;
 mod lock;
 pub mod manager;
 mod progress;

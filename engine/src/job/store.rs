@@ -8,6 +8,8 @@
 //! can say how long it took and how fast it went. Databases written before those existed
 //! are brought up to date when opened ([`JobStore::open`]); nothing in them is lost.
 
+pub use super::history::Act;
+use super::history;
 pub use crate::wire::{Counters, JobStatus, TimelineEntry};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::{
@@ -173,14 +175,6 @@ CREATE TABLE IF NOT EXISTS requests (
     who TEXT NOT NULL,
     at_ms INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS timeline (
-    job_id TEXT NOT NULL,
-    at_ms INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    who TEXT,
-    detail TEXT
-);
-CREATE INDEX IF NOT EXISTS timeline_by_job ON timeline (job_id, at_ms);
 CREATE TABLE IF NOT EXISTS dead_letters (
     job_id TEXT NOT NULL,
     collection TEXT NOT NULL,
@@ -192,36 +186,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 ";
 
-/// Columns added to `jobs` after its first release, with their definitions: added by
-/// [`add_missing_columns`] to databases that predate them.
-const ADDED_JOB_COLUMNS: &[(&str, &str)] = &[
-    ("started_at_ms", "INTEGER"),
-    ("finished_at_ms", "INTEGER"),
-    ("running_ms", "INTEGER NOT NULL DEFAULT 0"),
-    ("verifying_ms", "INTEGER NOT NULL DEFAULT 0"),
-    ("status_since_ms", "INTEGER"),
-];
-
 /// The columns every job query reads, in [`JobRecord`]'s order (see [`job_record`]).
 const JOB_COLUMNS: &str = "id, spec, status, created_at_ms, updated_at_ms, message, started_at_ms, finished_at_ms, running_ms, verifying_ms";
-
-/// Adds the columns of [`ADDED_JOB_COLUMNS`] that `jobs` lacks, in one immediate
-/// transaction, so that two processes opening an older database at once don't both add them.
-fn add_missing_columns(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let present: HashSet<String> = {
-        let mut statement = tx.prepare("SELECT name FROM pragma_table_info('jobs')")?;
-        let names = statement.query_map([], |r| r.get(0))?;
-        names.collect::<Result<_, _>>()?
-    };
-    for (name, definition) in ADDED_JOB_COLUMNS {
-        if !present.contains(*name) {
-            tx.execute(&format!("ALTER TABLE jobs ADD COLUMN {name} {definition}"), [])?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
 
 /// A job row read with [`JOB_COLUMNS`].
 fn job_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(JobRecord, String)> {
@@ -244,14 +210,6 @@ fn job_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<(JobRecord, String)> {
 /// The record with its status read.
 fn with_status((record, status): (JobRecord, String)) -> Result<JobRecord, StoreError> {
     Ok(JobRecord { status: parse_status(&status)?, ..record })
-}
-
-/// Who did what to a job, for its timeline: `kind` is what happened (`paused`, `resumed`,
-/// `cancelled`, ...), `who` the name they gave.
-#[derive(Debug, Clone, Copy)]
-pub struct Act<'a> {
-    pub kind: &'a str,
-    pub who: &'a str,
 }
 
 fn parse_status(text: &str) -> Result<JobStatus, StoreError> {
@@ -279,7 +237,7 @@ impl JobStore {
 
     fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA)?;
-        add_missing_columns(&mut conn)?;
+        history::prepare(&mut conn)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -300,7 +258,7 @@ impl JobStore {
             tx.execute("INSERT INTO collections (job_id, name, matched) VALUES (?1, ?2, ?3)", params![id, name, *matched as i64])?;
         }
         tx.execute("UPDATE jobs SET status_since_ms = ?2 WHERE id = ?1", params![id, now])?;
-        tx.execute("INSERT INTO timeline (job_id, at_ms, kind) VALUES (?1, ?2, 'created')", params![id, now])?;
+        history::add(&tx, id, now, "created", None)?;
         tx.commit()?;
         Ok(())
     }
@@ -321,79 +279,24 @@ impl JobStore {
         self.change_status(id, status, Some(message), Some(act))
     }
 
-    /// Sets the status (and the message, when `message` is `Some`), adds the time spent in
-    /// the status it leaves to the job's running or verifying time, notes when it started
-    /// and ended, and puts the change (or `act`) on the timeline.
     fn change_status(&self, id: &str, status: JobStatus, message: Option<Option<&str>>, act: Option<Act<'_>>) -> Result<(), StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let now = now_ms();
-        let before: Option<(String, Option<i64>, i64, Option<String>)> = tx
-            .query_row("SELECT status, status_since_ms, updated_at_ms, message FROM jobs WHERE id = ?1", params![id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?;
-        let Some((old, since, updated, old_message)) = before else {
-            return Err(StoreError::NoSuchJob(id.to_owned()));
-        };
-        let old = parse_status(&old)?;
-        // A job that stays in its status was interrupted (its process stopped) and is
-        // picked up again: it ran until its last recorded change, not until now.
-        let until = if old == status { updated } else { now };
-        let spent = since.map_or(0, |since| (until - since).max(0));
-        let (running, verifying) = match old {
-            JobStatus::Running => (spent, 0),
-            JobStatus::Verifying => (0, spent),
-            _ => (0, 0),
-        };
-        let started = (status == JobStatus::Running).then_some(now);
-        let finished = status.is_final().then_some(now);
-        let message = match message {
-            Some(message) => message.map(str::to_owned),
-            None => old_message,
-        };
-        tx.execute(
-            "UPDATE jobs SET status = ?2, message = ?3, updated_at_ms = ?4, status_since_ms = ?4,
-                 running_ms = running_ms + ?5, verifying_ms = verifying_ms + ?6,
-                 started_at_ms = COALESCE(started_at_ms, ?7), finished_at_ms = ?8
-             WHERE id = ?1",
-            params![id, status.as_str(), message, now, running, verifying, started, finished],
-        )?;
-        match act {
-            Some(act) => {
-                tx.execute(
-                    "INSERT INTO timeline (job_id, at_ms, kind, who) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, now, act.kind, act.who],
-                )?;
-            }
-            None if old != status => {
-                // Why it failed, or why it paused by itself (a target outage).
-                let detail = matches!(status, JobStatus::Failed | JobStatus::Paused).then_some(message).flatten();
-                tx.execute(
-                    "INSERT INTO timeline (job_id, at_ms, kind, detail) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, now, status.as_str(), detail],
-                )?;
-            }
-            None => {}
+        if history::change_status(&mut self.lock(), id, status, message, act, now_ms())? {
+            Ok(())
+        } else {
+            Err(StoreError::NoSuchJob(id.to_owned()))
         }
-        tx.commit()?;
-        Ok(())
     }
 
     /// Names who created the job on its timeline.
     pub fn set_creator(&self, id: &str, who: &str) -> Result<(), StoreError> {
-        self.lock().execute("UPDATE timeline SET who = ?2 WHERE job_id = ?1 AND kind = 'created'", params![id, who])?;
-        Ok(())
+        Ok(history::set_creator(&self.lock(), id, who)?)
     }
 
     /// What happened to the job, oldest first. Jobs recorded before timelines were kept
     /// get their creation from the job row.
     pub fn timeline(&self, id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
         let record = self.job(id)?;
-        let conn = self.lock();
-        let mut statement = conn.prepare_cached("SELECT at_ms, kind, who, detail FROM timeline WHERE job_id = ?1 ORDER BY at_ms, rowid")?;
-        let rows = statement.query_map(params![id], |r| Ok(TimelineEntry { at_ms: r.get(0)?, kind: r.get(1)?, who: r.get(2)?, detail: r.get(3)? }))?;
-        let mut entries: Vec<TimelineEntry> = rows.collect::<Result<_, _>>()?;
+        let mut entries = history::timeline(&self.lock(), id)?;
         if !entries.iter().any(|e| e.kind == "created") {
             entries.insert(0, TimelineEntry { at_ms: record.created_at_ms, kind: "created".into(), who: None, detail: None });
         }
@@ -403,16 +306,11 @@ impl JobStore {
     /// Forgets a job: its row, counters, ranges, verification, requests, timeline and
     /// dead letters. The documents it wrote stay in the target.
     pub fn delete_job(&self, id: &str) -> Result<(), StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        for table in ["collections", "verifications", "requests", "timeline", "dead_letters", "ranges"] {
-            tx.execute(&format!("DELETE FROM {table} WHERE job_id = ?1"), params![id])?;
+        if history::delete_job(&mut self.lock(), id)? {
+            Ok(())
+        } else {
+            Err(StoreError::NoSuchJob(id.to_owned()))
         }
-        if tx.execute("DELETE FROM jobs WHERE id = ?1", params![id])? == 0 {
-            return Err(StoreError::NoSuchJob(id.to_owned()));
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     /// (id, last change) of the jobs changed at or after `since_ms`.
@@ -547,7 +445,7 @@ impl JobStore {
             params![job, collection, text],
         )?;
         let kind = if report.passed() { "verified" } else { "verification_failed" };
-        tx.execute("INSERT INTO timeline (job_id, at_ms, kind, detail) VALUES (?1, ?2, ?3, ?4)", params![job, now_ms(), kind, verdict])?;
+        history::add(&tx, job, now_ms(), kind, Some(&verdict))?;
         tx.commit()?;
         Ok(())
     }
