@@ -26,12 +26,15 @@ pub mod state;
 pub mod targets;
 pub mod views;
 
-use components::presence::PresenceBadge;
+use components::{
+    name_prompt::{provide_name_prompt, NamePromptPanel},
+    presence::PresenceBadge,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes, A},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document the server renders around the app.
@@ -54,30 +57,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: a header with navigation and presence, and one route per page.
+/// The app: a header with navigation and presence, one route per page, and the offer to
+/// set a name the first time someone acts. The job page renders after its data (`Async`),
+/// so that an unknown job can answer 404.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     live::provide_live_state();
+    provide_name_prompt();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/docshift.css"/>
         <Title text="docshift"/>
         <Router>
+            <a class="skip" href="#content">"Skip to the page"</a>
             <header class="topbar">
                 <A href="/" attr:class="brand">"docshift"</A>
-                <nav>
+                <nav aria-label="Main">
                     <A href="/sources">"Sources"</A>
                     <A href="/targets">"Targets"</A>
                     <A href="/migrate">"New migration"</A>
                     <A href="/jobs">"Jobs"</A>
                 </nav>
-                <components::presence::NameField/>
-                <PresenceBadge/>
-                <pages::sign_in::SignOutButton/>
+                <div class="who-and-presence">
+                    <components::presence::NameField/>
+                    <PresenceBadge/>
+                    <pages::sign_in::SignOutButton/>
+                </div>
             </header>
-            <main>
-                <Routes fallback=|| view! { <p class="error">"No such page."</p> }>
+            <main id="content">
+                <Routes fallback=pages::not_found::NotFoundPage>
                     <Route path=path!("/") view=pages::home::HomePage/>
                     <Route path=path!("/sign-in") view=pages::sign_in::SignInPage/>
                     <Route path=path!("/sources") view=pages::sources::SourcesPage/>
@@ -87,9 +96,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/targets") view=pages::targets::TargetsPage/>
                     <Route path=path!("/migrate") view=pages::migrate::MigratePage/>
                     <Route path=path!("/jobs") view=pages::jobs::JobsPage/>
-                    <Route path=path!("/jobs/:id") view=pages::job::JobPage/>
+                    <Route path=path!("/jobs/:id") view=pages::job::JobPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
+            <NamePromptPanel/>
         </Router>
     }
 }

@@ -43,6 +43,8 @@ pub struct LiveState {
     pub refused: RwSignal<VecDeque<Refusal>>,
     /// Per job and collection, documents per second, one sample a second, oldest first.
     pub rate_history: RwSignal<std::collections::HashMap<(String, String), VecDeque<f64>>>,
+    /// The name this browser acts under, once read from local storage (see [`who`]).
+    pub who: RwSignal<String>,
     last_sample_ms: RwSignal<f64>,
 }
 
@@ -58,6 +60,7 @@ impl LiveState {
             landed: RwSignal::new(VecDeque::new()),
             refused: RwSignal::new(VecDeque::new()),
             rate_history: RwSignal::new(Default::default()),
+            who: RwSignal::new(String::new()),
             last_sample_ms: RwSignal::new(0.0),
         }
     }
@@ -87,6 +90,11 @@ impl LiveState {
                 list.push_front(Refusal { job, collection, id, code, reason });
                 list.truncate(REFUSALS);
             }),
+            ServerEvent::JobDeleted { id } => {
+                self.jobs.update(|jobs| jobs.retain(|j| j.id != id));
+                self.landed.update(|feed| feed.retain(|l| l.job != id));
+                self.refused.update(|list| list.retain(|r| r.job != id));
+            }
         }
     }
 }
@@ -149,6 +157,7 @@ pub fn provide_live_state() {
     provide_context(state);
     // Effects run only in the browser, after hydration.
     Effect::new(move |_| {
+        state.who.set(who());
         #[cfg(feature = "hydrate")]
         socket::connect(state);
     });

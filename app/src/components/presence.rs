@@ -20,11 +20,10 @@ pub fn PresenceBadge() -> impl IntoView {
 /// "Acting as": the name shown to everyone when this browser pauses or resumes a job.
 #[component]
 pub fn NameField() -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    Effect::new(move |_| name.set(crate::live::who()));
+    let name = use_live_state().who;
     view! {
         <label class="who">"You are "
-            <input type="text" placeholder="your name" size="10" prop:value=move || name.get()
+            <input type="text" placeholder="your name" size="10" maxlength="40" autocomplete="nickname" prop:value=move || name.get()
                 on:change=move |ev| {
                     let value = event_target_value(&ev);
                     crate::live::set_who(&value);

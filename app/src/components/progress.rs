@@ -4,15 +4,25 @@ use crate::components::status::thousands;
 use engine::wire::{Counters, JobStatus};
 use leptos::prelude::*;
 
-/// A bar filled to `done / total`.
+/// A bar filled to `done / total`, exactly as far as its label says.
 #[component]
 pub fn ProgressBar(#[prop(into)] done: Signal<u64>, #[prop(into)] total: Signal<u64>) -> impl IntoView {
-    let percent = move || if total.get() == 0 { 100.0 } else { done.get() as f64 * 100.0 / total.get() as f64 };
+    let percent = move || percent(done.get(), total.get());
     view! {
-        <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || format!("{:.0}", percent())>
-            <div class="fill" style:width=move || format!("{:.1}%", percent())></div>
-            <span class="label" data-testid="percent">{move || format!("{:.0}%", percent().floor())}</span>
+        <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || percent().to_string()
+            aria-label="documents accounted for">
+            <div class="fill" style:width=move || format!("{}%", percent())></div>
+            <span class="label" data-testid="percent">{move || format!("{}%", percent())}</span>
         </div>
+    }
+}
+
+/// Whole per cent of `total` that `done` is, rounded down (100 only when all is done).
+pub fn percent(done: u64, total: u64) -> u64 {
+    if total == 0 {
+        100
+    } else {
+        (u128::from(done.min(total)) * 100 / u128::from(total)) as u64
     }
 }
 
@@ -67,11 +77,16 @@ pub fn eta(counters: &Counters, rate: f64) -> String {
     }
 }
 
-/// A job status as a coloured tag.
+/// A job status as a coloured tag; `refused` documents make a finished job's tag say so
+/// ("complete, 6 refused") and turn it amber.
 #[component]
-pub fn StatusTag(#[prop(into)] status: Signal<JobStatus>) -> impl IntoView {
+pub fn StatusTag(#[prop(into)] status: Signal<JobStatus>, #[prop(into, optional)] refused: Signal<u64>) -> impl IntoView {
+    let noted = move || status.get().is_final() && refused.get() > 0;
     view! {
-        <span class=move || format!("status status-{}", status.get().as_str()) data-testid="status">{move || status.get().as_str()}</span>
+        <span class=move || format!("status status-{}{}", status.get().as_str(), if noted() { " with-refused" } else { "" })
+            data-testid="status">
+            {move || if noted() { format!("{}, {} refused", status.get().as_str(), thousands(refused.get())) } else { status.get().as_str().to_owned() }}
+        </span>
     }
 }
 
@@ -85,5 +100,13 @@ mod tests {
         assert_eq!(eta(&c, 10.0), "1m 00s");
         assert_eq!(eta(&c, 0.0), "—");
         assert_eq!(eta(&Counters { matched: 5, written: 5, ..Default::default() }, 0.0), "done");
+    }
+
+    #[test]
+    fn the_bar_and_its_label_agree() {
+        assert_eq!(percent(999, 1_000), 99);
+        assert_eq!(percent(1_000, 1_000), 100);
+        assert_eq!(percent(0, 0), 100);
+        assert_eq!(percent(5, 3), 100);
     }
 }

@@ -6,6 +6,7 @@ use crate::{
     sources::list_collections,
 };
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
@@ -15,6 +16,7 @@ pub fn DatabasePage() -> impl IntoView {
     let collections = Resource::new(move || (source(), database()), |(s, d)| list_collections(s, d));
 
     view! {
+        <Title text=move || format!("{} · docshift", database())/>
         <nav class="crumbs">
             <A href="/sources">"Sources"</A> " / "
             <A href=move || format!("/sources/{}", source())>{source}</A> " / " {database}
@@ -23,6 +25,7 @@ pub fn DatabasePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match collections.await {
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"This database has no collections."</p> }.into_any(),
                     Ok(list) => view! {
                         <table data-testid="collections">
                             <thead><tr><th>"Collection"</th><th>"Documents (estimated)"</th></tr></thead>

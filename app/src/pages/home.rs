@@ -1,11 +1,13 @@
 //! The landing page: what docshift does and where to start.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     view! {
+        <Title text="docshift — move MongoDB collections into Astra DB"/>
         <section class="hero">
             <h1>"Move MongoDB collections into Astra DB"</h1>
             <p>

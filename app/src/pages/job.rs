@@ -1,131 +1,168 @@
-//! One job, live: per collection a progress bar, documents per second with a chart, the
-//! ETA and the counters; the ids as they land; refused documents with their reasons;
-//! pause, resume and cancel for everyone to see; the verification report at the end.
+//! One job, live: a summary once it has ended; per collection a progress bar, documents per
+//! second with a chart, the ETA and the counters; the ids as they land; refused documents
+//! with their reasons; its controls; its timeline and the settings it runs with. An unknown
+//! id answers 404 (the route renders after its data, so the status can still be set).
 
-use super::param;
+use super::{not_found::NotFoundView, param};
 use crate::{
     components::{
-        progress::{eta, CounterRow, ProgressBar, Sparkline, StatusTag},
-        status::{thousands, ErrorBox},
+        collection_card::CollectionCard,
+        job_controls::JobControls,
+        job_story::{JobSettingsView, JobSummary, Timeline},
+        progress::{percent, StatusTag},
+        status::{Empty, ErrorBox, Loading},
     },
-    jobs::{job_dead_letters, CancelJob, PauseJob, ResumeJob},
-    live::{use_live_state, who},
+    error::AppError,
+    jobs::{job_dead_letters, job_details, NO_SUCH_JOB},
+    live::use_live_state,
+    views::JobInfo,
 };
-use engine::wire::{CollectionProgress, JobStatus};
+use engine::wire::{JobProgress, JobStatus};
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 #[component]
 pub fn JobPage() -> impl IntoView {
     let id = param("id");
-    let live = use_live_state();
-    let job = Memo::new(move |_| live.jobs.get().into_iter().find(|j| j.id == id()));
-    let status = Signal::derive(move || job.get().map(|j| j.status).unwrap_or(JobStatus::Pending));
-    let dead_lettered = Memo::new(move |_| job.get().map(|j| j.totals().dead_lettered).unwrap_or_default());
-    let stored_refusals = Resource::new(move || (id(), dead_lettered.get()), |(id, _)| job_dead_letters(id));
-    let pause = ServerAction::<PauseJob>::new();
-    let resume = ServerAction::<ResumeJob>::new();
-    let cancel = ServerAction::<CancelJob>::new();
-    let error = move || {
-        [pause.value().get().and_then(Result::err), resume.value().get().and_then(Result::err), cancel.value().get().and_then(Result::err)]
-            .into_iter()
-            .flatten()
-            .next()
-    };
-
+    let details = Resource::new(id, job_details);
     view! {
-        <Show when=move || job.get().is_some() fallback=move || view! { <p class="loading">"Waiting for job " {id} "…"</p> }>
-            <header class="job-head">
-                <h1>"Job " <code>{id}</code></h1>
-                <StatusTag status/>
-                <span class="hint">{move || job.get().map(|j| format!("{} → {}", j.database, j.target))}</span>
-            </header>
-            <p class="message" data-testid="job-message">{move || job.get().and_then(|j| j.message)}</p>
-            <div class="actions">
-                <Show when=move || matches!(status.get(), JobStatus::Running | JobStatus::Verifying)>
-                    <button data-testid="pause" on:click=move |_| { pause.dispatch(PauseJob { id: id(), who: who() }); }>"Pause"</button>
-                </Show>
-                <Show when=move || status.get() == JobStatus::Paused>
-                    <button data-testid="resume" on:click=move |_| { resume.dispatch(ResumeJob { id: id(), who: who() }); }>"Resume"</button>
-                </Show>
-                <Show when=move || !status.get().is_final()>
-                    <button class="danger" data-testid="cancel" on:click=move |_| { cancel.dispatch(CancelJob { id: id(), who: who() }); }>"Cancel"</button>
-                </Show>
-                <a class="button secondary" href=move || format!("/jobs/{}/dead-letters.jsonl", id()) download data-testid="download-dead-letters" rel="external">
-                    "Download dead letters (JSON Lines)"
-                </a>
-            </div>
-            {move || error().map(|error| view! { <ErrorBox error/> })}
-
-            <For each=move || job.get().map(|j| j.collections).unwrap_or_default() key=|c| c.source.clone() let:collection>
-                <CollectionCard job=id() source=collection.source.clone()/>
-            </For>
-
-            <section class="feeds">
-                <div>
-                    <h2>"Just landed"</h2>
-                    <ol class="feed" data-testid="landed">
-                        {move || live.landed.get().into_iter().filter(|l| l.job == id()).take(20).map(|l| view! {
-                            <li><code>{l.id}</code> <span class="hint">{l.collection}</span></li>
-                        }).collect_view()}
-                    </ol>
-                </div>
-                <div>
-                    <h2>"Refused documents"</h2>
-                    <table data-testid="refused">
-                        <thead><tr><th>"_id"</th><th>"Collection"</th><th>"Code"</th><th>"Reason"</th></tr></thead>
-                        <tbody>
-                            <Transition>
-                                {move || stored_refusals.get().and_then(Result::ok).unwrap_or_default().into_iter().take(200).map(|r| view! {
-                                    <tr><td><code>{r.id}</code></td><td>{r.collection}</td><td><code>{r.code}</code></td><td>{r.reason}</td></tr>
-                                }).collect_view()}
-                            </Transition>
-                        </tbody>
-                    </table>
-                </div>
-            </section>
-        </Show>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match details.await {
+                    Ok(details) => view! { <JobView details/> }.into_any(),
+                    Err(AppError::NotFound(_)) => {
+                        super::not_found::respond_not_found();
+                        view! {
+                            <Title text="No such job · docshift"/>
+                            <NotFoundView title="No such job" message=NO_SUCH_JOB.to_owned() testid="no-such-job">
+                                <p>"It may have been deleted, or the link is mistyped: " <code>{id()}</code></p>
+                                <a class="button" href="/jobs" data-testid="to-jobs">"See all jobs"</a>
+                            </NotFoundView>
+                        }.into_any()
+                    }
+                    Err(error) => view! { <Title text="Job · docshift"/><ErrorBox error/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
-/// One collection of the job.
 #[component]
-fn CollectionCard(job: String, source: String) -> impl IntoView {
+fn JobView(details: JobInfo) -> impl IntoView {
     let live = use_live_state();
-    let (job_id, name) = (StoredValue::new(job), StoredValue::new(source));
-    let progress = Memo::new(move |_| -> Option<CollectionProgress> {
-        live.jobs.get().into_iter().find(|j| j.id == job_id.get_value())?.collections.into_iter().find(|c| c.source == name.get_value())
-    });
-    let counters = Signal::derive(move || progress.get().map(|p| p.counters).unwrap_or_default());
-    let rate = move || progress.get().map(|p| p.rate).unwrap_or_default();
-    let samples = Signal::derive(move || {
-        live.rate_history.get().get(&(job_id.get_value(), name.get_value())).map(|s| s.iter().cloned().collect()).unwrap_or_default()
-    });
+    let JobInfo { progress, settings, source, request, .. } = details;
+    let id = StoredValue::new(progress.id.clone());
+    let first = StoredValue::new(progress.clone());
+    // The live state once the socket has said something of this job, the server's answer until then.
+    let job: Memo<JobProgress> =
+        Memo::new(move |_| live.jobs.get().into_iter().find(|j| j.id == id.get_value()).unwrap_or_else(|| first.get_value()));
+    let status = Signal::derive(move || job.get().status);
+    let refused = Signal::derive(move || job.get().totals().dead_lettered);
+    let title = move || format!("Job {} — {} · docshift", id.get_value(), job.get().status_label());
+    let same_settings = request.map(|_| format!("/migrate?from={}", id.get_value()));
+    let (database, target) = (progress.database.clone(), progress.target.clone());
+
     view! {
-        <article class="collection-card" data-collection=name.get_value()>
-            <h2>{name.get_value()} " → " <code>{move || progress.get().map(|p| p.target)}</code></h2>
-            <ProgressBar done=Signal::derive(move || counters.get().accounted()) total=Signal::derive(move || counters.get().matched)/>
-            <div class="stats">
-                <CounterRow counters/>
-                <div class="rate">
-                    <span data-testid="rate">{move || format!("{} docs/s", thousands(rate().round() as u64))}</span>
-                    <Sparkline samples/>
-                    <span class="hint" data-testid="eta">"ETA " {move || eta(&counters.get(), rate())}</span>
-                </div>
-            </div>
-            {move || progress.get().and_then(|p| p.verification).map(|v| {
-                let passed = v.passed();
-                view! {
-                    <div class=if passed { "verification ok" } else { "verification error" } data-testid="verification">
-                        {if passed {
-                            format!("Verified: all {} documents read back from Astra match the source.", thousands(v.checked))
+        <Title text=title/>
+        <header class="job-head">
+            <h1>"Job " <code>{id.get_value()}</code></h1>
+            <StatusTag status refused/>
+        </header>
+        <p class="subtitle wrap">{database.clone()} " → " {target.clone()}</p>
+        <JobSummary job/>
+        {move || job.get().message.map(|message| view! { <p class="message wrap" data-testid="job-message">{message}</p> })}
+        <p class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-status">{move || announcement(&job.get())}</p>
+        <JobControls job same_settings/>
+
+        <For each=move || job.get().collections key=|c| c.source.clone() let:collection>
+            <CollectionCard job source=collection.source.clone()/>
+        </For>
+
+        <Feeds job/>
+        <Timeline job/>
+        <JobSettingsView settings source database target/>
+    }
+}
+
+/// What the live region says: the status, and progress in steps of ten per cent, so that a
+/// screen reader hears changes without a running count.
+fn announcement(job: &JobProgress) -> String {
+    if let Some(summary) = job.summary() {
+        return summary;
+    }
+    let totals = job.totals();
+    let step = percent(totals.accounted(), totals.matched) / 10 * 10;
+    match job.status {
+        JobStatus::Running => format!("Running: {step}% of the documents accounted for."),
+        JobStatus::Verifying => "Verifying: reading the documents back from Astra.".into(),
+        JobStatus::Paused => format!("Paused at {step}%."),
+        status => format!("{}.", status.as_str()),
+    }
+}
+
+/// The ids as they land, and the refused documents with their reasons.
+#[component]
+fn Feeds(#[prop(into)] job: Signal<JobProgress>) -> impl IntoView {
+    let live = use_live_state();
+    let id = move || job.get().id;
+    let dead_lettered = Memo::new(move |_| job.get().totals().dead_lettered);
+    let stored_refusals = Resource::new(move || (id(), dead_lettered.get()), |(id, _)| job_dead_letters(id));
+    let landed = Memo::new(move |_| live.landed.get().into_iter().filter(|l| l.job == id()).take(20).collect::<Vec<_>>());
+    let ended = move || job.get().status.is_final();
+    let some_were_present = move || job.get().totals().already_present > 0;
+    view! {
+        <section class="feeds">
+            <div>
+                <h2>"Just landed"</h2>
+                <Show when=some_were_present>
+                    <p class="hint" data-testid="landed-includes-present">"Including documents already in the target: they are kept as they are, not written again."</p>
+                </Show>
+                <Show when=move || !landed.get().is_empty()
+                    fallback=move || view! {
+                        <Empty testid="landed-empty" text=Signal::derive(move || if ended() {
+                            "Nothing landed while this page was open: the job had already ended or stopped.".to_owned()
                         } else {
-                            format!("Verification found {} of {} documents that differ.", thousands(v.checked - v.matching), thousands(v.checked))
-                        }}
-                        {(!v.missing.is_empty()).then(|| view! { <p>"Missing: " <code>{v.missing.join(", ")}</code></p> })}
-                        {(!v.different.is_empty()).then(|| view! { <p>"Different: " <code>{v.different.join(", ")}</code></p> })}
-                    </div>
-                }
-            })}
-        </article>
+                            "Documents appear here as the target acknowledges them.".to_owned()
+                        })/>
+                    }>
+                    <ol class="feed" data-testid="landed">
+                        {move || landed.get().into_iter().map(|l| view! {
+                            <li><code>{l.id}</code> <span class="hint">{l.collection}</span></li>
+                        }).collect_view()}
+                    </ol>
+                </Show>
+            </div>
+            <div>
+                <h2>"Refused documents"</h2>
+                <Transition fallback=Loading>
+                    {move || stored_refusals.get().map(|result| match result {
+                        Ok(list) if list.is_empty() => view! {
+                            <Empty testid="refused-empty" text=Signal::derive(move || if ended() {
+                                "None: Astra took every document.".to_owned()
+                            } else {
+                                "None so far.".to_owned()
+                            })/>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-scroll">
+                                <table data-testid="refused" class="stack">
+                                    <thead><tr><th>"_id"</th><th>"Why"</th><th>"Collection"</th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().take(200).map(|r| view! {
+                                            <tr>
+                                                <td data-label="_id" class="wrap id"><code>{r.id}</code></td>
+                                                <td data-label="Why" class="wrap"><code class="code">{r.code}</code> <span>{r.reason}</span></td>
+                                                <td data-label="Collection">{r.collection}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorBox error/> }.into_any(),
+                    })}
+                </Transition>
+            </div>
+        </section>
     }
 }

@@ -1,16 +1,24 @@
-//! New migration: pick the collections (several at once), their target names (checked as
-//! you type), filters, the target, the policies and how hard to push; a dry run runs the
-//! census and the name checks without writing; Start hands the job to the server.
+//! New migration: pick the source's database from a list, the collections (several at once),
+//! their target names (checked as you type, with what the target already holds under each),
+//! filters, the target, the policies and how hard to push. A dry run says what Start would
+//! do without writing; Start hands the job to the server.
+//!
+//! `?from=<job>` fills the form with a job's settings ("New job with the same settings");
+//! after Start the form's address becomes `?from=<new job>&started=1`, so that Back from
+//! the job shows what was started instead of a blank form that invites a second Start.
 
 use crate::{
     components::{
-        census::CensusReport,
+        collection_picker::{CollectionPicker, Row},
+        dry_run::DryRunView,
+        name_prompt::use_name_prompt,
+        policies::{parse, selected, PolicySelect, DOCUMENT_IDS, FIELD_NAMES, NON_FINITE_NUMBERS, UNSUPPORTED_VALUES},
         status::{ErrorBox, Loading},
     },
-    jobs::{name_problem, DryRun, StartMigration},
+    jobs::{job_details, name_problem, DryRun, StartMigration},
     live::who,
-    sources::{list_collections, list_sources},
-    targets::list_targets,
+    sources::{list_collections, list_databases, list_sources},
+    targets::{list_targets, target_contents},
     views::{CollectionRequest, MigrationRequest},
 };
 use engine::{
@@ -18,64 +26,85 @@ use engine::{
     policy::ConversionPolicy,
     tuning::{BATCH_SIZE, PARALLEL_RANGES},
 };
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
+use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
-
-/// One collection row of the form.
-#[derive(Clone, Copy)]
-struct Row {
-    name: StoredValue<String>,
-    selected: RwSignal<bool>,
-    target: RwSignal<String>,
-    filter: RwSignal<String>,
-    deny: RwSignal<String>,
-}
 
 #[component]
 pub fn MigratePage() -> impl IntoView {
     let query = use_query_map();
-    let source = RwSignal::new(query.read_untracked().get("source").unwrap_or_else(|| "default".into()));
-    let database = RwSignal::new(query.read_untracked().get("database").unwrap_or_default());
-    let preselected = query.read_untracked().get("collection");
+    let query_value = move |name: &str| query.read_untracked().get(name).filter(|v| !v.is_empty());
+    let from = query_value("from");
+    let started = query_value("started").is_some();
+    let source = RwSignal::new(query_value("source").unwrap_or_else(|| "default".into()));
+    let database = RwSignal::new(query_value("database").unwrap_or_default());
+    let preselected = query_value("collection");
     let target = RwSignal::new("sandbox".to_string());
     let policy = RwSignal::new(ConversionPolicy::default());
     let ranges = RwSignal::new(PARALLEL_RANGES.default);
     let batch = RwSignal::new(BATCH_SIZE.default);
+    // The collections of the job the form was filled from, applied once its rows exist.
+    let wanted: RwSignal<Option<Vec<CollectionRequest>>> = RwSignal::new(None);
 
     let sources = Resource::new(|| (), |_| list_sources());
     let targets = Resource::new(|| (), |_| list_targets());
-    let collections = Resource::new(move || (source.get(), database.get()), |(s, d)| list_collections(s, d));
+    let databases = Resource::new(move || source.get(), list_databases);
+    let collections = Resource::new(
+        move || (source.get(), database.get()),
+        |(s, d)| async move { if d.is_empty() { Ok(Vec::new()) } else { list_collections(s, d).await } },
+    );
+    let contents = Resource::new(move || target.get(), target_contents);
+    let from_job = from.clone();
+    let prefill = Resource::new(move || from_job.clone(), |from| async move {
+        match from {
+            Some(id) => job_details(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(Some(details))) = prefill.get() {
+            if let Some(request) = details.request {
+                source.set(request.source);
+                database.set(request.database);
+                target.set(request.target);
+                policy.set(request.policy);
+                ranges.set(request.parallel_ranges);
+                batch.set(request.batch_size);
+                wanted.set(Some(request.collections));
+            }
+        }
+    });
+    // A target list without the sandbox: the first target is the default.
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = targets.get() {
+            if !list.iter().any(|t| t.id == target.get_untracked()) {
+                if let Some(first) = list.first() {
+                    target.set(first.id.clone());
+                }
+            }
+        }
+    });
     let rows: RwSignal<Vec<Row>> = RwSignal::new(Vec::new());
     Effect::new(move |_| {
-        if let Some(Ok(list)) = collections.get() {
-            rows.set(
-                list.into_iter()
-                    .map(|c| Row {
-                        selected: RwSignal::new(preselected.as_deref() == Some(c.name.as_str())),
-                        target: RwSignal::new(target_name(&c.name)),
-                        filter: RwSignal::new(String::new()),
-                        deny: RwSignal::new(String::new()),
-                        name: StoredValue::new(c.name),
-                    })
-                    .collect(),
-            );
-        }
+        let Some(Ok(list)) = collections.get() else { return };
+        let wanted = wanted.get();
+        rows.set(
+            list.into_iter()
+                .map(|c| {
+                    let chosen = wanted.as_ref().and_then(|w| w.iter().find(|r| r.source == c.name));
+                    match chosen {
+                        Some(r) => Row::new(c.name.clone(), true, r.target.clone(), r.filter.clone(), r.deny.join(", ")),
+                        None => Row::new(c.name.clone(), wanted.is_none() && preselected.as_deref() == Some(c.name.as_str()), target_name(&c.name), String::new(), String::new()),
+                    }
+                })
+                .collect(),
+        );
     });
 
     let request = move || MigrationRequest {
         source: source.get_untracked(),
         database: database.get_untracked(),
-        collections: rows
-            .get_untracked()
-            .iter()
-            .filter(|r| r.selected.get_untracked())
-            .map(|r| CollectionRequest {
-                source: r.name.get_value(),
-                target: r.target.get_untracked(),
-                filter: r.filter.get_untracked(),
-                deny: r.deny.get_untracked().split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
-            })
-            .collect(),
+        collections: rows.get_untracked().iter().filter(|r| r.selected.get_untracked()).map(Row::request).collect(),
         target: target.get_untracked(),
         policy: policy.get_untracked(),
         parallel_ranges: ranges.get_untracked(),
@@ -84,21 +113,62 @@ pub fn MigratePage() -> impl IntoView {
     };
     let dry_run = ServerAction::<DryRun>::new();
     let start = ServerAction::<StartMigration>::new();
+    let prompt = use_name_prompt();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = start.value().get() {
+            remember_started(&id);
             navigate(&format!("/jobs/{id}"), Default::default());
         }
     });
-    let invalid = move || rows.get().iter().any(|r| r.selected.get() && name_problem(&r.target.get()).is_some()) || !rows.get().iter().any(|r| r.selected.get());
+    let report = NodeRef::<html::Div>::new();
+    Effect::new(move |_| {
+        if dry_run.value().get().is_some() {
+            scroll_to(report);
+        }
+    });
+    let invalid = move || {
+        let rows = rows.get();
+        rows.iter().any(|r| r.selected.get() && name_problem(&r.target.get()).is_some()) || !rows.iter().any(|r| r.selected.get())
+    };
 
     view! {
+        <Title text=move || match database.get().as_str() {
+            "" => "New migration · docshift".to_owned(),
+            database => format!("New migration from {database} · docshift"),
+        }/>
         <h1>"New migration"</h1>
+        {from.clone().map(|id| {
+            let href = format!("/jobs/{id}");
+            if started {
+                view! {
+                    <p class="notice" data-testid="started-notice">
+                        "You started " <a href=href>"job " <code>{id.clone()}</code></a> " from this form. "
+                        "Starting again makes a second job into the same collections: the documents already there are kept, not overwritten, and count as already present."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <p class="notice" data-testid="from-notice">
+                        "The settings of " <a href=href>"job " <code>{id.clone()}</code></a> ". Check them, then run a dry run or start."
+                    </p>
+                }.into_any()
+            }
+        })}
+        <Transition>
+            {move || match prefill.get() {
+                Some(Err(error)) => Some(view! { <ErrorBox error/> }.into_any()),
+                Some(Ok(Some(details))) if details.request.is_none() => Some(view! {
+                    <p class="error">"The source or the target of that job is no longer configured here: choose them again."</p>
+                }.into_any()),
+                _ => None,
+            }}
+        </Transition>
         <div class="form wide" data-testid="migrate-form">
             <div class="row">
                 <label>"Source"
                     <Suspense fallback=Loading>
-                        <select on:change=move |ev| source.set(event_target_value(&ev)) prop:value=move || source.get()>
+                        <select on:change=move |ev| { source.set(event_target_value(&ev)); database.set(String::new()); } prop:value=move || source.get() data-testid="source">
                             {move || sources.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|s| {
                                 let id = s.id.clone();
                                 view! { <option value=id.clone() selected=move || source.get() == id>{s.name}</option> }
@@ -106,64 +176,71 @@ pub fn MigratePage() -> impl IntoView {
                         </select>
                     </Suspense>
                 </label>
-                <label>"Database" <input type="text" prop:value=move || database.get() on:change=move |ev| database.set(event_target_value(&ev)) data-testid="database"/></label>
+                <label>"Database"
+                    <Suspense fallback=Loading>
+                        <select prop:value=move || database.get() on:change=move |ev| { wanted.set(None); database.set(event_target_value(&ev)); } data-testid="database">
+                            <option value="" selected=move || database.get().is_empty()>"Choose a database…"</option>
+                            {move || {
+                                let mut names: Vec<String> = databases.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|d| d.name).collect();
+                                let current = database.get();
+                                if !current.is_empty() && !names.contains(&current) {
+                                    names.push(current);
+                                }
+                                names.into_iter().map(|name| {
+                                    let value = name.clone();
+                                    view! { <option value=value.clone() selected=move || database.get() == value>{name}</option> }
+                                }).collect_view()
+                            }}
+                        </select>
+                    </Suspense>
+                </label>
                 <label>"Target"
                     <Suspense fallback=Loading>
-                        <select on:change=move |ev| target.set(event_target_value(&ev)) data-testid="target">
+                        <select on:change=move |ev| target.set(event_target_value(&ev)) prop:value=move || target.get() data-testid="target">
                             {move || targets.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| {
                                 let id = t.id.clone();
-                                view! { <option value=id.clone() selected=move || target.get() == id>{t.name} " — " {t.keyspace}</option> }
+                                view! { <option value=id.clone() selected=move || target.get() == id>{t.name} " · " {t.keyspace}</option> }
                             }).collect_view()}
                         </select>
                     </Suspense>
                 </label>
             </div>
+            <Transition>
+                {move || databases.get().and_then(Result::err).map(|error| view! { <ErrorBox error/> })}
+                {move || contents.get().and_then(Result::err).map(|error| view! { <ErrorBox error/> })}
+            </Transition>
 
             <h2>"Collections"</h2>
             <Suspense fallback=Loading>
                 {move || collections.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error/> }.into_any(),
-                    Ok(_) => view! {
-                        <table data-testid="collections-picker">
-                            <thead><tr><th></th><th>"Collection"</th><th>"Target name"</th><th>"Filter (JSON)"</th><th>"indexing.deny"</th></tr></thead>
-                            <tbody>
-                                <For each=move || rows.get() key=|r| r.name.get_value() let:row>
-                                    <tr data-collection=row.name.get_value()>
-                                        <td><input type="checkbox" prop:checked=move || row.selected.get() on:change=move |ev| row.selected.set(event_target_checked(&ev)) aria-label=format!("migrate {}", row.name.get_value())/></td>
-                                        <td>{row.name.get_value()}</td>
-                                        <td>
-                                            <input type="text" prop:value=move || row.target.get() on:input=move |ev| row.target.set(event_target_value(&ev)) data-testid="target-name"/>
-                                            {move || name_problem(&row.target.get()).map(|p| view! { <span class="field-error" data-testid="name-problem">{p}</span> })}
-                                        </td>
-                                        <td><input type="text" placeholder=r#"{"status": "shipped"}"# prop:value=move || row.filter.get() on:input=move |ev| row.filter.set(event_target_value(&ev))/></td>
-                                        <td><input type="text" placeholder="payload, history.items" prop:value=move || row.deny.get() on:input=move |ev| row.deny.set(event_target_value(&ev))/></td>
-                                    </tr>
-                                </For>
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                    Ok(_) if database.get().is_empty() => view! { <p class="empty" data-testid="choose-database">"Choose a database to see its collections."</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"This database has no collections."</p> }.into_any(),
+                    Ok(_) => view! { <CollectionPicker rows contents=Signal::derive(move || contents.get().and_then(Result::ok))/> }.into_any(),
                 })}
             </Suspense>
 
             <h2>"Policies"</h2>
             <p class="hint">"The defaults never lose or change a value: what Astra can't hold as it is goes to the dead letters, with its reason."</p>
             <div class="row">
-                <PolicySelect label="Types with no JSON form (regex, timestamp, …)"
-                    options=&[("reject", "reject the document"), ("asString", "write as a string"), ("asTaggedObject", "write as a tagged object")]
+                <PolicySelect choice=UNSUPPORTED_VALUES value=Signal::derive(move || selected(&policy.get().unsupported_values))
                     set=move |v| policy.update(|p| p.unsupported_values = parse(v).unwrap_or_default())/>
-                <PolicySelect label="NaN and ±Infinity"
-                    options=&[("reject", "reject the document"), ("asString", "write as a string"), ("asTaggedObject", "write as a tagged object"), ("asNull", "write null (loses the value)")]
+                <PolicySelect choice=NON_FINITE_NUMBERS value=Signal::derive(move || selected(&policy.get().non_finite_numbers))
                     set=move |v| policy.update(|p| p.non_finite_numbers = parse(v).unwrap_or_default())/>
-                <PolicySelect label="Object or array _id"
-                    options=&[("reject", "reject the document"), ("canonicalString", "use its canonical string")]
+                <PolicySelect choice=DOCUMENT_IDS value=Signal::derive(move || selected(&policy.get().document_ids))
                     set=move |v| policy.update(|p| p.document_ids = parse(v).unwrap_or_default())/>
-                <PolicySelect label="Field names starting with $"
-                    options=&[("reject", "reject the document"), ("rename", "rename ($a → _$a)")]
+                <PolicySelect choice=FIELD_NAMES value=Signal::derive(move || selected(&policy.get().field_names))
                     set=move |v| policy.update(|p| p.field_names = parse(v).unwrap_or_default())/>
             </div>
             <div class="row">
-                <label>"Parallel ranges per collection" <input type="number" min=PARALLEL_RANGES.min.to_string() max=PARALLEL_RANGES.max.to_string() prop:value=move || ranges.get().to_string() on:change=move |ev| ranges.set(event_target_value(&ev).parse().unwrap_or(PARALLEL_RANGES.default))/></label>
-                <label>"Batch size" <input type="number" min=BATCH_SIZE.min.to_string() max=BATCH_SIZE.max.to_string() prop:value=move || batch.get().to_string() on:change=move |ev| batch.set(event_target_value(&ev).parse().unwrap_or(BATCH_SIZE.default))/></label>
+                <label>"Parallel ranges per collection"
+                    <input type="number" min=PARALLEL_RANGES.min.to_string() max=PARALLEL_RANGES.max.to_string() prop:value=move || ranges.get().to_string()
+                        on:change=move |ev| ranges.set(event_target_value(&ev).parse().unwrap_or(PARALLEL_RANGES.default))/>
+                </label>
+                <label>"Batch size"
+                    <input type="number" min=BATCH_SIZE.min.to_string() max=BATCH_SIZE.max.to_string() prop:value=move || batch.get().to_string()
+                        on:change=move |ev| batch.set(event_target_value(&ev).parse().unwrap_or(BATCH_SIZE.default))/>
+                </label>
             </div>
             <div class="actions">
                 <button class="secondary" data-testid="dry-run" disabled=move || invalid() || dry_run.pending().get()
@@ -171,42 +248,48 @@ pub fn MigratePage() -> impl IntoView {
                     {move || if dry_run.pending().get() { "Checking…" } else { "Dry run" }}
                 </button>
                 <button data-testid="start" disabled=move || invalid() || start.pending().get()
-                    on:click=move |_| { start.dispatch(StartMigration { request: request() }); }>
+                    on:click=move |_| prompt.act(move || { start.dispatch(StartMigration { request: request() }); })>
                     {move || if start.pending().get() { "Starting…" } else { "Start migration" }}
                 </button>
             </div>
-            {move || match start.value().get() {
-                Some(Err(error)) => view! { <ErrorBox error/> }.into_any(),
-                _ => ().into_any(),
-            }}
-            {move || match dry_run.value().get() {
-                Some(Ok(report)) => view! {
-                    <div data-testid="dry-run-report">
-                        {report.into_iter().map(|c| view! {
-                            <h3>{c.source.clone()} " → " {c.target.clone()}</h3>
-                            {c.name_problem.map(|p| view! { <p class="error">{p}</p> })}
-                            <CensusReport census=c.census/>
-                        }).collect_view()}
-                    </div>
-                }.into_any(),
-                Some(Err(error)) => view! { <ErrorBox error/> }.into_any(),
-                None => ().into_any(),
-            }}
+            <p class="visually-hidden" aria-live="polite">
+                {move || match dry_run.value().get() {
+                    Some(Ok(_)) => "The dry run is done: its report follows the buttons.",
+                    Some(Err(_)) => "The dry run failed.",
+                    None if dry_run.pending().get() => "Running the dry run…",
+                    None => "",
+                }}
+            </p>
+            {move || start.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error/> })}
+            <div node_ref=report class="scroll-anchor">
+                {move || match dry_run.value().get() {
+                    Some(Ok(report)) => view! { <DryRunView report source=source.get_untracked() database=database.get_untracked()/> }.into_any(),
+                    Some(Err(error)) => view! { <ErrorBox error/> }.into_any(),
+                    None => ().into_any(),
+                }}
+            </div>
         </div>
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
-    serde_json::from_str(&format!("\"{value}\"")).ok()
+/// Makes this form's entry in the history say which job it started (see the module header).
+fn remember_started(id: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("/migrate?from={id}&started=1")));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
 }
 
-#[component]
-fn PolicySelect(label: &'static str, options: &'static [(&'static str, &'static str)], set: impl Fn(&str) + 'static) -> impl IntoView {
-    view! {
-        <label>{label}
-            <select on:change=move |ev| set(&event_target_value(&ev))>
-                {options.iter().map(|(value, text)| view! { <option value=*value>{*text}</option> }).collect_view()}
-            </select>
-        </label>
-    }
+/// Brings the dry run's report into view once it has rendered.
+fn scroll_to(target: NodeRef<html::Div>) {
+    request_animation_frame(move || {
+        if let Some(element) = target.get_untracked() {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_behavior(web_sys::ScrollBehavior::Smooth);
+            options.set_block(web_sys::ScrollLogicalPosition::Start);
+            element.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    });
 }

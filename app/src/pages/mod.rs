@@ -6,6 +6,7 @@ pub mod home;
 pub mod job;
 pub mod jobs;
 pub mod migrate;
+pub mod not_found;
 pub mod sign_in;
 pub mod source;
 pub mod sources;

@@ -6,6 +6,7 @@ use crate::{
     components::status::ErrorBox,
 };
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -36,6 +37,7 @@ pub fn SignInPage() -> impl IntoView {
     });
 
     view! {
+        <Title text="Sign in · docshift"/>
         <h1>"Sign in"</h1>
         <p>
             "This docshift server is reachable from other machines, so it asks for its access token: "

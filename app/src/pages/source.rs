@@ -1,24 +1,33 @@
-//! A source's page: its databases, with size on disk and collection count.
+//! A source's page, titled with its name: its databases of data (MongoDB's own `admin`,
+//! `config` and `local` are left out), with size on disk and collection count.
 
 use super::param;
 use crate::{
-    components::status::{human_bytes, ErrorBox, Loading},
-    sources::list_databases,
+    components::status::{human_bytes, Empty, ErrorBox, Loading},
+    sources::{list_databases, source_name},
 };
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
 pub fn SourcePage() -> impl IntoView {
     let source = param("source");
     let databases = Resource::new(source, list_databases);
+    let name = Resource::new(source, source_name);
+    let shown_name = move || name.get().and_then(Result::ok).unwrap_or_else(source);
 
     view! {
+        <Title text=move || format!("{} · Sources · docshift", shown_name())/>
         <nav class="crumbs"><A href="/sources">"Sources"</A> " / " {source}</nav>
-        <h1>"Databases"</h1>
+        <Transition fallback=Loading>
+            <h1>{shown_name}</h1>
+        </Transition>
+        <p class="hint">"Its databases (MongoDB's own admin, config and local hold no data to migrate and are not listed)."</p>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match databases.await {
+                    Ok(list) if list.is_empty() => view! { <Empty text="This server has no database of data yet.".to_owned()/> }.into_any(),
                     Ok(list) => view! {
                         <table data-testid="databases">
                             <thead><tr><th>"Database"</th><th>"Size on disk"</th><th>"Collections"</th></tr></thead>

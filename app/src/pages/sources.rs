@@ -5,6 +5,7 @@ use crate::{
     sources::{list_sources, AddSource},
 };
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
@@ -13,17 +14,18 @@ pub fn SourcesPage() -> impl IntoView {
     let sources = Resource::new(move || add.version().get(), |_| list_sources());
 
     view! {
+        <Title text="Sources · docshift"/>
         <h1>"Sources"</h1>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match sources.await {
-                    Ok(list) if list.is_empty() => view! { <p>"No source yet: add one below."</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty">"No source yet: add one below."</p> }.into_any(),
                     Ok(list) => view! {
                         <ul class="cards" data-testid="sources">
                             {list.into_iter().map(|s| view! {
                                 <li>
                                     <A href=format!("/sources/{}", s.id)>{s.name.clone()}</A>
-                                    <code class="uri">{s.uri.clone()}</code>
+                                    <code class="uri wrap">{s.uri.clone()}</code>
                                     {s.is_default.then(|| view! { <span class="tag">"default"</span> })}
                                 </li>
                             }).collect_view()}

@@ -6,7 +6,7 @@ mod sources;
 mod targets;
 
 pub use sources::SourceRegistry;
-pub use targets::TargetRegistry;
+pub use targets::{collection_state, writer_for, TargetRegistry, COLLECTION_LIMIT};
 
 use crate::{auth::ssr::Access, error::AppError};
 use leptos::{config::LeptosOptions, prelude::use_context};

@@ -87,6 +87,24 @@ impl SourceRegistry {
         Ok(source)
     }
 
+    /// The id of the source with this connection string (as a job's spec keeps it), when
+    /// this server still knows it.
+    pub async fn id_of(&self, raw_uri: &str) -> Option<String> {
+        let added = self.added.read().await;
+        self.default.iter().chain(added.iter()).find(|(_, uri)| uri.raw() == raw_uri).map(|(s, _)| s.id.clone())
+    }
+
+    /// The source's name, as the Sources page lists it.
+    pub async fn name_of(&self, id: &str) -> Result<String, AppError> {
+        let added = self.added.read().await;
+        self.default
+            .iter()
+            .chain(added.iter())
+            .find(|(s, _)| s.id == id)
+            .map(|(s, _)| s.name.clone())
+            .ok_or_else(|| AppError::NotFound(format!("There is no source \"{id}\". Add it on the Sources page.")))
+    }
+
     async fn uri(&self, id: &str) -> Result<SourceUri, AppError> {
         if let Some((_, uri)) = self.default.as_ref().filter(|(s, _)| s.id == id) {
             return Ok(uri.clone());

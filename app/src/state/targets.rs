@@ -2,7 +2,10 @@
 //! UI, kept with their tokens in `targets.json` under the state directory.
 
 use super::saved::{unique_id, write_private};
-use crate::{error::AppError, views::TargetView};
+use crate::{
+    error::{target_problem, AppError},
+    views::{TargetCollectionState, TargetListing, TargetEdit, TargetView},
+};
 use engine::{
     astra::{RetryPolicy, TargetSpec, Writer},
     tuning,
@@ -67,9 +70,84 @@ impl TargetRegistry {
         let mut added = self.added.write().await;
         let id = unique_id(&stored.name, "target", |id| id == "sandbox" || added.iter().any(|t| t.id == id));
         added.push(StoredTarget { id, ..stored });
-        write_private(&self.file, &serde_json::to_string_pretty(&*added).map_err(|e| AppError::Transport(e.to_string()))?)
-            .map_err(|e| AppError::Transport(format!("the target could not be saved on the server: {e}")))?;
+        self.save(&added)?;
         added.last().map(|t| view(t, false)).ok_or_else(|| AppError::Transport("the target was not stored".into()))
+    }
+
+    /// Changes a target added here (not the sandbox) after checking the new settings; an
+    /// empty token keeps the stored one. Jobs already created keep the settings they had.
+    pub async fn edit(&self, edit: TargetEdit) -> Result<TargetView, AppError> {
+        let current = self.added_target(&edit.id).await?;
+        let (endpoint, keyspace, token) = (edit.endpoint.trim(), edit.keyspace.trim(), edit.token.trim());
+        if endpoint.is_empty() || keyspace.is_empty() {
+            return Err(AppError::InvalidInput("Give the API endpoint and the keyspace.".into()));
+        }
+        let name = match edit.name.trim() {
+            "" => endpoint.to_owned(),
+            name => name.to_owned(),
+        };
+        let token = if token.is_empty() { current.token.clone() } else { token.to_owned() };
+        let changed = StoredTarget { id: current.id.clone(), name, kind: current.kind, endpoint: endpoint.to_owned(), keyspace: keyspace.to_owned(), token };
+        check(&changed).await?;
+        let mut added = self.added.write().await;
+        let slot = added.iter_mut().find(|t| t.id == edit.id).ok_or_else(|| no_such_target(&edit.id))?;
+        *slot = changed.clone();
+        self.save(&added)?;
+        Ok(view(&changed, false))
+    }
+
+    /// Forgets a target added here (not the sandbox). Its collections and documents stay in
+    /// Astra, and jobs that wrote to it keep their own copy of its settings.
+    pub async fn remove(&self, id: &str) -> Result<(), AppError> {
+        if self.sandbox.as_ref().is_some_and(|t| t.id == id) {
+            return Err(AppError::InvalidInput("The local sandbox comes with the server and can't be removed.".into()));
+        }
+        let mut added = self.added.write().await;
+        let before = added.len();
+        added.retain(|t| t.id != id);
+        if added.len() == before {
+            return Err(no_such_target(id));
+        }
+        self.save(&added)
+    }
+
+    /// The id of the target a job's spec writes to, when this server still knows it.
+    pub async fn id_of(&self, spec: &TargetSpec) -> Option<String> {
+        let added = self.added.read().await;
+        self.sandbox
+            .iter()
+            .chain(added.iter())
+            .find(|t| t.kind == spec.kind() && t.endpoint == endpoint_of(spec) && t.keyspace == spec.keyspace())
+            .map(|t| t.id.clone())
+    }
+
+    /// The target's collections and what each holds, and how many it may hold.
+    pub async fn contents(&self, id: &str) -> Result<TargetListing, AppError> {
+        let target = self.stored(id).await?;
+        let writer = writer(&target)?;
+        let names = writer.collection_names().await.map_err(|e| target_problem(&target.endpoint, &e))?;
+        let Some(names) = names else { return Ok(TargetListing { collections: None, limit: COLLECTION_LIMIT }) };
+        let mut collections = Vec::with_capacity(names.len());
+        for name in names {
+            let state = collection_state(&writer, &name).await.map_err(|e| target_problem(&target.endpoint, &e))?;
+            collections.push((name, state));
+        }
+        Ok(TargetListing { collections: Some(collections), limit: COLLECTION_LIMIT })
+    }
+
+    async fn added_target(&self, id: &str) -> Result<StoredTarget, AppError> {
+        if self.sandbox.as_ref().is_some_and(|t| t.id == id) {
+            return Err(AppError::InvalidInput("The local sandbox comes with the server and can't be changed.".into()));
+        }
+        self.added.read().await.iter().find(|t| t.id == id).cloned().ok_or_else(|| no_such_target(id))
+    }
+
+    fn save(&self, added: &[StoredTarget]) -> Result<(), AppError> {
+        let text = serde_json::to_string_pretty(added).map_err(|e| AppError::Transport(e.to_string()))?;
+        write_private(&self.file, &text).map_err(|e| {
+            tracing::error!(file = %self.file.display(), error = %e, "could not save targets");
+            AppError::Transport(format!("the targets could not be saved on the server: {e}"))
+        })
     }
 
     pub async fn test(&self, id: &str) -> Result<String, AppError> {
@@ -87,25 +165,49 @@ impl TargetRegistry {
         if let Some(sandbox) = self.sandbox.as_ref().filter(|t| t.id == id) {
             return Ok(sandbox.clone());
         }
-        self.added
-            .read()
-            .await
-            .iter()
-            .find(|t| t.id == id)
-            .cloned()
-            .ok_or_else(|| AppError::InvalidInput(format!("There is no target \"{id}\". Add it on the Targets page.")))
+        self.added.read().await.iter().find(|t| t.id == id).cloned().ok_or_else(|| no_such_target(id))
     }
+}
+
+/// Collections an Astra database holds at most, by default: the Data API's
+/// `DatabaseLimitsConfig` (see `docs/data-api.md`), astra-local's cap too.
+pub const COLLECTION_LIMIT: usize = 10;
+
+fn no_such_target(id: &str) -> AppError {
+    AppError::InvalidInput(format!("There is no target \"{id}\". Add it on the Targets page."))
+}
+
+fn endpoint_of(spec: &TargetSpec) -> &str {
+    match spec {
+        TargetSpec::DataApi { endpoint, .. } | TargetSpec::DocumentApi { endpoint, .. } => endpoint,
+    }
+}
+
+/// Whether the collection exists in the target, and how many documents it holds.
+pub async fn collection_state(writer: &Writer, name: &str) -> Result<TargetCollectionState, engine::astra::TargetError> {
+    Ok(match writer.document_count(name).await? {
+        Some(tally) => TargetCollectionState::Exists { documents: tally.documents, exact: tally.exact },
+        None => TargetCollectionState::Unknown,
+    })
 }
 
 fn spec_of(target: &StoredTarget) -> TargetSpec {
     TargetSpec::new(target.kind, target.endpoint.clone(), target.keyspace.clone(), target.token.clone())
 }
 
-async fn check(target: &StoredTarget) -> Result<(), AppError> {
+/// A writer for checks and look-ups: few attempts, few requests in flight.
+fn writer(target: &StoredTarget) -> Result<Writer, AppError> {
+    writer_for(&spec_of(target))
+}
+
+/// A writer for checks and look-ups on the target a job spec names (the dry run).
+pub fn writer_for(spec: &TargetSpec) -> Result<Writer, AppError> {
     let quick = RetryPolicy { max_attempts: 2, max_elapsed: Duration::from_secs(8), ..RetryPolicy::default() };
-    // A check sends one request at a time: a few in flight are plenty.
-    let writer = Writer::new(&spec_of(target), tuning::CHUNK_SIZE.default, 4, quick).map_err(|e| AppError::InvalidInput(e.to_string()))?;
-    writer.check().await.map_err(|e| AppError::Source(e.to_string()))
+    Writer::new(spec, tuning::CHUNK_SIZE.default, 4, quick).map_err(|e| target_problem(endpoint_of(spec), &e))
+}
+
+async fn check(target: &StoredTarget) -> Result<(), AppError> {
+    writer(target)?.check().await.map_err(|e| target_problem(&target.endpoint, &e))
 }
 
 fn view(target: &StoredTarget, is_sandbox: bool) -> TargetView {
