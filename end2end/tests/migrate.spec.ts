@@ -26,7 +26,10 @@ test('census, then a 20,000-document migration that two browsers watch, pause an
   await expect(a.locator('tr[data-collection="orders"]').getByTestId('name-problem')).toBeVisible();
   await name.fill('orders_copy');
   await expect(a.locator('tr[data-collection="orders"]').getByTestId('name-problem')).toHaveCount(0);
+  // The first act of a browser without a name offers to set one.
   await a.getByTestId('start').click();
+  await a.getByTestId('name-input').fill('Ada');
+  await a.getByTestId('name-save').click();
   await expect(a).toHaveURL(/\/jobs\/[0-9a-f]{12}$/, { timeout: 30_000 });
 
   // A second browser watches the same job.
@@ -45,6 +48,8 @@ test('census, then a 20,000-document migration that two browsers watch, pause an
 
   // Resume from the other browser; both see the job finish and verify.
   await b.getByTestId('resume').click();
+  await b.getByTestId('name-input').fill('Grace');
+  await b.getByTestId('name-save').click();
   for (const page of [a, b]) {
     await expect(page.getByTestId('status')).toHaveText('complete', { timeout: 480_000 });
     await expect(page.getByTestId('percent')).toHaveText('100%');
@@ -68,8 +73,9 @@ test('refused documents are listed with their reasons and can be downloaded', as
   await page.getByTestId('dry-run').click();
   await expect(page.getByTestId('dry-run-report')).toContainText('_id of a type Astra refuses');
   await page.getByTestId('start').click();
+  await page.getByTestId('name-skip').click();
   await expect(page).toHaveURL(/\/jobs\/[0-9a-f]{12}$/);
-  await expect(page.getByTestId('status')).toHaveText('complete', { timeout: 240_000 });
+  await expect(page.getByTestId('status')).toHaveText('complete, 6 refused', { timeout: 240_000 });
   await expect(page.getByTestId('dead-lettered')).toHaveText('6');
   const refused = page.getByTestId('refused').locator('tbody tr');
   await expect(refused).toHaveCount(6);
