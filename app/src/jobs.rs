@@ -109,6 +109,9 @@ mod ssr {
             })
             .collect();
         Ok(JobSpec {
+            // The job finds its target by this id each time it runs (a restarted sandbox, a
+            // rotated token).
+            target_id: Some(request.target.clone()),
             policy: request.policy,
             parallel_ranges: PARALLEL_RANGES.clamp(request.parallel_ranges),
             batch_size: BATCH_SIZE.clamp(request.batch_size),

@@ -36,4 +36,7 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Spec(String),
+    /// The job's target can't be found where the job looks for it; the job waits, paused.
+    #[error("{0}")]
+    TargetUnavailable(String),
 }

@@ -10,6 +10,7 @@ use super::{
     runner::JobRun,
     spec::JobSpec,
     store::{now_ms, ControlRequest, DeadLetter, JobStore},
+    targets::TargetDirectory,
 };
 use crate::{
     astra::{RetryPolicy, Writer},
@@ -45,6 +46,8 @@ struct Shared {
     controls: Mutex<HashMap<String, watch::Sender<Control>>>,
     /// Where the jobs' locks are (`None`: a store of its own, no other process to meet).
     locks: Option<PathBuf>,
+    /// Where a server keeps its targets, for jobs that name theirs by id.
+    targets: std::sync::OnceLock<Arc<dyn TargetDirectory>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -66,7 +69,20 @@ impl JobManager {
 
     fn new(store: JobStore, locks: Option<PathBuf>) -> Self {
         Self {
-            shared: Arc::new(Shared { publisher: Arc::new(Publisher::new(store)), controls: Mutex::new(HashMap::new()), locks }),
+            shared: Arc::new(Shared {
+                publisher: Arc::new(Publisher::new(store)),
+                controls: Mutex::new(HashMap::new()),
+                locks,
+                targets: std::sync::OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Lets jobs that name their target by id (see [`JobSpec::target_id`]) find it here each
+    /// time they run. A server sets it once, before resuming its jobs.
+    pub fn set_target_directory(&self, targets: Arc<dyn TargetDirectory>) {
+        if self.shared.targets.set(targets).is_err() {
+            tracing::warn!("the target directory was already set; the first one stays");
         }
     }
 
@@ -159,7 +175,8 @@ impl JobManager {
         if job_lock.is_some() {
             tokio::spawn(self.clone().answer_requests(id.to_owned(), now_ms()));
         }
-        let run = JobRun { id: id.to_owned(), spec, publisher: self.shared.publisher.clone(), control: receiver };
+        let targets = self.shared.targets.get().cloned();
+        let run = JobRun { id: id.to_owned(), spec, publisher: self.shared.publisher.clone(), control: receiver, targets };
         let shared = self.shared.clone();
         let id = id.to_owned();
         tokio::spawn(async move {

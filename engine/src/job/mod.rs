@@ -7,7 +7,7 @@
 //! complete only when those add up to the source count and verification passes.
 //!
 //! Imports run one way: `manager` → `runner` → {`reader`, `verify`, `astra::Writer`} →
-//! {`control`, `progress`, `store`}, with the errors in `error`; `lock` needs only `error`.
+//! {`control`, `progress`, `store`, `targets`}, with the errors in `error`; `lock` needs only `error`.
 
 pub mod control;
 pub mod error;
@@ -18,9 +18,11 @@ mod reader;
 pub mod runner;
 pub mod spec;
 pub mod store;
+pub mod targets;
 pub mod verify;
 
 pub use error::{JobError, RunError};
 pub use manager::JobManager;
 pub use spec::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode};
 pub use store::{DeadLetter, JobStore};
+pub use targets::TargetDirectory;

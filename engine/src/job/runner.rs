@@ -7,8 +7,9 @@ use super::{
     error::RunError,
     progress::Publisher,
     reader::{Batches, RangeRead, SOURCE_TIMEOUT},
-    spec::{CollectionSpec, JobSpec},
+    spec::{CollectionSpec, JobSpec, TargetSpec},
     store::{BatchCommit, DeadLetter, RangeState},
+    targets::{TargetDirectory, SANDBOX},
     verify,
 };
 use crate::{
@@ -33,6 +34,8 @@ pub(crate) struct JobRun {
     pub spec: JobSpec,
     pub publisher: Arc<Publisher>,
     pub control: watch::Receiver<Control>,
+    /// Where the server's targets are now, when this process is a server.
+    pub targets: Option<Arc<dyn TargetDirectory>>,
 }
 
 impl JobRun {
@@ -43,8 +46,11 @@ impl JobRun {
             Ok((JobStatus::Cancelled, _)) => return self.publisher.publish_progress(&self.id),
             Ok(status) => status,
             Err(err) => {
-                let transient = matches!(&err, RunError::Target(e) if e.is_transient());
-                let message = if transient {
+                let waiting = matches!(err, RunError::TargetUnavailable(_));
+                let transient = waiting || matches!(&err, RunError::Target(e) if e.is_transient());
+                let message = if waiting {
+                    err.to_string()
+                } else if transient {
                     format!("{err}. The job is paused: resume it when the target is back; it continues from its checkpoints.")
                 } else {
                     err.to_string()
@@ -61,7 +67,8 @@ impl JobRun {
     async fn copy_and_verify(&mut self) -> Result<(JobStatus, Option<String>), RunError> {
         let uri = SourceUri::parse(&self.spec.source_uri)?;
         let source = MongoSource::connect(&uri, SOURCE_TIMEOUT).await?;
-        let writer = Writer::new(&self.spec.target, self.spec.chunk_size, self.spec.in_flight, RetryPolicy::default())?;
+        let target = self.current_target().await?;
+        let writer = Writer::new(&target, self.spec.chunk_size, self.spec.in_flight, RetryPolicy::default())?;
         self.publisher.set_status(&self.id, JobStatus::Running, None);
 
         for collection in self.spec.collections.clone() {
@@ -103,6 +110,33 @@ impl JobRun {
             problems.extend(failures);
             Ok((JobStatus::Failed, Some(problems.join("; "))))
         }
+    }
+
+    /// The target as it is now: looked up by the job's target id where the server keeps its
+    /// targets (and the job's copy refreshed), else the job's copy.
+    async fn current_target(&mut self) -> Result<TargetSpec, RunError> {
+        let Some(id) = self.spec.target_id.clone() else { return Ok(self.spec.target.clone()) };
+        let Some(targets) = self.targets.clone() else {
+            if id == SANDBOX {
+                return Err(RunError::TargetUnavailable(
+                    "This job writes to the local sandbox of `docshift serve`, which runs only inside the server: resume it from the server's Jobs page.".into(),
+                ));
+            }
+            return Ok(self.spec.target.clone());
+        };
+        let Some(target) = targets.lookup(&id).await else {
+            let what = if id == SANDBOX { "the local sandbox, which this server no longer runs (start it with --sandbox-dir)".to_owned() } else { format!("the target \"{id}\", which is no longer on the Targets page") };
+            return Err(RunError::TargetUnavailable(format!(
+                "The job is paused: it writes to {what}. Add the target again (under the same name) and resume the job, or cancel it."
+            )));
+        };
+        if target != self.spec.target {
+            tracing::info!(job = %self.id, target = %target.describe(), "the job's target moved or has a new token since the job last ran");
+            self.spec.target = target.clone();
+            let text = serde_json::to_string(&self.spec).map_err(|e| RunError::Spec(e.to_string()))?;
+            self.publisher.store.update_spec(&self.id, &text)?;
+        }
+        Ok(target)
     }
 
     /// Copies one collection; returns `Cancel` when the job was cancelled meanwhile.

@@ -18,7 +18,14 @@ pub struct JobSpec {
     pub source_uri: String,
     pub database: String,
     pub collections: Vec<CollectionSpec>,
+    /// Where the documents go. For a job with a [`JobSpec::target_id`], the copy taken when
+    /// the job was created (or last ran): the run looks the target up again.
     pub target: TargetSpec,
+    /// The server's id for the target (`sandbox`, or a target of the Targets page), looked
+    /// up each time the job runs (see [`super::targets`]); `None` for a job the CLI was given
+    /// an endpoint for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
     #[serde(default)]
     pub policy: ConversionPolicy,
     /// `_id` ranges read in parallel per collection ([`PARALLEL_RANGES`]).
@@ -56,6 +63,7 @@ impl JobSpec {
             database,
             collections,
             target,
+            target_id: None,
             policy: ConversionPolicy::default(),
             parallel_ranges: PARALLEL_RANGES.default,
             batch_size: BATCH_SIZE.default,
@@ -139,6 +147,7 @@ mod tests {
             database: "d".into(),
             collections: vec![],
             target: TargetSpec::DataApi { endpoint: "http://x".into(), keyspace: "k".into(), token: "AstraCS:tok-secret".into() },
+            target_id: None,
             policy: ConversionPolicy::default(),
             parallel_ranges: 4,
             batch_size: 1,

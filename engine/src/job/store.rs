@@ -230,6 +230,15 @@ impl JobStore {
         Ok(())
     }
 
+    /// Replaces the job's specification (its target's endpoint or token changed).
+    pub fn update_spec(&self, id: &str, spec: &str) -> Result<(), StoreError> {
+        let changed = self.lock().execute("UPDATE jobs SET spec = ?2 WHERE id = ?1", params![id, spec])?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchJob(id.to_owned()));
+        }
+        Ok(())
+    }
+
     pub fn set_status_keeping_message(&self, id: &str, status: JobStatus) -> Result<(), StoreError> {
         let changed = self.lock().execute("UPDATE jobs SET status = ?2, updated_at_ms = ?3 WHERE id = ?1", params![id, status.as_str(), now_ms()])?;
         if changed == 0 {

@@ -139,6 +139,7 @@ impl MigrateArgs {
             database: self.database.clone(),
             collections,
             target,
+            target_id: None,
             policy: self.policy.policy(),
             parallel_ranges: self.parallel_ranges,
             batch_size: self.batch_size,

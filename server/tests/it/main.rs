@@ -14,5 +14,6 @@ mod browse;
 mod cli_kill;
 mod cli_migrate;
 mod presence;
+mod restart;
 mod secrets;
 mod security;
