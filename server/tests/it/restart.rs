@@ -82,7 +82,7 @@ async fn wait(docshift: &Docshift, id: &str, what: &str, until: impl Fn(&JobProg
 
 fn copying(job: &JobProgress) -> bool {
     let written = job.totals().accounted();
-    job.status == JobStatus::Running && written >= 2_000 && written < DOCS
+    job.status == JobStatus::Running && (2_000..DOCS).contains(&written)
 }
 
 fn verifying(job: &JobProgress) -> bool {
