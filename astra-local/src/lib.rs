@@ -35,6 +35,7 @@ pub mod json;
 mod server;
 pub mod shred;
 pub mod store;
+pub mod vector;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
