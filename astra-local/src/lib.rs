@@ -36,6 +36,7 @@ mod server;
 pub mod shred;
 pub mod store;
 pub mod vector;
+pub mod vector_index;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
