@@ -106,6 +106,7 @@ mod ssr {
                 target: c.target,
                 filter: Some(c.filter).filter(|f| !f.trim().is_empty()),
                 indexing: Indexing { allow: None, deny: Some(c.deny).filter(|d| !d.is_empty()) },
+                vector: c.vector,
             })
             .collect();
         Ok(JobSpec {

@@ -162,6 +162,36 @@ pub struct Verification {
     pub missing: Vec<String>,
     /// `_id` keys whose content differs in the target (the first 100).
     pub different: Vec<String>,
+    /// For a vector collection: how well Astra's nearest neighbours match the exact ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<NeighbourRecall>,
+}
+
+/// Recall@k of a vector collection after the copy: for each sampled document, its vector is
+/// the query, the exact top k from the source vectors is compared with Astra's top k
+/// (`sort: {"$vector": …}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeighbourRecall {
+    /// Documents whose vector was a query.
+    pub queries: u64,
+    /// Neighbours asked for per query.
+    pub k: u64,
+    /// Of the `queries × k` exact neighbours (fewer when the collection is small), how many
+    /// Astra returned.
+    pub found: u64,
+    /// The exact neighbours there were to find.
+    pub expected: u64,
+}
+
+impl NeighbourRecall {
+    /// recall@k: the share of exact neighbours Astra found (1 when there was nothing to find).
+    pub fn recall(&self) -> f64 {
+        if self.expected == 0 {
+            1.0
+        } else {
+            self.found as f64 / self.expected as f64
+        }
+    }
 }
 
 impl Verification {

@@ -74,6 +74,7 @@ pub fn MigratePage() -> impl IntoView {
                 target: r.target.get_untracked(),
                 filter: r.filter.get_untracked(),
                 deny: r.deny.get_untracked().split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+                vector: None,
             })
             .collect(),
         target: target.get_untracked(),

@@ -8,13 +8,14 @@ use super::{
     lock::JobLock,
     progress::Publisher,
     runner::JobRun,
-    spec::JobSpec,
+    spec::{CollectionSpec, JobSpec, TargetSpec},
     store::{now_ms, ControlRequest, DeadLetter, JobStore},
     targets::TargetDirectory,
 };
 use crate::{
     astra::{RetryPolicy, Writer},
     naming::is_valid_schema_name,
+    policy::DocumentLimits,
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
     source::mongo::{MongoSource, SourceError, SourceUri},
     wire::{JobProgress, JobStatus, ServerEvent},
@@ -102,7 +103,7 @@ impl JobManager {
     /// Checks the job (names, filter, source, target, token, keyspace), creates the target
     /// collections, counts the source and starts the copy. Nothing is written to the
     /// target's documents before every check has passed.
-    pub async fn create(&self, spec: JobSpec) -> Result<String, JobError> {
+    pub async fn create(&self, mut spec: JobSpec) -> Result<String, JobError> {
         check_spec(&spec)?;
         let uri = SourceUri::parse(&spec.source_uri)?;
         let source = MongoSource::connect(&uri, Duration::from_secs(5)).await?;
@@ -118,11 +119,14 @@ impl JobManager {
             }
         }
 
+        find_vector_dimensions(&source, &mut spec).await?;
+        spec.collections.iter_mut().for_each(unindex_kept_vector_field);
+
         let quick = RetryPolicy { max_attempts: 3, max_elapsed: Duration::from_secs(10), ..RetryPolicy::default() };
         let writer = Writer::new(&spec.target, spec.chunk_size, spec.in_flight, quick)?;
         writer.check().await?;
         for collection in &spec.collections {
-            writer.prepare(&collection.target, &collection.indexing).await?;
+            writer.prepare(&collection.target, &collection.indexing, collection.vector.as_ref()).await?;
         }
 
         // Counting a large collection can keep the server from answering the driver's
@@ -405,6 +409,48 @@ fn new_job_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
+/// A vector mapping without a dimension (0) takes the length of the first source vector at
+/// its field.
+async fn find_vector_dimensions(source: &MongoSource, spec: &mut JobSpec) -> Result<(), JobError> {
+    for collection in &mut spec.collections {
+        let Some(vector) = collection.vector.as_mut().filter(|v| v.dimension == 0) else { continue };
+        let documents = source.client().database(&spec.database).collection::<bson::Document>(&collection.source);
+        // The field as a MongoDB path, when it has no escaped `.` or `&`.
+        let exists = if vector.field.contains('&') { bson::Document::new() } else { bson::doc! { vector.field.clone(): { "$exists": true } } };
+        let mut cursor = documents.find(exists).batch_size(100).await.map_err(|e| JobError::Source(source.uri().explain(&e, Duration::from_secs(5))))?;
+        let mut found = None;
+        while let Some(document) = futures::TryStreamExt::try_next(&mut cursor).await.map_err(|e| JobError::Source(source.uri().explain(&e, Duration::from_secs(5))))? {
+            if let Some(length) = crate::convert::vector_length(&document, &vector.field) {
+                found = Some(length);
+                break;
+            }
+        }
+        vector.dimension = found.ok_or_else(|| {
+            JobError::Invalid(format!(
+                "{}: no document holds a vector (an array of numbers or a BSON vector) at '{}': check the field name, or give the dimension",
+                collection.source, vector.field
+            ))
+        })?;
+        vector.check().map_err(|e| JobError::Invalid(format!("{}: {e}", collection.source)))?;
+    }
+    Ok(())
+}
+
+/// A vector field kept as an ordinary field too is an array of `dimension` numbers: over the
+/// Data API's 1,000 elements of an indexed array, it must stay unindexed (`indexing.deny`),
+/// or every document would be refused.
+fn unindex_kept_vector_field(collection: &mut CollectionSpec) {
+    let Some(vector) = collection.vector.as_ref().filter(|v| v.keep_field && v.dimension > DocumentLimits::default().max_array_elements) else { return };
+    let indexing = &mut collection.indexing;
+    match (&mut indexing.allow, &mut indexing.deny) {
+        // An allow list leaves the field unindexed unless it names it.
+        (Some(allow), _) => allow.retain(|path| path != &vector.field),
+        (None, Some(deny)) if !deny.contains(&vector.field) => deny.push(vector.field.clone()),
+        (None, Some(_)) => {}
+        (None, None) => indexing.deny = Some(vec![vector.field.clone()]),
+    }
+}
+
 fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
     let invalid = |m: String| Err(JobError::Invalid(m));
     if spec.collections.is_empty() {
@@ -422,6 +468,15 @@ fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
             return invalid(format!("two collections would be written to the same target \"{}\"", collection.target));
         }
         collection.filter_document().map_err(JobError::Invalid)?;
+        if let Some(vector) = &collection.vector {
+            // Without a dimension (0), the first source vector gives it, then it is checked.
+            if vector.dimension != 0 {
+                vector.check().map_err(|e| JobError::Invalid(format!("{}: {e}", collection.source)))?;
+            }
+            if matches!(spec.target, TargetSpec::DocumentApi { .. }) {
+                return invalid(format!("{}: the Document API has no vector collections; migrate to a Data API target to map a vector field", collection.source));
+            }
+        }
     }
     if !CHUNK_SIZE.contains(spec.chunk_size) {
         return invalid(format!("the chunk size must be {} documents, not {}", CHUNK_SIZE.range(), spec.chunk_size));

@@ -15,6 +15,7 @@ mod lock;
 pub mod manager;
 mod progress;
 mod reader;
+mod recall;
 pub mod runner;
 pub mod spec;
 pub mod store;

@@ -9,6 +9,7 @@ use super::{
     reader::{Batches, RangeRead, SOURCE_TIMEOUT},
     spec::{CollectionSpec, JobSpec, TargetSpec},
     store::{BatchCommit, DeadLetter, RangeState},
+    recall,
     targets::{TargetDirectory, SANDBOX},
     verify,
 };
@@ -87,9 +88,16 @@ impl JobRun {
         self.publisher.set_status(&self.id, JobStatus::Verifying, None);
         let mut failures = Vec::new();
         for collection in &self.spec.collections {
-            let Some(report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.publisher, &self.control).await? else {
+            let Some(mut report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.publisher, &self.control).await? else {
                 return Ok((JobStatus::Cancelled, None));
             };
+            if collection.vector.is_some() && self.spec.verify != super::spec::VerifyMode::None {
+                let set_aside = self.publisher.store.dead_letter_ids(&self.id, &collection.source)?;
+                match recall::neighbour_recall(&self.spec, collection, &source, &writer, &set_aside, &self.control).await? {
+                    Some(recall) => report.recall = Some(recall),
+                    None => return Ok((JobStatus::Cancelled, None)),
+                }
+            }
             if !report.passed() {
                 failures.push(format!(
                     "{}: {} of {} documents differ ({} missing, {} different)",
@@ -153,7 +161,7 @@ impl JobRun {
             self.publisher.store.ensure_ranges(&self.id, &spec.source, &encoded)?;
             ranges = self.publisher.store.ranges(&self.id, &spec.source)?;
         }
-        let converter = Converter::new(self.spec.policy, &spec.indexing).map_err(|e| RunError::Spec(e.to_string()))?;
+        let converter = spec.converter(self.spec.policy).map_err(RunError::Spec)?;
         let converter = Arc::new(converter);
 
         let mut tasks = tokio::task::JoinSet::new();

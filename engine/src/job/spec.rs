@@ -5,7 +5,7 @@
 pub use crate::astra::TargetSpec;
 pub use crate::naming::target_name;
 use crate::{
-    policy::{ConversionPolicy, Indexing},
+    policy::{ConversionPolicy, Indexing, VectorMapping},
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
 };
 use serde::{Deserialize, Serialize};
@@ -101,9 +101,23 @@ pub struct CollectionSpec {
     /// Paths not indexed in the target collection, which lifts the indexed-only limits on them.
     #[serde(default)]
     pub indexing: Indexing,
+    /// The field that holds each document's embedding: the target becomes a vector
+    /// collection and the field its `$vector` (see `docs/vectors.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<VectorMapping>,
 }
 
 impl CollectionSpec {
+    /// The converter for this collection's documents: its indexing and vector mapping, the
+    /// job's policy.
+    pub fn converter(&self, policy: ConversionPolicy) -> Result<crate::convert::Converter, String> {
+        let converter = crate::convert::Converter::new(policy, &self.indexing).map_err(|e| e.to_string())?;
+        match &self.vector {
+            Some(mapping) => converter.with_vector(mapping.clone()).map_err(|e| e.to_string()),
+            None => Ok(converter),
+        }
+    }
+
     /// The filter as a BSON document (empty for none), or why it can't be read.
     pub fn filter_document(&self) -> Result<bson::Document, String> {
         match self.filter.as_deref().map(str::trim) {

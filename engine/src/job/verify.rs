@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     astra::Writer,
-    convert::{content_hash, id_key_from_json, ContentHash, Converter},
+    convert::{content_hash, id_key_from_json, ContentHash},
     source::{mongo::MongoSource, ranges::IdRange},
     wire::{JobStatus, Verification},
 };
@@ -44,7 +44,7 @@ pub(crate) async fn verify_collection(
     publisher: &Arc<Publisher>,
     control: &watch::Receiver<Control>,
 ) -> Result<Option<Verification>, RunError> {
-    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new() };
+    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new(), recall: None };
     let store = &publisher.store;
     let step = match spec.verify {
         VerifyMode::None => return Ok(Some(report)),
@@ -55,7 +55,7 @@ pub(crate) async fn verify_collection(
         }
     };
     let dead = store.dead_letter_ids(job, &collection.source)?;
-    let converter = Converter::new(spec.policy, &collection.indexing).map_err(|e| RunError::Spec(e.to_string()))?;
+    let converter = collection.converter(spec.policy).map_err(RunError::Spec)?;
     let read = RangeRead {
         collection: source.client().database(&spec.database).collection::<Document>(&collection.source),
         range: IdRange::whole(),
@@ -126,7 +126,7 @@ struct WithId<'a> {
 
 /// Reads one group back and compares it: a report of this group alone.
 async fn compare(writer: &Writer, target: &str, expected: Vec<Expected>) -> Result<Verification, RunError> {
-    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new() };
+    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new(), recall: None };
     let ids: Vec<(String, String)> = expected.iter().map(|e| (e.id_json.clone(), e.key.clone())).collect();
     let found = writer.read_back(target, &ids).await?;
     let mut actual: HashMap<String, ContentHash> = HashMap::with_capacity(found.len());

@@ -81,6 +81,17 @@ pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> St
                 let _ = writeln!(out, "; not verified");
             }
         }
+        if let Some(recall) = collection.verification.as_ref().and_then(|v| v.recall) {
+            let _ = writeln!(
+                out,
+                "    vector search: recall@{} {:.3} over {} queries ({} of {} exact neighbours found); vectors compared at float32 precision, as Astra stores them",
+                recall.k,
+                recall.recall(),
+                recall.queries,
+                recall.found,
+                recall.expected
+            );
+        }
     }
     if dead_letters > 0 {
         let _ = writeln!(

@@ -42,7 +42,7 @@ async fn start(docshift: &Docshift, target: &str, collection: &str) -> String {
     let request = app::views::MigrationRequest {
         source: "default".into(),
         database: "shop".into(),
-        collections: vec![app::views::CollectionRequest { source: "orders".into(), target: collection.into(), filter: String::new(), deny: vec![] }],
+        collections: vec![app::views::CollectionRequest { source: "orders".into(), target: collection.into(), filter: String::new(), deny: vec![], vector: None }],
         target: target.into(),
         policy: Default::default(),
         parallel_ranges: 4,

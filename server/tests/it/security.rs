@@ -101,7 +101,7 @@ fn migration(target: &str) -> String {
     let request = app::views::MigrationRequest {
         source: "default".into(),
         database: "shop".into(),
-        collections: vec![app::views::CollectionRequest { source: "orders".into(), target: "orders".into(), filter: String::new(), deny: vec![] }],
+        collections: vec![app::views::CollectionRequest { source: "orders".into(), target: "orders".into(), filter: String::new(), deny: vec![], vector: None }],
         target: target.into(),
         policy: Default::default(),
         parallel_ranges: 1,
