@@ -20,4 +20,5 @@ mod job_faults;
 mod job_migrate;
 mod source_ranges;
 mod target_data_api;
+mod target_data_api_write;
 mod target_document_api;
