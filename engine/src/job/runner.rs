@@ -1,13 +1,15 @@
 //! Runs one job: reads each collection in parallel `_id` ranges, converts, writes through
 //! the target's client, and commits a checkpoint per acknowledged batch; then checks the
-//! accounting and verifies. Channels are bounded, so memory stays flat whatever the size.
+//! accounting and verifies; an online job then follows the changes until cut over
+//! ([`super::online`]). Channels are bounded, so memory stays flat whatever the size.
 
 use super::{
     control::{wait_while_paused, Control},
     error::RunError,
+    online::OnlineRun,
     progress::Publisher,
     reader::{Batches, RangeRead, SOURCE_TIMEOUT},
-    spec::{CollectionSpec, JobSpec},
+    spec::{CollectionSpec, JobMode, JobSpec},
     store::{BatchCommit, DeadLetter, RangeState},
     verify,
 };
@@ -68,6 +70,10 @@ impl JobRun {
             if self.copy_collection(&source, &writer, &collection).await? == Control::Cancel {
                 return Ok((JobStatus::Cancelled, None));
             }
+        }
+        if self.spec.mode == JobMode::Online {
+            let online = OnlineRun { id: &self.id, spec: &self.spec, publisher: &self.publisher, control: &self.control };
+            return online.run(&source, &writer).await;
         }
 
         let counters = self.publisher.store.counters(&self.id)?;

@@ -4,6 +4,7 @@
 
 pub use crate::astra::TargetSpec;
 pub use crate::naming::target_name;
+pub use crate::wire::JobMode;
 use crate::{
     policy::{ConversionPolicy, Indexing},
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
@@ -35,6 +36,9 @@ pub struct JobSpec {
     pub in_flight: usize,
     #[serde(default)]
     pub verify: VerifyMode,
+    /// A copy, or an online job that follows the changes until cut over.
+    #[serde(default)]
+    pub mode: JobMode,
 }
 
 impl std::fmt::Debug for JobSpec {
@@ -43,6 +47,7 @@ impl std::fmt::Debug for JobSpec {
             .field("database", &self.database)
             .field("collections", &self.collections)
             .field("target", &self.target.describe())
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
@@ -62,6 +67,7 @@ impl JobSpec {
             chunk_size: CHUNK_SIZE.default,
             in_flight: IN_FLIGHT.default,
             verify: VerifyMode::All,
+            mode: JobMode::Copy,
         }
     }
 }
@@ -145,6 +151,7 @@ mod tests {
             chunk_size: 1,
             in_flight: 1,
             verify: VerifyMode::All,
+            mode: JobMode::Online,
         };
         let text = format!("{spec:?}");
         assert!(!text.contains("secret"), "{text}");
