@@ -63,7 +63,8 @@ pub fn line(online: &OnlineProgress) -> String {
         let _ = write!(text, "; cutover asked by {}", cutover.by);
     }
     if online.after_barrier > 0 {
-        let _ = write!(text, "; {} changes after the barrier", thousands(online.after_barrier));
+        let noun = if online.after_barrier == 1 { "change" } else { "changes" };
+        let _ = write!(text, "; {} {noun} after the barrier", thousands(online.after_barrier));
     }
     text
 }

@@ -7,14 +7,15 @@
 //! A change becomes one idempotent request: an insert, update or replace a
 //! `findOneAndReplace({_id}, converted document, {upsert: true})`, a delete a
 //! `deleteOne({_id})`; an update whose document was deleted before the source looked it up is
-//! skipped (its delete follows). A document the converter or Astra refuses is dead-lettered
+//! skipped (its delete follows). Inserts a lane finds together, of documents with no earlier
+//! change among them, go in one `insertMany` (insert-if-absent: see [`Applier::insert_all`]). A document the converter or Astra refuses is dead-lettered
 //! with its reason. When the target's retries run out (an outage), the lane waits and tries
 //! again, so the lag grows and recovers and nothing is lost, until the job pauses or stops.
 
 use crate::{
     astra::{
-        data_api::{DataApiClient, DataApiError, FindAndModify},
-        TargetError,
+        data_api::{is_transient_code, DataApiClient, DataApiError, FindAndModify},
+        DocumentOutcome, TargetError,
     },
     convert::{canonical_extended_json, Converter},
     job::store::DeadLetter,
@@ -92,6 +93,49 @@ impl Applier {
                 other => return other,
             }
         }
+    }
+
+    /// Inserts documents that had no change before these inserts, in `insertMany`s: the
+    /// results of those it settled (written, already there, or refused), `None` for those to
+    /// apply one by one. Insert-if-absent is enough here: a document already in the target was
+    /// written from a state at least as new as its insert (the copy, or a replay after a
+    /// restart), and its later changes follow.
+    async fn insert_all(&self, changes: &[&Change]) -> Vec<Option<Result<Applied, NotApplied>>> {
+        let mut results: Vec<Option<Result<Applied, NotApplied>>> = changes.iter().map(|_| None).collect();
+        let mut converted = Vec::with_capacity(changes.len());
+        let mut positions = Vec::with_capacity(changes.len());
+        for (position, change) in changes.iter().enumerate() {
+            let Some(document) = &change.document else { continue };
+            match self.converter.convert(document) {
+                Ok(done) => {
+                    converted.push(done);
+                    positions.push(position);
+                }
+                Err(rejection) => {
+                    let code = rejection.violations.first().map(|v| v.code().to_string()).unwrap_or_else(|| "REJECTED".into());
+                    let id = rejection.id_key.clone().unwrap_or_else(|| id_text(change));
+                    results[position] = Some(Ok(Applied::DeadLettered(self.letter(change, id, code, rejection.to_string(), Some(document)))));
+                }
+            }
+        }
+        if converted.is_empty() || *self.stop.borrow() {
+            return results;
+        }
+        // Any failure of the whole request leaves these to the one-by-one path and its retries.
+        let Ok(outcomes) = self.client.insert_many(&self.target, converted).await else { return results };
+        for (outcome, position) in outcomes.into_iter().zip(positions) {
+            let change = changes[position];
+            results[position] = match outcome {
+                DocumentOutcome::Written | DocumentOutcome::AlreadyPresent => Some(Ok(Applied::Done(ChangeKind::Insert))),
+                DocumentOutcome::Failed { code, .. } if is_transient_code(&code) => None,
+                DocumentOutcome::Failed { code, message } => {
+                    let id = id_text(change);
+                    let document = change.document.as_ref();
+                    Some(Ok(Applied::DeadLettered(self.letter(change, id, code, format!("Astra refused the document: {message}"), document))))
+                }
+            };
+        }
+        results
     }
 
     async fn try_apply(&self, change: &Change) -> Result<Applied, NotApplied> {
@@ -234,8 +278,25 @@ async fn lane(mut queue: mpsc::UnboundedReceiver<(u64, u64, Change)>, applier: A
             last.insert(*hash, position);
         }
         let mut results: Vec<Option<Result<Applied, NotApplied>>> = (0..batch.len()).map(|_| None).collect();
+        // Inserts of documents with no earlier change here go together, insert-if-absent.
+        let mut first_of: HashMap<u64, usize> = HashMap::with_capacity(batch.len());
+        for (position, (_, hash, _)) in batch.iter().enumerate() {
+            first_of.entry(*hash).or_insert(position);
+        }
+        let inserts: Vec<usize> = (0..batch.len())
+            .filter(|&p| {
+                let (_, hash, change) = &batch[p];
+                last.get(hash) == Some(&p) && first_of.get(hash) == Some(&p) && change.kind == ChangeKind::Insert && change.document.is_some()
+            })
+            .collect();
+        if inserts.len() > 1 {
+            let changes: Vec<&Change> = inserts.iter().map(|&p| &batch[p].2).collect();
+            for (&position, result) in inserts.iter().zip(applier.insert_all(&changes).await) {
+                results[position] = result;
+            }
+        }
         for (position, (_, hash, change)) in batch.iter().enumerate() {
-            if last.get(hash) == Some(&position) {
+            if last.get(hash) == Some(&position) && results[position].is_none() {
                 results[position] = Some(applier.apply(change).await);
             }
         }

@@ -78,9 +78,10 @@ pub(super) fn summary(cutover: &CutoverRequest, as_of: &ClusterTime, verified: b
     if after_barrier == 0 {
         text.push_str("; no change came after the barrier.");
     } else {
+        let changes = if after_barrier == 1 { "1 change came".to_owned() } else { format!("{} changes came", thousands(after_barrier)) };
         text.push_str(&format!(
-            "; {} changes came after the barrier and are not in the target: stop the application's writes to MongoDB before cutting over, or start a new online job.",
-            thousands(after_barrier)
+            "; {changes} after the barrier and {} not in the target: stop the application's writes to MongoDB before cutting over, or start a new online job.",
+            if after_barrier == 1 { "is" } else { "are" }
         ));
     }
     text
