@@ -47,6 +47,8 @@ pub struct MongoOptions {
     pub oplog_max_entries: Option<u64>,
     /// Seconds of oplog kept (`--oplog-retention-seconds`).
     pub oplog_retention_seconds: Option<u64>,
+    /// Accept `configureFailPoint` (`--enable-test-commands`), to make commands fail.
+    pub test_commands: bool,
 }
 
 impl MongoOptions {
@@ -60,6 +62,9 @@ impl MongoOptions {
         }
         if let Some(seconds) = self.oplog_retention_seconds {
             args.extend(["--oplog-retention-seconds".to_owned(), seconds.to_string()]);
+        }
+        if self.test_commands {
+            args.push("--enable-test-commands".to_owned());
         }
         args
     }

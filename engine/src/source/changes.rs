@@ -207,12 +207,22 @@ impl ChangeFeed {
     /// oplog's oldest entry: a server may start at its oldest entry when asked for an earlier
     /// time, which would skip changes.
     pub async fn open(collection: &Collection<Document>, uri: &SourceUri, from: &StreamPoint) -> Result<Self, ChangeError> {
+        Self::open_projecting(collection, uri, from, doc! { "updateDescription": 0 }).await
+    }
+
+    /// The same stream without the changes' documents: to get past a change too large to
+    /// read (see [`ChangeError::TooLarge`]), whose `_id`, kind and time it still gives.
+    pub async fn open_without_documents(collection: &Collection<Document>, uri: &SourceUri, from: &StreamPoint) -> Result<Self, ChangeError> {
+        Self::open_projecting(collection, uri, from, doc! { "updateDescription": 0, "fullDocument": 0 }).await
+    }
+
+    async fn open_projecting(collection: &Collection<Document>, uri: &SourceUri, from: &StreamPoint, without: Document) -> Result<Self, ChangeError> {
         let namespace = namespace(collection);
         let token = from.token.as_deref().and_then(decode_token);
         let watch = || {
             collection
                 .watch()
-                .pipeline([doc! { "$project": { "updateDescription": 0 } }])
+                .pipeline([doc! { "$project": without.clone() }])
                 .full_document(FullDocumentType::UpdateLookup)
                 .max_await_time(MAX_AWAIT)
                 .batch_size(BATCH)
@@ -311,6 +321,7 @@ fn open_error(namespace: &str, uri: &SourceUri, error: &mongodb::error::Error) -
         Some(40573) => ChangeError::NotReplicaSet { hosts: uri.hosts() },
         Some(13) => ChangeError::NotAllowed { namespace: namespace.to_owned(), detail: detail(uri, error) },
         Some(286) | Some(280) => ChangeError::HistoryLost { namespace: namespace.to_owned() },
+        Some(10334) | Some(17419) => ChangeError::TooLarge { namespace: namespace.to_owned(), detail: detail(uri, error) },
         _ => driver_error(namespace, uri, error),
     }
 }

@@ -224,3 +224,45 @@ async fn refused_changes_are_dead_lettered_and_a_dropped_collection_stops_the_jo
     let message = stopped.message.unwrap_or_default();
     assert!(message.contains("shop.orders was dropped"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_too_large_to_read_is_dead_lettered_and_the_sync_goes_on() {
+    let server = MongoServer::start_with(&MongoOptions { test_commands: true, ..Default::default() });
+    server.load_sample("shop", "orders", 20).await;
+    let astra = TestAstra::start(TOKEN).await;
+    let state = tempfile::tempdir().unwrap();
+    let jobs = JobManager::open(state.path()).unwrap();
+    let id = jobs.create(online_spec(&server, &astra.endpoint(), &["orders"])).await.unwrap();
+    wait_for(&jobs, &id, "following", |p| phase(p) == Some(OnlinePhase::Following) && caught_up(p)).await;
+
+    // mongod fails the read of a change event over 16 MB with BSONObjectTooLarge; SecantusDB
+    // sends such events, so its failpoint plays the part for the next read of the stream.
+    jobs.pause(&id, "Ada").unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
+    let orders = client.database("shop").collection::<Document>("orders");
+    orders.insert_one(doc! { "_id": "huge", "n": 1 }).await.unwrap();
+    orders.insert_one(doc! { "_id": "after", "n": 2 }).await.unwrap();
+    client
+        .database("admin")
+        .run_command(doc! {
+            "configureFailPoint": "failCommand",
+            "mode": { "times": 1 },
+            "data": { "failCommands": ["aggregate"], "errorCode": 10334, "errmsg": "BSONObjectTooLarge" },
+        })
+        .await
+        .unwrap();
+    jobs.resume(&id, "Ada").unwrap();
+    let passed = wait_for(&jobs, &id, "the change after it applied", |p| p.online.as_ref().is_some_and(|o| o.applied.inserts >= 1 && caught_up(p))).await;
+    assert_eq!(passed.status, JobStatus::Running);
+    assert_eq!(passed.online.unwrap().applied.dead_lettered, 1);
+    let letters = jobs.dead_letters(&id, None).unwrap();
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!((letters[0].id.as_str(), letters[0].code.as_str()), ("huge", "CHANGE_EVENT_TOO_LARGE"));
+    assert!(letters[0].reason.contains("larger than MongoDB's 16 MB limit"), "{}", letters[0].reason);
+
+    let done = cut_over(&jobs, &id).await;
+    assert!(done.collections[0].verification.as_ref().unwrap().passed());
+    let target = engine::testing::changes::target_documents(&astra.endpoint(), TOKEN, "default_keyspace", "orders").await;
+    assert!(target.contains_key("after") && !target.contains_key("huge"), "the dead-lettered change is not in the target");
+}

@@ -170,6 +170,7 @@ impl Follower {
                 Err(error) => Stop::Reopen(error),
             };
             match stop {
+                Stop::Reopen(ChangeError::TooLarge { .. }) => self.pass_too_large(&mut point).await?,
                 Stop::Paused => continue,
                 Stop::Cancelled => return Ok(Ended::Cancelled),
                 Stop::Finished => return Ok(Ended::Finished),
@@ -280,7 +281,7 @@ impl Follower {
                         }
                     }
                     Some(Item::Failed(error)) => {
-                        if !error.is_transient() {
+                        if !error.is_transient() && !matches!(error, ChangeError::TooLarge { .. }) {
                             self.commit(point, moved, &mut pending, None, in_flight.len(), 0.0)?;
                             return Err(error.into());
                         }
@@ -333,6 +334,45 @@ impl Follower {
                 }
             }
         }
+    }
+
+    /// Gets past the change that is too large to read: the stream without documents gives its
+    /// `_id`, kind and time; it is dead-lettered with that reason (the target keeps the
+    /// document's earlier version) and the resume point moves past it.
+    async fn pass_too_large(&self, point: &mut StreamPoint) -> Result<(), RunError> {
+        let mut feed = ChangeFeed::open_without_documents(&self.collection, &self.uri, point).await?;
+        let mut change = None;
+        for _ in 0..20 {
+            change = feed.next().await?;
+            if change.is_some() {
+                break;
+            }
+        }
+        let Some(change) = change else { return Ok(()) };
+        let key = id_key(&self.converter, &change);
+        if self.barrier.borrow().is_some_and(|b| change.time.cmp_time(&b.time) == Ordering::Greater) {
+            self.after.record(key);
+            return Ok(());
+        }
+        tracing::warn!(job = %self.job, collection = %self.source, id = %key, time = %change.time, "a change too large to read is dead-lettered");
+        let letter = crate::job::store::DeadLetter {
+            collection: self.source.clone(),
+            id: key,
+            code: "CHANGE_EVENT_TOO_LARGE".into(),
+            reason: format!(
+                "{} at {}: the change event is larger than MongoDB's 16 MB limit for one document, so it cannot be read; a document that large is more than Astra takes (4,000,000 characters), and the target keeps its earlier version",
+                change.kind.as_str(),
+                change.time
+            ),
+            document: bson::Bson::Document(doc! { "_id": change.id.clone() }).into_canonical_extjson().to_string(),
+        };
+        *point = StreamPoint { token: Some(change.token), time: change.time };
+        let mut pending = SyncCommit {
+            applied: ChangeCounters { dead_lettered: 1, ..Default::default() },
+            dead_letters: vec![letter],
+            ..Default::default()
+        };
+        self.commit(point, true, &mut pending, None, 0, 0.0)
     }
 
     /// Commits what is accounted for since the last commit, with the live figures, and
