@@ -266,3 +266,45 @@ async fn a_change_too_large_to_read_is_dead_lettered_and_the_sync_goes_on() {
     let target = engine::testing::changes::target_documents(&astra.endpoint(), TOKEN, "default_keyspace", "orders").await;
     assert!(target.contains_key("after") && !target.contains_key("huge"), "the dead-lettered change is not in the target");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_cancel_work_while_copying_and_while_following() {
+    let server = MongoServer::start();
+    server.load_sample("shop", "orders", 3_000).await;
+    let astra = TestAstra::start(TOKEN).await;
+    let state = tempfile::tempdir().unwrap();
+    let jobs = JobManager::open(state.path()).unwrap();
+    let spec = JobSpec { batch_size: 100, ..online_spec(&server, &astra.endpoint(), &["orders"]) };
+    let id = jobs.create(spec).await.unwrap();
+
+    // While copying.
+    jobs.pause(&id, "Ada").unwrap();
+    let paused = jobs.progress(&id).unwrap();
+    assert_eq!(paused.status, JobStatus::Paused);
+    assert!(paused.online.as_ref().is_some_and(|o| o.lag_seconds.is_none()), "no live lag while paused: {:?}", paused.online);
+    jobs.resume(&id, "Ada").unwrap();
+    wait_for(&jobs, &id, "following", |p| phase(p) == Some(OnlinePhase::Following) && caught_up(p)).await;
+
+    // While following: changes made while paused wait in the oplog, then apply.
+    jobs.pause(&id, "Grace").unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
+    let orders = client.database("shop").collection::<Document>("orders");
+    orders.update_many(doc! {}, doc! { "$set": { "paused": true } }).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let still = jobs.progress(&id).unwrap();
+    assert_eq!((still.status, still.online.as_ref().map(|o| o.applied.updates)), (JobStatus::Paused, Some(0)), "nothing applied while paused");
+    jobs.resume(&id, "Grace").unwrap();
+    wait_for(&jobs, &id, "the updates applied", |p| p.online.as_ref().is_some_and(|o| o.applied.updates == 3_000) && caught_up(p)).await;
+    assert_same(&server.uri(), "shop", "orders", &astra.endpoint(), TOKEN, "orders").await;
+
+    // Cancelled while following: it stops applying.
+    jobs.cancel(&id, "Ada").unwrap();
+    let cancelled = tokio::time::timeout(Duration::from_secs(30), jobs.settled(&id)).await.unwrap().unwrap();
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    orders.update_many(doc! {}, doc! { "$set": { "after_cancel": true } }).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = jobs.progress(&id).unwrap();
+    assert_eq!(after.online.map(|o| o.applied.updates), Some(3_000));
+    assert!(jobs.cutover(&id, "Ada").await.is_err(), "a cancelled job is not cut over");
+}
