@@ -1,5 +1,5 @@
 //! Server functions for migrations: the compatibility census, dry runs, starting jobs,
-//! and pausing, resuming and cancelling them. Progress itself arrives over the websocket.
+//! and pausing, resuming, cancelling and (online jobs) cutting them over. Progress itself arrives over the websocket.
 
 use crate::{
     error::AppError,
@@ -69,6 +69,12 @@ pub async fn resume_job(id: String, who: String) -> Result<(), AppError> {
     crate::state::state()?.jobs.resume(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
 }
 
+/// Cuts an online job over: the barrier is the source's time now (see `engine::job::JobManager::cutover`).
+#[server(endpoint = "cutover_job")]
+pub async fn cutover_job(id: String, who: String) -> Result<(), AppError> {
+    crate::state::state()?.jobs.cutover(&id, &who_or_someone(&who)).await.map_err(|e| AppError::InvalidInput(e.to_string()))
+}
+
 #[server(endpoint = "cancel_job")]
 pub async fn cancel_job(id: String, who: String) -> Result<(), AppError> {
     crate::state::state()?.jobs.cancel(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
@@ -88,7 +94,7 @@ pub fn who_or_someone(who: &str) -> String {
 mod ssr {
     use crate::{error::AppError, state::AppState, views::MigrationRequest};
     use engine::{
-        job::{CollectionSpec, JobSpec},
+        job::{CollectionSpec, JobMode, JobSpec},
         policy::Indexing,
         tuning::{BATCH_SIZE, PARALLEL_RANGES},
     };
@@ -116,6 +122,7 @@ mod ssr {
             policy: request.policy,
             parallel_ranges: PARALLEL_RANGES.clamp(request.parallel_ranges),
             batch_size: BATCH_SIZE.clamp(request.batch_size),
+            mode: if request.online { JobMode::Online } else { JobMode::Copy },
             ..JobSpec::new(source.uri().raw().to_owned(), request.database, collections, target)
         })
     }

@@ -57,6 +57,9 @@ pub struct MigrationRequest {
     pub batch_size: usize,
     /// Who asks, as shown to everyone.
     pub who: String,
+    /// Copy, then follow the source's changes until someone cuts over.
+    #[serde(default)]
+    pub online: bool,
 }
 
 /// What a dry run found for one collection.

@@ -1,11 +1,14 @@
 //! The types both ends share: the messages the server pushes to browsers over the
-//! websocket, the summaries the browse pages show, the kind of an Astra target, and how a
-//! count is written.
+//! websocket, the summaries the browse pages show, the kind of an Astra target, how a
+//! count is written, and an online job's sync (`online`).
 //! Shared by the server (which serializes them) and the WASM front end (which reads them).
 
 use crate::policy::{VectorMapping, MAX_VECTOR_DIMENSION};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+mod online;
+pub use online::{ChangeCounters, Cutover, JobMode, OnlinePhase, OnlineProgress};
 
 /// Which Astra API a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +216,9 @@ pub struct JobProgress {
     pub message: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// An online job's sync (phase, lag, changes applied, cutover); `None` for a copy.
+    #[serde(default)]
+    pub online: Option<OnlineProgress>,
 }
 
 impl JobProgress {

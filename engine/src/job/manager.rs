@@ -6,9 +6,10 @@ use super::{
     control::Control,
     error::JobError,
     lock::JobLock,
+    online,
     progress::Publisher,
     runner::JobRun,
-    spec::{CollectionSpec, JobSpec, TargetSpec},
+    spec::{CollectionSpec, JobMode, JobSpec, TargetSpec},
     store::{now_ms, ControlRequest, DeadLetter, JobStore},
     targets::TargetDirectory,
 };
@@ -121,6 +122,12 @@ impl JobManager {
 
         find_vector_dimensions(&source, &mut spec).await?;
         spec.collections.iter_mut().for_each(unindex_kept_vector_field);
+        // An online job's change streams: refused now when the source has none, and their
+        // anchors taken before any copy.
+        let anchors = match spec.mode {
+            JobMode::Online => Some(online::anchors(&spec, &source).await?),
+            JobMode::Copy => None,
+        };
 
         let quick = RetryPolicy { max_attempts: 3, max_elapsed: Duration::from_secs(10), ..RetryPolicy::default() };
         let writer = Writer::new(&spec.target, spec.chunk_size, spec.in_flight, quick)?;
@@ -161,6 +168,9 @@ impl JobManager {
         let text = serde_json::to_string(&spec).map_err(|e| JobError::Invalid(e.to_string()))?;
         let lock = self.lock(&id)?;
         self.store().create_job(&id, &text, &matched)?;
+        if let Some(anchors) = &anchors {
+            online::record_anchors(self.store(), &id, anchors)?;
+        }
         tracing::info!(job = %id, database = %spec.database, target = %spec.target.describe(), "job created");
         self.start(&id, spec, lock);
         Ok(id)
@@ -212,6 +222,7 @@ impl JobManager {
                 ControlRequest::Pause => self.pause(&id, who),
                 ControlRequest::Resume => self.resume(&id, who),
                 ControlRequest::Cancel => self.cancel(&id, who),
+                ControlRequest::Cutover => self.cutover(&id, who).await,
             };
             match applied {
                 Ok(()) => tracing::info!(job = %id, who, request = pending.request.as_str(), "applied a request from another process"),
@@ -366,6 +377,28 @@ impl JobManager {
         Ok(())
     }
 
+    /// Cuts an online job over: the barrier is the source's cluster time now; the job applies
+    /// every change up to it, verifies and ends. `who` is shown to everyone. A job another
+    /// process runs is cut over by that process, within a moment (as [`JobManager::pause`]);
+    /// a paused or interrupted one when it resumes.
+    pub async fn cutover(&self, id: &str, who: &str) -> Result<(), JobError> {
+        let record = self.store().job(id)?;
+        let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {id} is unreadable: {e}")))?;
+        if spec.mode != JobMode::Online {
+            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only an online job can be cut over" });
+        }
+        if record.status.is_final() {
+            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "it has already ended" });
+        }
+        let ours = lock(&self.shared.controls).contains_key(id);
+        if !ours && self.forward(id, ControlRequest::Cutover, who)? {
+            return Ok(());
+        }
+        online::cutover::request(self.store(), id, &spec, who).await?;
+        self.publisher().publish_progress(id);
+        Ok(())
+    }
+
     pub fn progress(&self, id: &str) -> Result<JobProgress, JobError> {
         self.publisher().progress(id)
     }
@@ -490,6 +523,11 @@ fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
             PARALLEL_RANGES.range(),
             IN_FLIGHT.range()
         ));
+    }
+    if spec.mode == JobMode::Online {
+        if let Some(problem) = online::problem(spec) {
+            return invalid(problem);
+        }
     }
     let keyspace = spec.target.keyspace();
     if !is_valid_schema_name(keyspace) {

@@ -5,7 +5,8 @@
 
 use super::{
     error::JobError,
-    spec::JobSpec,
+    online::store::OnlineStore,
+    spec::{JobMode, JobSpec},
     store::{DeadLetter, JobRecord, JobStore},
 };
 use crate::wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent};
@@ -137,6 +138,10 @@ impl Publisher {
             message: record.message.clone(),
             created_at_ms: record.created_at_ms,
             updated_at_ms: record.updated_at_ms,
+            online: match spec.mode {
+                JobMode::Online => OnlineStore::attach(&self.store).progress(&record.id, record.status)?,
+                JobMode::Copy => None,
+            },
         })
     }
 }

@@ -1,13 +1,15 @@
 //! Runs one job: reads each collection in parallel `_id` ranges, converts, writes through
 //! the target's client, and commits a checkpoint per acknowledged batch; then checks the
-//! accounting and verifies. Channels are bounded, so memory stays flat whatever the size.
+//! accounting and verifies; an online job then follows the changes until cut over
+//! ([`super::online`]). Channels are bounded, so memory stays flat whatever the size.
 
 use super::{
     control::{wait_while_paused, Control},
     error::RunError,
+    online::OnlineRun,
     progress::Publisher,
     reader::{Batches, RangeRead, SOURCE_TIMEOUT},
-    spec::{CollectionSpec, JobSpec, TargetSpec},
+    spec::{CollectionSpec, JobMode, JobSpec, TargetSpec},
     store::{BatchCommit, DeadLetter, RangeState},
     recall,
     targets::{TargetDirectory, SANDBOX},
@@ -47,12 +49,18 @@ impl JobRun {
             Ok((JobStatus::Cancelled, _)) => return self.publisher.publish_progress(&self.id),
             Ok(status) => status,
             Err(err) => {
+                // An outage of the target, or of an online job's source: paused, to resume.
+                let outage = match &err {
+                    RunError::Target(e) if e.is_transient() => Some("the target"),
+                    RunError::Changes(e) if e.is_transient() => Some("the source"),
+                    _ => None,
+                };
                 let waiting = matches!(err, RunError::TargetUnavailable(_));
-                let transient = waiting || matches!(&err, RunError::Target(e) if e.is_transient());
+                let transient = waiting || outage.is_some();
                 let message = if waiting {
                     err.to_string()
-                } else if transient {
-                    format!("{err}. The job is paused: resume it when the target is back; it continues from its checkpoints.")
+                } else if let Some(which) = outage {
+                    format!("{err}. The job is paused: resume it when {which} is back; it continues from its checkpoints.")
                 } else {
                     err.to_string()
                 };
@@ -76,6 +84,10 @@ impl JobRun {
             if self.copy_collection(&source, &writer, &collection).await? == Control::Cancel {
                 return Ok((JobStatus::Cancelled, None));
             }
+        }
+        if self.spec.mode == JobMode::Online {
+            let online = OnlineRun { id: &self.id, spec: &self.spec, publisher: &self.publisher, control: &self.control };
+            return online.run(&source, &writer).await;
         }
 
         let counters = self.publisher.store.counters(&self.id)?;

@@ -4,6 +4,7 @@
 
 pub use crate::astra::TargetSpec;
 pub use crate::naming::target_name;
+pub use crate::wire::JobMode;
 use crate::{
     policy::{ConversionPolicy, Indexing, VectorMapping},
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
@@ -42,6 +43,9 @@ pub struct JobSpec {
     pub in_flight: usize,
     #[serde(default)]
     pub verify: VerifyMode,
+    /// A copy, or an online job that follows the changes until cut over.
+    #[serde(default)]
+    pub mode: JobMode,
 }
 
 impl std::fmt::Debug for JobSpec {
@@ -50,6 +54,7 @@ impl std::fmt::Debug for JobSpec {
             .field("database", &self.database)
             .field("collections", &self.collections)
             .field("target", &self.target.describe())
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +75,7 @@ impl JobSpec {
             chunk_size: CHUNK_SIZE.default,
             in_flight: IN_FLIGHT.default,
             verify: VerifyMode::All,
+            mode: JobMode::Copy,
         }
     }
 }
@@ -168,6 +174,7 @@ mod tests {
             chunk_size: 1,
             in_flight: 1,
             verify: VerifyMode::All,
+            mode: JobMode::Online,
         };
         let text = format!("{spec:?}");
         assert!(!text.contains("secret"), "{text}");

@@ -69,6 +69,8 @@ pub enum ControlRequest {
     Pause,
     Resume,
     Cancel,
+    /// Cut an online job over (see `job::online`).
+    Cutover,
 }
 
 impl ControlRequest {
@@ -77,6 +79,7 @@ impl ControlRequest {
             ControlRequest::Pause => "pause",
             ControlRequest::Resume => "resume",
             ControlRequest::Cancel => "cancel",
+            ControlRequest::Cutover => "cutover",
         }
     }
 
@@ -85,6 +88,7 @@ impl ControlRequest {
             "pause" => Ok(ControlRequest::Pause),
             "resume" => Ok(ControlRequest::Resume),
             "cancel" => Ok(ControlRequest::Cancel),
+            "cutover" => Ok(ControlRequest::Cutover),
             other => Err(StoreError::Corrupt(format!("unknown request {other:?}"))),
         }
     }
@@ -202,6 +206,11 @@ impl JobStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The connection, for the tables of other job modules (online sync keeps its own).
+    pub(crate) fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.lock()
     }
 
     pub fn create_job(&self, id: &str, spec: &str, collections: &[(String, u64)]) -> Result<(), StoreError> {

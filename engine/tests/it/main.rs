@@ -19,6 +19,8 @@ mod convert_vectors;
 mod job_faults;
 mod job_migrate;
 mod job_vectors;
+mod job_online;
 mod source_ranges;
 mod target_data_api;
+mod target_data_api_write;
 mod target_document_api;

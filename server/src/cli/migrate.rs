@@ -12,7 +12,7 @@ use clap::{
     ArgMatches,
 };
 use engine::{
-    job::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode},
+    job::{target_name, CollectionSpec, JobMode, JobSpec, TargetSpec, VerifyMode},
     policy::{Indexing, InvalidVectorPolicy, VectorMapping, VectorMetric},
     tuning::{Setting, BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
     wire::TargetKind,
@@ -26,6 +26,10 @@ Per-collection options: --filter, --target-collection and --vector-field apply t
   docshift migrate --database shop \\
       --collection orders --filter '{\"status\": \"shipped\"}' --target-collection shipped_orders \\
       --collection customers
+
+With --online the job copies, then follows the source's changes until someone cuts over
+(`docshift cutover ID` from another shell, or the web app), then verifies; the command runs
+until then.
 
 Exit status: 0 only when the job is complete (every document written, already present or
 dead-lettered, and verification passed); 1 when it ran but did not complete (the report says
@@ -104,6 +108,11 @@ pub struct MigrateArgs {
     /// `none` (counts only), or `sample:N` (about N documents per collection).
     #[arg(long, value_name = "MODE", default_value = "all", value_parser = parse_verify)]
     verify: VerifyMode,
+    /// Copy, then keep applying the source's changes (its change streams: it must be a
+    /// replica set) until `docshift cutover ID` or Cut over in the web app; then verify. The
+    /// command runs until then.
+    #[arg(long)]
+    online: bool,
     #[command(flatten)]
     policy: PolicyArgs,
     #[command(flatten)]
@@ -206,6 +215,7 @@ impl MigrateArgs {
             chunk_size: self.chunk_size,
             in_flight: self.in_flight,
             verify: self.verify,
+            mode: if self.online { JobMode::Online } else { JobMode::Copy },
         })
     }
 }
@@ -270,6 +280,9 @@ pub async fn run(args: MigrateArgs, matches: &ArgMatches) -> Result<(), CliError
         "docshift: job {id} started (state in {}); if it stops, `docshift resume {id}` continues it",
         args.state.state_dir.display()
     );
+    if args.online && !args.json {
+        eprintln!("docshift: after the copy it follows the source's changes; `docshift cutover {id} --state-dir {}` ends it", args.state.state_dir.display());
+    }
     let progress = progress::follow(&jobs, &id, events, display).await?;
     report::finish(&jobs, &progress, &args.state, args.json)
 }

@@ -48,6 +48,7 @@ async fn start(docshift: &Docshift, target: &str, collection: &str) -> String {
         parallel_ranges: 4,
         batch_size: 500,
         who: "restart test".into(),
+        online: false,
     };
     let response = reqwest::Client::new()
         .post(format!("{}/api/start_migration", docshift.base))

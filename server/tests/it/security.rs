@@ -107,6 +107,7 @@ fn migration(target: &str) -> String {
         parallel_ranges: 1,
         batch_size: 100,
         who: "security test".into(),
+        online: false,
     };
     serde_json::json!({ "request": request }).to_string()
 }
