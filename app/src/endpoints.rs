@@ -55,6 +55,7 @@ pub fn input_content_types() -> HashMap<&'static str, &'static str> {
         entry::<PauseJob>(),
         entry::<ResumeJob>(),
         entry::<CancelJob>(),
+        entry::<CutoverJob>(),
     ])
 }
 

@@ -1,7 +1,7 @@
 //! Server functions for migrations: the compatibility census, dry runs (what a job would
 //! meet in the source and in the target), starting jobs, a job's details (settings,
-//! timeline), pausing, resuming, cancelling and deleting them. Progress itself arrives over
-//! the websocket.
+//! timeline), pausing, resuming, cancelling, cutting over (online jobs) and deleting them.
+//! Progress itself arrives over the websocket.
 
 use crate::{
     error::AppError,
@@ -104,6 +104,12 @@ pub async fn resume_job(id: String, who: String) -> Result<(), AppError> {
     crate::state::state()?.jobs.resume(&id, &who_or_someone(&who)).map_err(ssr::control_problem)
 }
 
+/// Cuts an online job over: the barrier is the source's time now (see `engine::job::JobManager::cutover`).
+#[server(endpoint = "cutover_job")]
+pub async fn cutover_job(id: String, who: String) -> Result<(), AppError> {
+    crate::state::state()?.jobs.cutover(&id, &who_or_someone(&who)).await.map_err(|e| AppError::InvalidInput(e.to_string()))
+}
+
 #[server(endpoint = "cancel_job")]
 pub async fn cancel_job(id: String, who: String) -> Result<(), AppError> {
     crate::state::state()?.jobs.cancel(&id, &who_or_someone(&who)).map_err(ssr::control_problem)
@@ -137,7 +143,7 @@ mod ssr {
         },
     };
     use engine::{
-        job::{store::StoreError, CollectionSpec, JobError, JobSpec, VerifyMode},
+        job::{store::StoreError, CollectionSpec, JobError, JobMode, JobSpec, VerifyMode},
         naming::name_problem,
         policy::Indexing,
         source::mongo::SourceUri,
@@ -158,12 +164,17 @@ mod ssr {
                 target: c.target,
                 filter: Some(c.filter).filter(|f| !f.trim().is_empty()),
                 indexing: Indexing { allow: None, deny: Some(c.deny).filter(|d| !d.is_empty()) },
+                vector: c.vector,
             })
             .collect();
         Ok(JobSpec {
+            // The job finds its target by this id each time it runs (a restarted sandbox, a
+            // rotated token).
+            target_id: Some(request.target.clone()),
             policy: request.policy,
             parallel_ranges: PARALLEL_RANGES.clamp(request.parallel_ranges),
             batch_size: BATCH_SIZE.clamp(request.batch_size),
+            mode: if request.online { JobMode::Online } else { JobMode::Copy },
             ..JobSpec::new(source.uri().raw().to_owned(), request.database, collections, target)
         })
     }
@@ -255,6 +266,7 @@ mod ssr {
                     target: c.target.clone(),
                     filter: c.filter.clone().unwrap_or_default(),
                     deny: c.indexing.deny.clone().unwrap_or_default(),
+                    vector: c.vector.clone(),
                 })
                 .collect(),
             target,
@@ -262,6 +274,7 @@ mod ssr {
             parallel_ranges: spec.parallel_ranges,
             batch_size: spec.batch_size,
             who: String::new(),
+            online: spec.mode == JobMode::Online,
         }
     }
 

@@ -294,7 +294,7 @@ fn child(state: &Path) {
         let spec = JobSpec::new(
             source_uri,
             DATABASE.into(),
-            vec![CollectionSpec { source: COLLECTION.into(), target: COLLECTION.into(), filter: None, indexing: Default::default() }],
+            vec![CollectionSpec { source: COLLECTION.into(), target: COLLECTION.into(), filter: None, indexing: Default::default(), vector: None }],
             TargetSpec::DataApi { endpoint, keyspace: "default_keyspace".into(), token: TOKEN.into() },
         );
         let started = Instant::now();

@@ -155,6 +155,7 @@ mod tests {
             finished_at_ms: None,
             running_ms: 1_500,
             verifying_ms: 0,
+            online: None,
         };
         let text = render(&[job], 2);
         let labels = r#"{job="abc",collection="or\"ders",target_collection="orders"}"#;

@@ -38,6 +38,7 @@ impl Row {
             target: self.target.get_untracked(),
             filter: self.filter.get_untracked(),
             deny: self.deny.get_untracked().split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+            vector: None,
         }
     }
 }

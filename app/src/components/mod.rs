@@ -7,6 +7,7 @@ pub mod dry_run;
 pub mod job_controls;
 pub mod job_story;
 pub mod name_prompt;
+pub mod online;
 pub mod policies;
 pub mod presence;
 pub mod progress;

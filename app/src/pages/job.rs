@@ -8,6 +8,7 @@ use crate::{
     components::{
         collection_card::CollectionCard,
         job_controls::JobControls,
+        online::OnlinePanel,
         job_story::{JobSettingsView, JobSummary, Timeline},
         progress::{percent, StatusTag},
         status::{Empty, ErrorBox, Loading},
@@ -73,6 +74,7 @@ fn JobView(details: JobInfo) -> impl IntoView {
         {move || job.get().message.map(|message| view! { <p class="message wrap" data-testid="job-message">{message}</p> })}
         <p class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-status">{move || announcement(&job.get())}</p>
         <JobControls job same_settings/>
+        <OnlinePanel job=Signal::derive(move || Some(job.get()))/>
 
         <For each=move || job.get().collections key=|c| c.source.clone() let:collection>
             <CollectionCard job source=collection.source.clone()/>

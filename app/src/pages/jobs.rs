@@ -4,6 +4,7 @@
 
 use crate::{
     components::{
+        online::LagBadge,
         progress::{ProgressBar, StatusTag},
         status::{thousands, LocalTime},
     },
@@ -45,7 +46,7 @@ pub fn JobsPage() -> impl IntoView {
                                 </div>
                                 <div class="job-what wrap">
                                     <strong>{job.database.clone()}</strong> ": " {collections}
-                                    <span class="hint">" → " {job.target.clone()}</span>
+                                    <span class="hint">" → " {job.target.clone()} <LagBadge job=job.clone()/></span>
                                 </div>
                                 <div class="job-progress">
                                     <ProgressBar done=Signal::derive(move || totals.accounted()) total=Signal::derive(move || totals.matched)/>

@@ -12,6 +12,7 @@ use crate::{
         collection_picker::{CollectionPicker, Row},
         dry_run::DryRunView,
         name_prompt::use_name_prompt,
+        online::ModeChoice,
         policies::{parse, selected, PolicySelect, DOCUMENT_IDS, FIELD_NAMES, NON_FINITE_NUMBERS, UNSUPPORTED_VALUES},
         status::{ErrorBox, Loading},
     },
@@ -45,6 +46,7 @@ pub fn MigratePage() -> impl IntoView {
     let batch = RwSignal::new(BATCH_SIZE.default);
     // The collections of the job the form was filled from, applied once its rows exist.
     let wanted: RwSignal<Option<Vec<CollectionRequest>>> = RwSignal::new(None);
+    let online = RwSignal::new(false);
 
     let sources = Resource::new(|| (), |_| list_sources());
     let targets = Resource::new(|| (), |_| list_targets());
@@ -70,6 +72,7 @@ pub fn MigratePage() -> impl IntoView {
                 policy.set(request.policy);
                 ranges.set(request.parallel_ranges);
                 batch.set(request.batch_size);
+                online.set(request.online);
                 wanted.set(Some(request.collections));
             }
         }
@@ -110,6 +113,7 @@ pub fn MigratePage() -> impl IntoView {
         parallel_ranges: ranges.get_untracked(),
         batch_size: batch.get_untracked(),
         who: who(),
+        online: online.get_untracked(),
     };
     let dry_run = ServerAction::<DryRun>::new();
     let start = ServerAction::<StartMigration>::new();
@@ -209,6 +213,8 @@ pub fn MigratePage() -> impl IntoView {
                 {move || databases.get().and_then(Result::err).map(|error| view! { <ErrorBox error/> })}
                 {move || contents.get().and_then(Result::err).map(|error| view! { <ErrorBox error/> })}
             </Transition>
+
+            <ModeChoice online/>
 
             <h2>"Collections"</h2>
             <Suspense fallback=Loading>

@@ -8,9 +8,11 @@ use crate::{
 };
 use engine::{
     astra::{RetryPolicy, TargetSpec, Writer},
+    job::{targets::BoxFuture, TargetDirectory},
     tuning,
     wire::TargetKind,
 };
+
 use serde::{Deserialize, Serialize};
 use std::{path::PathBuf, time::Duration};
 use tokio::sync::RwLock;
@@ -166,6 +168,14 @@ impl TargetRegistry {
             return Ok(sandbox.clone());
         }
         self.added.read().await.iter().find(|t| t.id == id).cloned().ok_or_else(|| no_such_target(id))
+    }
+}
+
+/// Where a job that names its target finds it now: the sandbox wherever this run of the
+/// server started it, a stored target with its current endpoint and token.
+impl TargetDirectory for TargetRegistry {
+    fn lookup<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Option<TargetSpec>> {
+        Box::pin(async move { self.stored(id).await.ok().map(|t| spec_of(&t)) })
     }
 }
 

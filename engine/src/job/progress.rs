@@ -7,7 +7,8 @@
 
 use super::{
     error::JobError,
-    spec::JobSpec,
+    online::store::OnlineStore,
+    spec::{JobMode, JobSpec},
     store::{Act, DeadLetter, JobRecord, JobStore},
 };
 use crate::{
@@ -177,6 +178,10 @@ impl Publisher {
             finished_at_ms: record.finished_at_ms,
             running_ms: record.running_ms.unsigned_abs(),
             verifying_ms: record.verifying_ms.unsigned_abs(),
+            online: match spec.mode {
+                JobMode::Online => OnlineStore::attach(&self.store).progress(&record.id, record.status)?,
+                JobMode::Copy => None,
+            },
         })
     }
 }

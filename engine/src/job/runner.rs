@@ -1,14 +1,18 @@
 //! Runs one job: reads each collection in parallel `_id` ranges, converts, writes through
 //! the target's client, and commits a checkpoint per acknowledged batch; then checks the
-//! accounting and verifies. Channels are bounded, so memory stays flat whatever the size.
+//! accounting and verifies; an online job then follows the changes until cut over
+//! ([`super::online`]). Channels are bounded, so memory stays flat whatever the size.
 
 use super::{
     control::{wait_while_paused, Control},
     error::RunError,
+    online::OnlineRun,
     progress::Publisher,
     reader::{Batches, RangeRead, SOURCE_TIMEOUT},
-    spec::{CollectionSpec, JobSpec},
+    spec::{CollectionSpec, JobMode, JobSpec, TargetSpec},
     store::{BatchCommit, DeadLetter, RangeState},
+    recall,
+    targets::{TargetDirectory, SANDBOX},
     verify,
 };
 use crate::{
@@ -33,6 +37,8 @@ pub(crate) struct JobRun {
     pub spec: JobSpec,
     pub publisher: Arc<Publisher>,
     pub control: watch::Receiver<Control>,
+    /// Where the server's targets are now, when this process is a server.
+    pub targets: Option<Arc<dyn TargetDirectory>>,
 }
 
 impl JobRun {
@@ -43,9 +49,18 @@ impl JobRun {
             Ok((JobStatus::Cancelled, _)) => return self.publisher.publish_progress(&self.id),
             Ok(status) => status,
             Err(err) => {
-                let transient = matches!(&err, RunError::Target(e) if e.is_transient());
-                let message = if transient {
-                    format!("{err}. The job is paused: resume it when the target is back; it continues from its checkpoints.")
+                // An outage of the target, or of an online job's source: paused, to resume.
+                let outage = match &err {
+                    RunError::Target(e) if e.is_transient() => Some("the target"),
+                    RunError::Changes(e) if e.is_transient() => Some("the source"),
+                    _ => None,
+                };
+                let waiting = matches!(err, RunError::TargetUnavailable(_));
+                let transient = waiting || outage.is_some();
+                let message = if waiting {
+                    err.to_string()
+                } else if let Some(which) = outage {
+                    format!("{err}. The job is paused: resume it when {which} is back; it continues from its checkpoints.")
                 } else {
                     err.to_string()
                 };
@@ -61,7 +76,8 @@ impl JobRun {
     async fn copy_and_verify(&mut self) -> Result<(JobStatus, Option<String>), RunError> {
         let uri = SourceUri::parse(&self.spec.source_uri)?;
         let source = MongoSource::connect(&uri, SOURCE_TIMEOUT).await?;
-        let writer = Writer::new(&self.spec.target, self.spec.chunk_size, self.spec.in_flight, RetryPolicy::default())?;
+        let target = self.current_target().await?;
+        let writer = Writer::new(&target, self.spec.chunk_size, self.spec.in_flight, RetryPolicy::default())?;
         self.publisher.track_requests(&self.id, writer.stats().clone());
         self.publisher.set_status(&self.id, JobStatus::Running, None);
 
@@ -69,6 +85,10 @@ impl JobRun {
             if self.copy_collection(&source, &writer, &collection).await? == Control::Cancel {
                 return Ok((JobStatus::Cancelled, None));
             }
+        }
+        if self.spec.mode == JobMode::Online {
+            let online = OnlineRun { id: &self.id, spec: &self.spec, publisher: &self.publisher, control: &self.control };
+            return online.run(&source, &writer).await;
         }
 
         let counters = self.publisher.store.counters(&self.id)?;
@@ -81,9 +101,16 @@ impl JobRun {
         self.publisher.set_status(&self.id, JobStatus::Verifying, None);
         let mut failures = Vec::new();
         for collection in &self.spec.collections {
-            let Some(report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.publisher, &self.control).await? else {
+            let Some(mut report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.publisher, &self.control).await? else {
                 return Ok((JobStatus::Cancelled, None));
             };
+            if collection.vector.is_some() && self.spec.verify != super::spec::VerifyMode::None {
+                let set_aside = self.publisher.store.dead_letter_ids(&self.id, &collection.source)?;
+                match recall::neighbour_recall(&self.spec, collection, &source, &writer, &set_aside, &self.control).await? {
+                    Some(recall) => report.recall = Some(recall),
+                    None => return Ok((JobStatus::Cancelled, None)),
+                }
+            }
             if !report.passed() {
                 failures.push(format!(
                     "{}: {} of {} documents differ ({} missing, {} different)",
@@ -106,6 +133,33 @@ impl JobRun {
         }
     }
 
+    /// The target as it is now: looked up by the job's target id where the server keeps its
+    /// targets (and the job's copy refreshed), else the job's copy.
+    async fn current_target(&mut self) -> Result<TargetSpec, RunError> {
+        let Some(id) = self.spec.target_id.clone() else { return Ok(self.spec.target.clone()) };
+        let Some(targets) = self.targets.clone() else {
+            if id == SANDBOX {
+                return Err(RunError::TargetUnavailable(
+                    "This job writes to the local sandbox of `docshift serve`, which runs only inside the server: resume it from the server's Jobs page.".into(),
+                ));
+            }
+            return Ok(self.spec.target.clone());
+        };
+        let Some(target) = targets.lookup(&id).await else {
+            let what = if id == SANDBOX { "the local sandbox, which this server no longer runs (start it with --sandbox-dir)".to_owned() } else { format!("the target \"{id}\", which is no longer on the Targets page") };
+            return Err(RunError::TargetUnavailable(format!(
+                "The job is paused: it writes to {what}. Add the target again (under the same name) and resume the job, or cancel it."
+            )));
+        };
+        if target != self.spec.target {
+            tracing::info!(job = %self.id, target = %target.describe(), "the job's target moved or has a new token since the job last ran");
+            self.spec.target = target.clone();
+            let text = serde_json::to_string(&self.spec).map_err(|e| RunError::Spec(e.to_string()))?;
+            self.publisher.store.update_spec(&self.id, &text)?;
+        }
+        Ok(target)
+    }
+
     /// Copies one collection; returns `Cancel` when the job was cancelled meanwhile.
     async fn copy_collection(&mut self, source: &MongoSource, writer: &Writer, spec: &CollectionSpec) -> Result<Control, RunError> {
         let filter = spec.filter_document().map_err(RunError::Spec)?;
@@ -120,7 +174,7 @@ impl JobRun {
             self.publisher.store.ensure_ranges(&self.id, &spec.source, &encoded)?;
             ranges = self.publisher.store.ranges(&self.id, &spec.source)?;
         }
-        let converter = Converter::new(self.spec.policy, &spec.indexing).map_err(|e| RunError::Spec(e.to_string()))?;
+        let converter = spec.converter(self.spec.policy).map_err(RunError::Spec)?;
         let converter = Arc::new(converter);
 
         let mut tasks = tokio::task::JoinSet::new();

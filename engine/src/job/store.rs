@@ -76,6 +76,8 @@ pub enum ControlRequest {
     Pause,
     Resume,
     Cancel,
+    /// Cut an online job over (see `job::online`).
+    Cutover,
 }
 
 impl ControlRequest {
@@ -84,6 +86,7 @@ impl ControlRequest {
             ControlRequest::Pause => "pause",
             ControlRequest::Resume => "resume",
             ControlRequest::Cancel => "cancel",
+            ControlRequest::Cutover => "cutover",
         }
     }
 
@@ -92,6 +95,7 @@ impl ControlRequest {
             "pause" => Ok(ControlRequest::Pause),
             "resume" => Ok(ControlRequest::Resume),
             "cancel" => Ok(ControlRequest::Cancel),
+            "cutover" => Ok(ControlRequest::Cutover),
             other => Err(StoreError::Corrupt(format!("unknown request {other:?}"))),
         }
     }
@@ -246,6 +250,11 @@ impl JobStore {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The connection, for the tables of other job modules (online sync keeps its own).
+    pub(crate) fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.lock()
+    }
+
     pub fn create_job(&self, id: &str, spec: &str, collections: &[(String, u64)]) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
@@ -266,6 +275,15 @@ impl JobStore {
     /// Records the job's status and why; a change of status goes on the timeline.
     pub fn set_status(&self, id: &str, status: JobStatus, message: Option<&str>) -> Result<(), StoreError> {
         self.change_status(id, status, Some(message), None)
+    }
+
+    /// Replaces the job's specification (its target's endpoint or token changed).
+    pub fn update_spec(&self, id: &str, spec: &str) -> Result<(), StoreError> {
+        let changed = self.lock().execute("UPDATE jobs SET spec = ?2 WHERE id = ?1", params![id, spec])?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchJob(id.to_owned()));
+        }
+        Ok(())
     }
 
     /// Records the job's status, keeping its message; a change of status goes on the timeline.
@@ -588,7 +606,7 @@ mod tests {
         store.set_status_by("j1", JobStatus::Running, Some("Resumed by Ada."), Act { kind: "resumed", who: "Ada" }).unwrap();
         store.set_status_keeping_message("j1", JobStatus::Verifying).unwrap();
         assert_eq!(store.job("j1").unwrap().message.as_deref(), Some("Resumed by Ada."), "verifying keeps the message");
-        let report = crate::wire::Verification { checked: 2, matching: 2, missing: vec![], different: vec![] };
+        let report = crate::wire::Verification { checked: 2, matching: 2, missing: vec![], different: vec![], recall: None };
         store.save_verification("j1", "events", &report).unwrap();
         store.set_status("j1", JobStatus::Complete, None).unwrap();
         let timeline = store.timeline("j1").unwrap();

@@ -1,7 +1,7 @@
 //! The report a job command ends with: for people, each collection's accounting
 //! (matched = written + already present + dead-lettered), its verification and every
-//! mismatch; with `--json`, the job's progress as the web app sees it plus the number of
-//! dead letters. The exit status follows from it: success only for a complete job.
+//! mismatch, and an online job's sync; with `--json`, the job's progress as the web app sees
+//! it (with its `online` part) plus the number of dead letters. The exit status follows from it: success only for a complete job.
 
 use super::{print_stdout, progress::label, CliError, StateArgs};
 use engine::{
@@ -81,6 +81,20 @@ pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> St
                 let _ = writeln!(out, "; not verified");
             }
         }
+        if let Some(recall) = collection.verification.as_ref().and_then(|v| v.recall) {
+            let _ = writeln!(
+                out,
+                "    vector search: recall@{} {:.3} over {} queries ({} of {} exact neighbours found); vectors compared at float32 precision, as Astra stores them",
+                recall.k,
+                recall.recall(),
+                recall.queries,
+                recall.found,
+                recall.expected
+            );
+        }
+    }
+    if let Some(online) = &progress.online {
+        let _ = writeln!(out, "  sync: {}", super::online::line(online));
     }
     if dead_letters > 0 {
         let _ = writeln!(
