@@ -79,7 +79,7 @@ impl JobRun {
         let target = self.current_target().await?;
         let writer = Writer::new(&target, self.spec.chunk_size, self.spec.in_flight, RetryPolicy::default())?;
         self.publisher.track_requests(&self.id, writer.stats().clone());
-        self.publisher.set_status(&self.id, JobStatus::Running, None);
+        self.enter(JobStatus::Running);
 
         for collection in self.spec.collections.clone() {
             if self.copy_collection(&source, &writer, &collection).await? == Control::Cancel {
@@ -98,7 +98,7 @@ impl JobRun {
             .map(|(name, c)| format!("{name}: {} of {} documents accounted for", c.accounted(), c.matched))
             .collect();
 
-        self.publisher.set_status(&self.id, JobStatus::Verifying, None);
+        self.enter(JobStatus::Verifying);
         let mut failures = Vec::new();
         for collection in &self.spec.collections {
             let Some(mut report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.publisher, &self.control).await? else {
@@ -130,6 +130,15 @@ impl JobRun {
             let mut problems = unaccounted;
             problems.extend(failures);
             Ok((JobStatus::Failed, Some(problems.join("; "))))
+        }
+    }
+
+    /// Records the phase the run enters, unless someone paused or cancelled the job since it
+    /// started: their status stands (the manager sets the control before the status, so a
+    /// pause that lands between this check and the write still has the last word).
+    fn enter(&self, status: JobStatus) {
+        if *self.control.borrow() == Control::Run {
+            self.publisher.set_status(&self.id, status, None);
         }
     }
 
