@@ -63,6 +63,9 @@ impl fmt::Display for TargetKind {
 /// One frame on the `/ws` socket, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Most frames are `Job`: boxing it would add an allocation to the common event to save
+// bytes on the rare ones.
+#[allow(clippy::large_enum_variant)]
 pub enum ServerEvent {
     /// How many browsers are connected right now.
     Presence { watching: usize },
