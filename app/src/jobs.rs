@@ -207,6 +207,7 @@ mod ssr {
                 existing: state,
                 filter: collection.filter,
                 deny: collection.deny,
+                vector: collection.vector,
             });
         }
         let budget = existing.map(|names| CollectionBudget { existing: names.len(), created: created.len(), limit: COLLECTION_LIMIT });
@@ -238,6 +239,7 @@ mod ssr {
                     target: c.target.clone(),
                     filter: c.filter.clone(),
                     deny: c.indexing.deny.clone().unwrap_or_default(),
+                    vector: c.vector.clone(),
                 })
                 .collect(),
             policy: spec.policy,

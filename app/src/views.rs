@@ -2,7 +2,7 @@
 //! Compiled on both sides; none of them holds a secret (no password, no token).
 
 use engine::{
-    policy::ConversionPolicy,
+    policy::{ConversionPolicy, VectorMapping},
     wire::{Census, JobProgress, TargetKind, TimelineEntry},
 };
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,7 @@ pub struct CollectionRequest {
     pub deny: Vec<String>,
     /// The field that holds the embedding: the target becomes a vector collection.
     #[serde(default)]
-    pub vector: Option<engine::policy::VectorMapping>,
+    pub vector: Option<VectorMapping>,
 }
 
 /// What the New migration form sends.
@@ -75,6 +75,9 @@ pub struct DryRunCollection {
     /// The filter and unindexed paths that apply, as given.
     pub filter: String,
     pub deny: Vec<String>,
+    /// The embedding field that goes into `$vector`, if one is mapped.
+    #[serde(default)]
+    pub vector: Option<VectorMapping>,
 }
 
 /// What a target collection holds before a job writes to it.
@@ -138,6 +141,9 @@ pub struct CollectionSettings {
     pub target: String,
     pub filter: Option<String>,
     pub deny: Vec<String>,
+    /// The embedding field that goes into `$vector`, if one is mapped.
+    #[serde(default)]
+    pub vector: Option<VectorMapping>,
 }
 
 /// The settings a job runs with.

@@ -1,8 +1,8 @@
 //! The compatibility census as a table: what Astra would refuse, why, and an example whose
 //! `_id` opens the document on its collection's page.
 
-use crate::components::status::thousands;
-use engine::wire::Census;
+use crate::components::{status::thousands, vectors::VectorCandidates};
+use engine::{policy::VectorMapping, wire::Census};
 use leptos::prelude::*;
 
 /// Where the census's collection is, for links to its documents.
@@ -34,10 +34,17 @@ pub fn encode(text: &str) -> String {
 }
 
 #[component]
-pub fn CensusReport(census: Census, #[prop(optional)] path: Option<CollectionPath>) -> impl IntoView {
+pub fn CensusReport(
+    census: Census,
+    #[prop(optional)] path: Option<CollectionPath>,
+    /// Offers "Map it" beside a proposed vector mapping (the New migration form's dry run).
+    #[prop(optional)]
+    on_use_vector: Option<Callback<VectorMapping>>,
+) -> impl IntoView {
     let refused = census.scanned - census.convertible;
     let partial = (census.scanned < census.total).then(|| format!(" (the first {} of about {})", thousands(census.scanned), thousands(census.total)));
     let path = StoredValue::new(path);
+    let vectors = census.clone();
     view! {
         <div class="census" data-testid="census">
             <p>
@@ -76,6 +83,10 @@ pub fn CensusReport(census: Census, #[prop(optional)] path: Option<CollectionPat
                     " — lets in " {thousands(census.fixed_by_deny)} " of these documents (those paths are then not searchable in Astra)."
                 </p>
             })}
+            {match on_use_vector {
+                Some(on_use) => view! { <VectorCandidates census=vectors on_use/> }.into_any(),
+                None => view! { <VectorCandidates census=vectors/> }.into_any(),
+            }}
         </div>
     }
 }

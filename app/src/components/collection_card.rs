@@ -1,11 +1,12 @@
 //! One collection of a job: its progress bar, counters, documents per second with a chart
 //! and the ETA while it copies, retries and throttling when the target pushed back, and the
-//! verification's verdict.
+//! verification's verdict (with vector search's recall, for a vector collection).
 
 use crate::{
     components::{
         progress::{eta, CounterRow, ProgressBar, Sparkline},
         status::thousands,
+        vectors::recall_text,
     },
     live::use_live_state,
 };
@@ -68,6 +69,7 @@ pub fn CollectionCard(#[prop(into)] job: Signal<JobProgress>, source: String) ->
                         }}
                         {(!v.missing.is_empty()).then(|| view! { <p class="wrap">"Missing: " <code>{v.missing.join(", ")}</code></p> })}
                         {(!v.different.is_empty()).then(|| view! { <p class="wrap">"Different: " <code>{v.different.join(", ")}</code></p> })}
+                        {v.recall.as_ref().map(|r| view! { <p data-testid="recall">{recall_text(r)}</p> })}
                     </div>
                 }
             })}

@@ -1,13 +1,17 @@
 //! The collections of the New migration form: which to copy, each one's target name
 //! (checked as you type) with what the target already holds under that name, its filter and
-//! unindexed paths; and the target database's collection budget for the selection.
+//! unindexed paths, the embedding field that goes into `$vector`; and the target database's
+//! collection budget for the selection.
 
 use crate::{
     components::dry_run::budget_text,
     jobs::name_problem,
     views::{CollectionBudget, CollectionRequest, TargetCollectionState, TargetListing},
 };
-use engine::wire::thousands;
+use engine::{
+    policy::{VectorMapping, VectorMetric},
+    wire::thousands,
+};
 use leptos::prelude::*;
 
 /// One collection row of the form.
@@ -18,17 +22,43 @@ pub struct Row {
     pub target: RwSignal<String>,
     pub filter: RwSignal<String>,
     pub deny: RwSignal<String>,
+    /// The embedding field to move into `$vector` ("" for none), and its metric.
+    pub vector: RwSignal<String>,
+    pub metric: RwSignal<VectorMetric>,
+    /// The rest of a mapping the form was filled with (kept field, invalid vectors).
+    pub mapping: StoredValue<Option<VectorMapping>>,
 }
 
 impl Row {
-    pub fn new(name: String, selected: bool, target: String, filter: String, deny: String) -> Self {
+    pub fn new(name: String, selected: bool, target: String, filter: String, deny: String, vector: Option<VectorMapping>) -> Self {
         Self {
+            vector: RwSignal::new(vector.as_ref().map(|m| m.field.clone()).unwrap_or_default()),
+            metric: RwSignal::new(vector.as_ref().map(|m| m.metric).unwrap_or_default()),
+            mapping: StoredValue::new(vector),
             name: StoredValue::new(name),
             selected: RwSignal::new(selected),
             target: RwSignal::new(target),
             filter: RwSignal::new(filter),
             deny: RwSignal::new(deny),
         }
+    }
+
+    /// The row's vector mapping: the field as typed, its dimension taken from the source when
+    /// the job is created.
+    pub fn vector_mapping(&self) -> Option<VectorMapping> {
+        let field = self.vector.get_untracked().trim().to_owned();
+        if field.is_empty() {
+            return None;
+        }
+        let base = self.mapping.get_value().unwrap_or_else(|| VectorMapping::new(field.clone(), 0));
+        Some(VectorMapping { field, dimension: 0, metric: self.metric.get_untracked(), ..base })
+    }
+
+    /// Puts a mapping (the census's proposal) into the row.
+    pub fn use_mapping(&self, mapping: VectorMapping) {
+        self.vector.set(mapping.field.clone());
+        self.metric.set(mapping.metric);
+        self.mapping.set_value(Some(mapping));
     }
 
     /// The row as the request sends it.
@@ -38,8 +68,16 @@ impl Row {
             target: self.target.get_untracked(),
             filter: self.filter.get_untracked(),
             deny: self.deny.get_untracked().split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
-            vector: None,
+            vector: self.vector_mapping(),
         }
+    }
+}
+
+fn metric_of(name: &str) -> VectorMetric {
+    match name {
+        "dot_product" => VectorMetric::DotProduct,
+        "euclidean" => VectorMetric::Euclidean,
+        _ => VectorMetric::Cosine,
     }
 }
 
@@ -78,7 +116,7 @@ pub fn CollectionPicker(rows: RwSignal<Vec<Row>>, #[prop(into)] contents: Signal
     view! {
         <div class="table-scroll">
             <table data-testid="collections-picker" class="stack picker">
-                <thead><tr><th><span class="visually-hidden">"Migrate"</span></th><th>"Collection"</th><th>"Target name"</th><th>"Filter (JSON)"</th><th>"indexing.deny"</th></tr></thead>
+                <thead><tr><th><span class="visually-hidden">"Migrate"</span></th><th>"Collection"</th><th>"Target name"</th><th>"Filter (JSON)"</th><th>"indexing.deny"</th><th>"Embeddings → $vector"</th></tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|r| r.name.get_value() let:row>
                         <tr data-collection=row.name.get_value()>
@@ -103,6 +141,18 @@ pub fn CollectionPicker(rows: RwSignal<Vec<Row>>, #[prop(into)] contents: Signal
                             <td data-label="indexing.deny">
                                 <input type="text" placeholder="payload, history.items" prop:value=move || row.deny.get()
                                     on:input=move |ev| row.deny.set(event_target_value(&ev)) aria-label=format!("Paths not to index in {}", row.name.get_value()) spellcheck="false"/>
+                            </td>
+                            <td data-label="Embeddings → $vector" class="vector-cell">
+                                <input type="text" placeholder="embedding" prop:value=move || row.vector.get()
+                                    on:input=move |ev| row.vector.set(event_target_value(&ev)) data-testid="vector-field"
+                                    aria-label=format!("Embedding field of {} to map into $vector", row.name.get_value()) spellcheck="false"/>
+                                <Show when=move || !row.vector.get().trim().is_empty()>
+                                    <select data-testid="vector-metric" aria-label=format!("Similarity metric for {}", row.name.get_value())
+                                        prop:value=move || row.metric.get().as_str()
+                                        on:change=move |ev| row.metric.set(metric_of(&event_target_value(&ev)))>
+                                        {[VectorMetric::Cosine, VectorMetric::DotProduct, VectorMetric::Euclidean].map(|m| view! { <option value=m.as_str()>{m.as_str()}</option> })}
+                                    </select>
+                                </Show>
                             </td>
                         </tr>
                     </For>

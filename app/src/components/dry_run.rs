@@ -7,9 +7,11 @@ use crate::{
         census::{CensusReport, CollectionPath},
         policies::PolicyList,
         status::thousands,
+        vectors::mapping_text,
     },
     views::{CollectionBudget, DryRunReport, JobSettings, TargetCollectionState},
 };
+use engine::policy::VectorMapping;
 use leptos::prelude::*;
 
 /// What happens to documents that are already in the target, in one sentence.
@@ -48,7 +50,14 @@ pub fn budget_text(budget: &CollectionBudget) -> String {
 }
 
 #[component]
-pub fn DryRunView(report: DryRunReport, source: String, database: String) -> impl IntoView {
+pub fn DryRunView(
+    report: DryRunReport,
+    source: String,
+    database: String,
+    /// Puts a proposed vector mapping into the form's row of that (source) collection.
+    #[prop(optional)]
+    on_use_vector: Option<Callback<(String, VectorMapping)>>,
+) -> impl IntoView {
     let DryRunReport { collections, budget, settings, target } = report;
     view! {
         <section class="dry-run" data-testid="dry-run-report" aria-labelledby="dry-run-title">
@@ -70,7 +79,15 @@ pub fn DryRunView(report: DryRunReport, source: String, database: String) -> imp
                         </p>
                         {(!c.filter.trim().is_empty()).then(|| view! { <p class="wrap">"Only documents matching " <code>{c.filter.clone()}</code></p> })}
                         {(!c.deny.is_empty()).then(|| view! { <p class="wrap">"Not indexed: " <code>{c.deny.join(", ")}</code></p> })}
-                        <CensusReport census=c.census path/>
+                        {c.vector.as_ref().map(|m| view! { <p class="wrap" data-testid="dry-run-vector">"Embeddings: " <code>{mapping_text(m)}</code></p> })}
+                        {match on_use_vector {
+                            Some(on_use) => {
+                                let collection = c.source.clone();
+                                let on_use = Callback::new(move |mapping| on_use.run((collection.clone(), mapping)));
+                                view! { <CensusReport census=c.census path on_use_vector=on_use/> }.into_any()
+                            }
+                            None => view! { <CensusReport census=c.census path/> }.into_any(),
+                        }}
                     </article>
                 }
             }).collect_view()}

@@ -6,6 +6,7 @@ use crate::{
     components::{
         dry_run::SettingsList,
         status::{LocalTime, Loading},
+        vectors::mapping_text,
     },
     jobs::job_timeline,
     views::JobSettings,
@@ -117,7 +118,7 @@ pub fn JobSettingsView(settings: JobSettings, source: String, database: String, 
             </dl>
             <div class="table-scroll">
                 <table class="stack">
-                    <thead><tr><th>"Collection"</th><th>"Into"</th><th>"Filter"</th><th>"Not indexed"</th></tr></thead>
+                    <thead><tr><th>"Collection"</th><th>"Into"</th><th>"Filter"</th><th>"Not indexed"</th><th>"Embeddings"</th></tr></thead>
                     <tbody>
                         {collections.into_iter().map(|c| view! {
                             <tr>
@@ -125,6 +126,7 @@ pub fn JobSettingsView(settings: JobSettings, source: String, database: String, 
                                 <td data-label="Into"><code>{c.target}</code></td>
                                 <td data-label="Filter" class="wrap">{c.filter.map(|f| view! { <code>{f}</code> }.into_any()).unwrap_or_else(|| "every document".into_any())}</td>
                                 <td data-label="Not indexed" class="wrap">{if c.deny.is_empty() { "—".into_any() } else { view! { <code>{c.deny.join(", ")}</code> }.into_any() }}</td>
+                                <td data-label="Embeddings" class="wrap" data-testid="settings-vector">{match &c.vector { Some(m) => view! { <code>{mapping_text(m)}</code> }.into_any(), None => "—".into_any() }}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -12,3 +12,4 @@ pub mod policies;
 pub mod presence;
 pub mod progress;
 pub mod status;
+pub mod vectors;

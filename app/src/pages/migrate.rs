@@ -96,12 +96,18 @@ pub fn MigratePage() -> impl IntoView {
                 .map(|c| {
                     let chosen = wanted.as_ref().and_then(|w| w.iter().find(|r| r.source == c.name));
                     match chosen {
-                        Some(r) => Row::new(c.name.clone(), true, r.target.clone(), r.filter.clone(), r.deny.join(", ")),
-                        None => Row::new(c.name.clone(), wanted.is_none() && preselected.as_deref() == Some(c.name.as_str()), target_name(&c.name), String::new(), String::new()),
+                        Some(r) => Row::new(c.name.clone(), true, r.target.clone(), r.filter.clone(), r.deny.join(", "), r.vector.clone()),
+                        None => Row::new(c.name.clone(), wanted.is_none() && preselected.as_deref() == Some(c.name.as_str()), target_name(&c.name), String::new(), String::new(), None),
                     }
                 })
                 .collect(),
         );
+    });
+    // "Map it" beside the dry run's proposal fills that collection's embedding field.
+    let on_use_vector = Callback::new(move |(collection, mapping): (String, engine::policy::VectorMapping)| {
+        if let Some(row) = rows.get_untracked().into_iter().find(|r| r.name.get_value() == collection) {
+            row.use_mapping(mapping);
+        }
     });
 
     let request = move || MigrationRequest {
@@ -269,7 +275,7 @@ pub fn MigratePage() -> impl IntoView {
             {move || start.value().get().and_then(Result::err).map(|error| view! { <ErrorBox error/> })}
             <div node_ref=report class="scroll-anchor">
                 {move || match dry_run.value().get() {
-                    Some(Ok(report)) => view! { <DryRunView report source=source.get_untracked() database=database.get_untracked()/> }.into_any(),
+                    Some(Ok(report)) => view! { <DryRunView report source=source.get_untracked() database=database.get_untracked() on_use_vector/> }.into_any(),
                     Some(Err(error)) => view! { <ErrorBox error/> }.into_any(),
                     None => ().into_any(),
                 }}
