@@ -31,7 +31,11 @@ test('two browsers watch an online job catch up with a writer, one cuts over, bo
     await hydrated(a);
     await expect(a.locator('tr[data-collection="live_orders"] input[type="checkbox"]')).toBeChecked();
     await a.getByTestId('mode-online').check();
+    // The first act of a browser without a name offers to set one.
     await a.getByTestId('start').click();
+    await expect(a.getByTestId('name-prompt')).toBeVisible();
+    await a.getByTestId('name-input').fill('Ada');
+    await a.getByTestId('name-save').click();
     await expect(a).toHaveURL(/\/jobs\/[0-9a-f]{12}$/, { timeout: 60_000 });
     const jobUrl = a.url();
     const jobId = jobUrl.split('/').pop() ?? '';

@@ -15,14 +15,18 @@ pub fn SourcePage() -> impl IntoView {
     let source = param("source");
     let databases = Resource::new(source, list_databases);
     let name = Resource::new(source, source_name);
-    let shown_name = move || name.get().and_then(Result::ok).unwrap_or_else(source);
 
     view! {
-        <Title text=move || format!("{} · Sources · docshift", shown_name())/>
         <nav class="crumbs"><A href="/sources">"Sources"</A> " / " {source}</nav>
-        <Transition fallback=Loading>
-            <h1>{shown_name}</h1>
-        </Transition>
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                let name = name.await.unwrap_or_else(|_| source());
+                view! {
+                    <Title text=format!("{name} · Sources · docshift")/>
+                    <h1>{name}</h1>
+                }
+            })}
+        </Suspense>
         <p class="hint">"Its databases (MongoDB's own admin, config and local hold no data to migrate and are not listed)."</p>
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
