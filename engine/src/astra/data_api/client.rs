@@ -7,9 +7,9 @@ use super::{
     wire::{ApiErrorEntry, ApiReply},
 };
 use crate::astra::{
-    http::{body_excerpt, join_segments, with_retries, ApiError, AttemptFailure, Http},
-    retry::{self, RetryPolicy},
-    Token,
+    http::{body_excerpt, exchange, join_segments, with_retries, ApiError, AttemptFailure, Http},
+    retry::RetryPolicy,
+    Limiter, Token,
 };
 use bytes::Bytes;
 use reqwest::{
@@ -17,7 +17,7 @@ use reqwest::{
     Url,
 };
 use serde_json::value::RawValue;
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 /// What one attempt of a Data API request ran into, when it did not succeed.
 pub(super) type Failure = AttemptFailure<DataApiError>;
@@ -33,6 +33,7 @@ pub struct DataApiClient {
     pub(super) chunk_size: usize,
     pub(super) concurrency: usize,
     pub(super) retry: RetryPolicy,
+    pub(super) limiter: Arc<Limiter>,
 }
 
 impl fmt::Debug for DataApiClient {
@@ -72,6 +73,7 @@ impl DataApiClient {
             config.concurrency,
         )?;
         let keyspace_url = join_segments(&base, &["api", "json", "v1", &config.keyspace]);
+        let limiter = config.limiter.unwrap_or_else(|| Limiter::new(config.concurrency, None));
         Ok(Self {
             http,
             keyspace_url,
@@ -81,7 +83,13 @@ impl DataApiClient {
             chunk_size: config.chunk_size,
             concurrency: config.concurrency,
             retry: config.retry,
+            limiter,
         })
+    }
+
+    /// The pace of the target this client sends to.
+    pub fn limiter(&self) -> &Arc<Limiter> {
+        &self.limiter
     }
 
     /// The keyspace this client addresses.
@@ -107,7 +115,7 @@ impl DataApiClient {
     ) -> Result<ApiReply, DataApiError> {
         let (url, body) = (&url, &body);
         with_retries(&self.retry, command, move || async move {
-            let reply = self.send_once(command, url, body.clone()).await?;
+            let reply = self.send_once(command, url, body.clone(), 0).await?;
             match reply.errors.first() {
                 None => Ok(reply),
                 Some(error) if error.code() == "EXISTING_COLLECTION_DIFFERENT_SETTINGS" => {
@@ -122,26 +130,25 @@ impl DataApiClient {
         .await
     }
 
-    /// One HTTP exchange: the parsed answer, or why it is not one.
+    /// One HTTP exchange through the target's limiter (which waits out 429s): the parsed
+    /// answer, or why it is not one. `documents`: how many the request carries.
     pub(super) async fn send_once(
         &self,
         command: &'static str,
         url: &Url,
         body: Bytes,
+        documents: usize,
     ) -> Result<ApiReply, Failure> {
         let size = body.len();
-        let response = self
-            .http
-            .post(url.clone())
-            .header("Token", self.token_header.clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| Failure::transport(&self.token, e))?;
-        let status = response.status().as_u16();
-        let retry_after = retry::retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(|e| Failure::transport(&self.token, e))?;
+        let request = || {
+            self.http
+                .post(url.clone())
+                .header("Token", self.token_header.clone())
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone())
+        };
+        let answer = exchange(&self.limiter, documents, DataApiError::API, request).await.map_err(|e| Failure::transport(&self.token, e))?;
+        let (status, retry_after, bytes) = (answer.status, answer.retry_after, answer.bytes);
         match status {
             200..=299 => serde_json::from_slice::<ApiReply>(&bytes).map_err(|e| {
                 Failure::Fatal(DataApiError::InvalidResponse {
