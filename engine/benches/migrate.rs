@@ -152,7 +152,7 @@ async fn scan_source(uri: &str, docs: u64, ranges: usize) -> Duration {
     let client = mongodb::Client::with_uri_str(uri).await.unwrap();
     let collection = client.database(DATABASE).collection::<Document>(COLLECTION);
     let started = Instant::now();
-    let ranges = split(&collection, &Document::new(), docs, ranges, MIN_PER_RANGE).await.unwrap();
+    let ranges = split(&collection, &Document::new(), docs, ranges, MIN_PER_RANGE, None).await.unwrap();
     let readers = ranges.into_iter().map(|range| {
         let collection = collection.clone();
         tokio::spawn(async move {

@@ -10,9 +10,12 @@
 //! {`control`, `progress`, `store`}, with the errors in `error`; `lock` needs only `error`.
 
 pub mod control;
+mod copy;
 pub mod error;
+pub mod ledger;
 mod lock;
 pub mod manager;
+mod plan;
 mod progress;
 mod reader;
 pub mod runner;
@@ -23,4 +26,4 @@ pub mod verify;
 pub use error::{JobError, RunError};
 pub use manager::JobManager;
 pub use spec::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode};
-pub use store::{DeadLetter, JobStore};
+pub use store::{CopiedDocument, DeadLetter, JobStore};

@@ -8,7 +8,7 @@ use super::{
     spec::JobSpec,
     store::{DeadLetter, JobRecord, JobStore},
 };
-use crate::wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent};
+use crate::wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent, Throttle};
 use std::{
     collections::{HashMap, VecDeque},
     sync::{Mutex, PoisonError},
@@ -29,11 +29,13 @@ pub(crate) struct Publisher {
     pub store: JobStore,
     events: broadcast::Sender<ServerEvent>,
     rates: Mutex<HashMap<(String, String), RateSamples>>,
+    /// The latest throttling sample of each job this process runs.
+    throttles: Mutex<HashMap<String, Throttle>>,
 }
 
 impl Publisher {
     pub(crate) fn new(store: JobStore) -> Self {
-        Self { store, events: broadcast::channel(EVENT_BACKLOG).0, rates: Mutex::new(HashMap::new()) }
+        Self { store, events: broadcast::channel(EVENT_BACKLOG).0, rates: Mutex::new(HashMap::new()), throttles: Mutex::new(HashMap::new()) }
     }
 
     /// Every event from now on.
@@ -78,6 +80,17 @@ impl Publisher {
         self.publish_progress(job);
     }
 
+    /// Keeps the job's latest throttling sample (and records it); says whether the target
+    /// started or stopped throttling since the last one.
+    pub(crate) fn set_throttle(&self, job: &str, throttle: Throttle) -> bool {
+        if let Err(err) = self.store.save_throttle(job, &throttle) {
+            tracing::warn!(job, error = %err, "cannot record the target's throttling");
+        }
+        let mut throttles = self.throttles.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = throttles.insert(job.to_owned(), throttle.clone());
+        before.is_none_or(|b| b.throttling != throttle.throttling)
+    }
+
     /// Documents accounted for per second over the last [`RATE_WINDOW`].
     fn rate(&self, job: &str, collection: &str, accounted: u64) -> f64 {
         let now = Instant::now();
@@ -119,15 +132,21 @@ impl Publisher {
             .iter()
             .map(|c| {
                 let counters = counters.iter().find(|(name, _)| name == &c.source).map(|(_, k)| *k).unwrap_or_default();
-                CollectionProgress {
+                Ok(CollectionProgress {
                     source: c.source.clone(),
                     target: c.target.clone(),
                     rate: if running { self.rate(&record.id, &c.source, counters.accounted()) } else { 0.0 },
                     counters,
                     verification: verifications.get(&c.source).cloned(),
-                }
+                    plan: self.store.read_plan(&record.id, &c.source)?,
+                })
             })
-            .collect();
+            .collect::<Result<_, JobError>>()?;
+        let live = self.throttles.lock().unwrap_or_else(PoisonError::into_inner).get(&record.id).cloned();
+        let throttle = match live {
+            Some(throttle) => Some(throttle),
+            None => self.store.throttle(&record.id)?,
+        };
         Ok(JobProgress {
             id: record.id.clone(),
             status: record.status,
@@ -137,6 +156,8 @@ impl Publisher {
             message: record.message.clone(),
             created_at_ms: record.created_at_ms,
             updated_at_ms: record.updated_at_ms,
+            throttle,
+            max_rate: spec.max_rate,
         })
     }
 }
