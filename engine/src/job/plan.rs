@@ -38,6 +38,10 @@ const PARALLEL_GAIN: f64 = 1.5;
 const BOUNDARY_BUDGET: Duration = Duration::from_secs(2);
 /// A split must raise the read rate this much for the next one to be tried.
 const SPLIT_GAIN: f64 = 1.15;
+/// After splitting stopped paying, a read rate below this share of the rate then means the
+/// source has changed (slower disks, a busier server, a longer network path): splits are
+/// tried again.
+const SLOWDOWN: f64 = 0.6;
 
 /// A plan and the ranges to record for it (one open range for a single cursor).
 pub(super) struct Chosen {
@@ -114,10 +118,21 @@ async fn ranges_if_they_pay(
             format!("{ranges_fast}, but the server gains nothing from parallel reads (8 lookups at a time were {speedup:.1}× as fast as one at a time): {natural}"),
         ));
     }
-    let ranges = split(collection, filter, matched, parallel_ranges, MIN_DOCUMENTS_PER_RANGE, Some(BOUNDARY_BUDGET)).await?;
+    // Half the ceiling to start with: the rest is room for splits where the readers turn
+    // out to be the bottleneck, measured while the copy runs.
+    let start = if parallel_ranges < 2 { 1 } else { parallel_ranges.div_ceil(2).max(2) };
+    let ranges = split(collection, filter, matched, start, MIN_DOCUMENTS_PER_RANGE, Some(BOUNDARY_BUDGET)).await?;
     let count = ranges.len();
+    if count < 2 {
+        // One open range is `find({})` sorted by `_id`: a whole-collection sort where no
+        // boundary could be found in time. The plain cursor is cheaper.
+        return Ok(single(
+            ReadPlanKind::NaturalOrder,
+            format!("{ranges_fast} and parallel reads gain ({speedup:.1}×), but no range boundary was found within {}: {natural}", ms(BOUNDARY_BUDGET)),
+        ));
+    }
     let reason = format!(
-        "{ranges_fast} and parallel reads gain ({speedup:.1}× for 8 lookups at a time): {count} range{}, split while the readers are the bottleneck",
+        "{ranges_fast} and parallel reads gain ({speedup:.1}× for 8 lookups at a time): {count} range{} to start, split up to {parallel_ranges} while the readers are the bottleneck",
         if count == 1 { "" } else { "s" }
     );
     Ok(Chosen { plan: ReadPlan { kind: ReadPlanKind::ParallelRanges, ranges: count as u32, reason, changes: Vec::new() }, ranges })
@@ -140,8 +155,10 @@ pub(super) struct Replanner {
     before_split: Option<f64>,
     /// Intervals since the last split.
     since_split: u32,
-    /// Splitting stopped helping: no more.
+    /// Splitting stopped helping: no more, unless the source slows down.
     done: bool,
+    /// The read rate when splitting stopped.
+    stopped_at: f64,
     /// The largest `_id` of the collection, once looked up (for splitting the open range).
     max_id: Option<Option<Bson>>,
 }
@@ -164,7 +181,11 @@ impl Replanner {
         self.read = read;
         self.since_split += 1;
         if self.done {
-            return Decision::Keep;
+            if rate >= self.stopped_at * SLOWDOWN {
+                return Decision::Keep;
+            }
+            // The source got slower since: what did not pay then may pay now.
+            self.done = false;
         }
         if let Some(before) = self.before_split {
             // The first interval after a split has the new reader starting up.
@@ -174,6 +195,7 @@ impl Replanner {
             self.before_split = None;
             if rate < before * SPLIT_GAIN {
                 self.done = true;
+                self.stopped_at = rate.max(before);
                 return Decision::Stop(format!("the last split did not raise the read rate ({before:.0} → {rate:.0} docs/s): no more splits"));
             }
         }
@@ -186,20 +208,34 @@ impl Replanner {
         if starved_share < 0.5 {
             return Decision::Keep;
         }
-        // The range that has read the least goes first: it has the most left, roughly.
-        let Some(&at) = active.iter().min_by_key(|&&i| samples[i].frontier.lock().documents) else { return Decision::Keep };
+        // The range that has read the least goes first: it has the most left, roughly. A
+        // bounded one before the open last one, which needs the collection's largest `_id`
+        // (a lookup that may not come back in time).
+        let Some(&at) = active.iter().min_by_key(|&&i| {
+            let state = samples[i].frontier.lock();
+            (state.upper.is_none(), state.documents)
+        }) else {
+            return Decision::Keep;
+        };
         self.before_split = Some(rate);
         self.since_split = 0;
         Decision::Split { at }
     }
 
     /// The largest `_id` of the collection (looked up once, bounded in time), for a split of
-    /// a range with no upper bound.
-    pub async fn max_id(&mut self, collection: &mongodb::Collection<Document>, filter: &Document) -> Option<Bson> {
+    /// a range with no upper bound read up to `from`: asked as an `_id` range from there, the
+    /// shape the probe found fast.
+    pub async fn max_id(&mut self, collection: &mongodb::Collection<Document>, filter: &Document, from: Option<Bson>) -> Option<Bson> {
         if self.max_id.is_none() {
-            self.max_id = Some(last_id(collection, &IdRange::whole(), filter, BOUNDARY_BUDGET).await);
+            let rest = IdRange { lower: from, upper: None };
+            self.max_id = Some(last_id(collection, &rest, filter, BOUNDARY_BUDGET).await);
         }
         self.max_id.clone().flatten()
+    }
+
+    /// The split it asked for could not be made (no bound to split at): nothing to measure.
+    pub fn split_not_made(&mut self) {
+        self.before_split = None;
     }
 }
 
@@ -238,6 +274,16 @@ mod tests {
         let samples = vec![sample(3_600, 900, false), sample(1_800, 900, false)];
         assert!(matches!(replanner.decide(&samples, second, true, 4), Decision::Stop(_)));
         assert!(matches!(replanner.decide(&samples, second, true, 4), Decision::Keep));
+    }
+
+    #[test]
+    fn a_source_that_slows_down_after_splits_stopped_is_split_again() {
+        let second = Duration::from_secs(1);
+        let mut replanner = Replanner { done: true, stopped_at: 1_000.0, read: 10_000, ..Replanner::default() };
+        // 900 docs/s: within the noise of the 1,000 it read when splitting stopped.
+        assert!(matches!(replanner.decide(&[sample(10_900, 900, false), sample(0, 900, false)], second, true, 4), Decision::Keep));
+        // 300 docs/s, the writers waiting: the source changed, splitting is tried again.
+        assert!(matches!(replanner.decide(&[sample(11_200, 900, false), sample(0, 900, false)], second, true, 4), Decision::Split { at: 1 }));
     }
 
     #[test]

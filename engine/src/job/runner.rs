@@ -228,11 +228,21 @@ impl JobRun {
                             let upper = frontier.lock().upper.clone();
                             let upper = match upper {
                                 Some(upper) => Some(upper),
-                                None => replanner.max_id(collection, filter).await,
+                                None => {
+                                    let from = frontier.lock().position.clone().or_else(|| lower.clone());
+                                    replanner.max_id(collection, filter, from).await
+                                }
                             };
-                            let Some(upper) = upper else { continue };
+                            let Some(upper) = upper else {
+                                replanner.split_not_made();
+                                continue;
+                            };
                             let mut state = frontier.lock();
-                            let Some(at_id) = split_point(state.position.as_ref(), lower.as_ref(), &upper).filter(|_| !state.finished) else { continue };
+                            let Some(at_id) = split_point(state.position.as_ref(), lower.as_ref(), &upper).filter(|_| !state.finished) else {
+                                drop(state);
+                                replanner.split_not_made();
+                                continue;
+                            };
                             let old_upper = state.upper.replace(at_id.clone());
                             plan.ranges += 1;
                             plan.changes.push(format!("range {index} split in two: the writers were waiting for documents ({} ranges)", plan.ranges));
