@@ -146,7 +146,7 @@ async fn probe_latency(endpoint: String, stop: Arc<AtomicBool>) -> Probe {
 }
 
 /// Every `_id` in the target collection, as stable keys, read page by page.
-async fn target_ids(endpoint: &str, collection: &str) -> Vec<String> {
+pub(crate) async fn target_ids(endpoint: &str, collection: &str) -> Vec<String> {
     let client = DataApiClient::new(DataApiConfig::new(endpoint, "default_keyspace", Token::new(TOKEN))).unwrap();
     let query = FindQuery { projection: Some(serde_json::json!({ "_id": 1 })), ..Default::default() };
     let pages: Vec<_> = client.find_pages(collection, query).try_collect().await.unwrap();

@@ -18,6 +18,7 @@ mod convert_types;
 mod convert_vectors;
 mod job_faults;
 mod job_migrate;
+mod job_throughput;
 mod source_ranges;
 mod target_data_api;
 mod target_document_api;
