@@ -273,6 +273,8 @@ mod tests {
         assert!(matches!(replanner.decide(&samples, second, true, 4), Decision::Keep));
         let samples = vec![sample(3_600, 900, false), sample(1_800, 900, false)];
         assert!(matches!(replanner.decide(&samples, second, true, 4), Decision::Stop(_)));
+        // Reading on at that rate: no more splits.
+        let samples = vec![sample(4_400, 900, false), sample(2_300, 900, false)];
         assert!(matches!(replanner.decide(&samples, second, true, 4), Decision::Keep));
     }
 

@@ -74,6 +74,11 @@ impl JobRun {
             if self.copy_collection(&source, &writer, &slots, &collection).await? == Control::Cancel {
                 return Ok((JobStatus::Cancelled, None));
             }
+            if collection.filter.is_none() {
+                // Read whole: what was accounted for is the collection (see JobManager::create).
+                self.publisher.store.settle_matched(&self.id, &collection.source)?;
+                self.publisher.publish_progress(&self.id);
+            }
         }
 
         let counters = self.publisher.store.counters(&self.id)?;

@@ -320,6 +320,16 @@ impl JobStore {
             .collect())
     }
 
+    /// A collection copied whole: its matched count becomes what the read accounted for
+    /// (the count taken before was the server's estimate).
+    pub fn settle_matched(&self, job: &str, collection: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE collections SET matched = written + already_present + dead_lettered WHERE job_id = ?1 AND name = ?2",
+            params![job, collection],
+        )?;
+        Ok(())
+    }
+
     pub fn counters(&self, job: &str) -> Result<Vec<(String, Counters)>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
