@@ -47,6 +47,7 @@ pub fn input_content_types() -> HashMap<&'static str, &'static str> {
         entry::<PauseJob>(),
         entry::<ResumeJob>(),
         entry::<CancelJob>(),
+        entry::<CutoverJob>(),
     ])
 }
 

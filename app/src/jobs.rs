@@ -1,5 +1,5 @@
 //! Server functions for migrations: the compatibility census, dry runs, starting jobs,
-//! and pausing, resuming and cancelling them. Progress itself arrives over the websocket.
+//! and pausing, resuming, cancelling and (online jobs) cutting them over. Progress itself arrives over the websocket.
 
 use crate::{
     error::AppError,
@@ -69,6 +69,12 @@ pub async fn resume_job(id: String, who: String) -> Result<(), AppError> {
     crate::state::state()?.jobs.resume(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
 }
 
+/// Cuts an online job over: the barrier is the source's time now (see `engine::job::JobManager::cutover`).
+#[server(endpoint = "cutover_job")]
+pub async fn cutover_job(id: String, who: String) -> Result<(), AppError> {
+    crate::state::state()?.jobs.cutover(&id, &who_or_someone(&who)).await.map_err(|e| AppError::InvalidInput(e.to_string()))
+}
+
 #[server(endpoint = "cancel_job")]
 pub async fn cancel_job(id: String, who: String) -> Result<(), AppError> {
     crate::state::state()?.jobs.cancel(&id, &who_or_someone(&who)).map_err(|e| AppError::InvalidInput(e.to_string()))
@@ -88,7 +94,7 @@ pub fn who_or_someone(who: &str) -> String {
 mod ssr {
     use crate::{error::AppError, state::AppState, views::MigrationRequest};
     use engine::{
-        job::{CollectionSpec, JobSpec},
+        job::{CollectionSpec, JobMode, JobSpec},
         policy::Indexing,
         tuning::{BATCH_SIZE, PARALLEL_RANGES},
     };
@@ -106,12 +112,17 @@ mod ssr {
                 target: c.target,
                 filter: Some(c.filter).filter(|f| !f.trim().is_empty()),
                 indexing: Indexing { allow: None, deny: Some(c.deny).filter(|d| !d.is_empty()) },
+                vector: c.vector,
             })
             .collect();
         Ok(JobSpec {
+            // The job finds its target by this id each time it runs (a restarted sandbox, a
+            // rotated token).
+            target_id: Some(request.target.clone()),
             policy: request.policy,
             parallel_ranges: PARALLEL_RANGES.clamp(request.parallel_ranges),
             batch_size: BATCH_SIZE.clamp(request.batch_size),
+            mode: if request.online { JobMode::Online } else { JobMode::Copy },
             ..JobSpec::new(source.uri().raw().to_owned(), request.database, collections, target)
         })
     }

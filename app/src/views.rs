@@ -40,6 +40,9 @@ pub struct CollectionRequest {
     pub filter: String,
     /// Paths to leave unindexed in the target collection (lifts the indexed-only limits).
     pub deny: Vec<String>,
+    /// The field that holds the embedding: the target becomes a vector collection.
+    #[serde(default)]
+    pub vector: Option<engine::policy::VectorMapping>,
 }
 
 /// What the New migration form sends.
@@ -54,6 +57,9 @@ pub struct MigrationRequest {
     pub batch_size: usize,
     /// Who asks, as shown to everyone.
     pub who: String,
+    /// Copy, then follow the source's changes until someone cuts over.
+    #[serde(default)]
+    pub online: bool,
 }
 
 /// What a dry run found for one collection.

@@ -37,6 +37,8 @@ pub mod shred;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod vector;
+pub mod vector_index;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -73,6 +73,14 @@ impl Indexing {
         }
     }
 
+    /// Whether a document's `$vector` reaches the index (`IndexingProjector` always keeps it,
+    /// `deny: ["*"]` too, unless `deny` names it), so that it is stored, validated and sortable
+    /// by (`SortClause.validate`). Filters use [`Indexing::indexes_path`], by which `deny: ["*"]`
+    /// indexes no `$vector`.
+    pub fn keeps_vector(&self) -> bool {
+        *self == Indexing::Nothing || self.indexes_path("$vector")
+    }
+
     fn inclusion(&self, path: &str) -> Inclusion {
         let covers = |rule: &String| path == rule || path::is_below(path, rule);
         let below = |rule: &String| path::is_below(rule, path);
@@ -107,6 +115,9 @@ pub struct ShreddedDocument {
     pub id: DocId,
     /// Compact JSON with `_id` first; every number and string exactly as received.
     pub json: String,
+    /// The `$vector` as float32s, when the document has one (not `null`) and the collection's
+    /// indexing keeps it.
+    pub vector: Option<Vec<f32>>,
 }
 
 /// A document refused, with the id it had (when known) for `documentResponses`/`documentIds`.
@@ -166,16 +177,34 @@ pub fn shred(doc: &Node<'_>, indexing: &Indexing, default_id: DefaultIdType) -> 
         }
     }
 
-    let mut indexed = IndexedCheck { indexing, total_properties: 0, ejson_error: None };
+    let mut indexed = IndexedCheck { indexing, total_properties: 0, ejson_error: None, in_vector: false };
+    let mut vector = None;
     // The root object: `_id` is always indexed, as is a generated one.
     let mut root_count = usize::from(given_id.is_none());
     for (key, value) in entries {
         let path = encode_segment(&key.value);
-        let inclusion = if key.value == "_id" { Inclusion::Full } else { indexing.inclusion(&path) };
+        let inclusion = match key.value.as_ref() {
+            "_id" => Inclusion::Full,
+            "$vector" if indexing.keeps_vector() => Inclusion::Full,
+            "$vector" => Inclusion::Excluded,
+            _ => indexing.inclusion(&path),
+        };
         if inclusion == Inclusion::Excluded {
             continue;
         }
         root_count += 1;
+        if key.value == "$vector" {
+            // Limits as for any value; then `traverseVector` reads it (its errors come in
+            // document order with the extended-value ones).
+            indexed.in_vector = true;
+            indexed.value(value, &path, Some(&key.value), true).map_err(refuse)?;
+            indexed.in_vector = false;
+            match crate::vector::document_vector(value) {
+                Ok(read) => vector = read,
+                Err(error) => _ = indexed.ejson_error.get_or_insert(error),
+            }
+            continue;
+        }
         indexed.value(value, &path, Some(&key.value), inclusion == Inclusion::Full).map_err(refuse)?;
     }
     if root_count > limits::MAX_OBJECT_PROPERTIES {
@@ -192,7 +221,7 @@ pub fn shred(doc: &Node<'_>, indexing: &Indexing, default_id: DefaultIdType) -> 
     if let Some(error) = indexed.ejson_error {
         return Err(refuse(error));
     }
-    Ok(ShreddedDocument { id, json })
+    Ok(ShreddedDocument { id, json, vector })
 }
 
 fn utf16_len(text: &str) -> usize {
@@ -282,7 +311,10 @@ fn too_many_object_properties(field: Option<&str>, count: usize) -> ApiError {
 struct IndexedCheck<'i> {
     indexing: &'i Indexing,
     total_properties: usize,
+    /// The first error of the traversal (extended values, `$vector`), reported after the limits.
     ejson_error: Option<ApiError>,
+    /// Inside the root `$vector`, whose `$binary` is not an extended value to check.
+    in_vector: bool,
 }
 
 impl IndexedCheck<'_> {
@@ -303,13 +335,22 @@ impl IndexedCheck<'_> {
                 Ok(())
             }
             Node::Array(items) => {
-                let max = if field == Some("$vector") { limits::MAX_VECTOR_LENGTH } else { limits::MAX_ARRAY_LENGTH };
-                if items.len() > max {
-                    return Err(ApiError::shred_doc_limit_violation(&format!(
-                        "number of elements an indexable Array (field '{}') has ({}) exceeds maximum allowed ({max})",
-                        field.unwrap_or("null"),
-                        items.len()
-                    )));
+                if items.len() > limits::MAX_ARRAY_LENGTH {
+                    if field != Some("$vector") {
+                        return Err(ApiError::shred_doc_limit_violation(&format!(
+                            "number of elements an indexable Array (field '{}') has ({}) exceeds maximum allowed ({})",
+                            field.unwrap_or("null"),
+                            items.len(),
+                            limits::MAX_ARRAY_LENGTH
+                        )));
+                    }
+                    if items.len() > limits::MAX_VECTOR_LENGTH {
+                        return Err(ApiError::shred_doc_limit_violation(&format!(
+                            "number of elements Vector embedding (field '$vector') has ({}) exceeds maximum allowed ({})",
+                            items.len(),
+                            limits::MAX_VECTOR_LENGTH
+                        )));
+                    }
                 }
                 for item in items {
                     self.value(item, path, field, full)?;
@@ -318,7 +359,7 @@ impl IndexedCheck<'_> {
             }
             Node::Object(entries) => {
                 if let [(key, value)] = entries.as_slice() {
-                    if key.value.starts_with('$') {
+                    if key.value.starts_with('$') && !self.in_vector {
                         self.extension_value(&key.value, value, path);
                     }
                 }

@@ -4,7 +4,9 @@
 //!
 //! Tables: `collections` (keyspace, name, options), `documents` (the Data API documents, keyed by
 //! collection and an order-preserving `_id` key, body kept as the exact JSON text received, and a
-//! `tx_id` that changes on every write) and `rest_documents` (the Document API v2 documents).
+//! `tx_id` that changes on every write), `vectors` (the float32 `$vector` of documents of vector
+//! collections, written with the document; see [`crate::vector_index`]) and `rest_documents`
+//! (the Document API v2 documents).
 //!
 //! `tx_id` is what the Data API's lightweight transactions compare (`UPDATE ... IF tx_id = ?`):
 //! an update or delete reads a document, then writes only if its `tx_id` is still the one read
@@ -20,6 +22,9 @@ use std::thread::JoinHandle;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
+use crate::vector::Metric;
+use crate::vector_index::{self, VectorCache};
+
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,7 +36,24 @@ pub enum StoreError {
     Stopped,
 }
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// What the storage thread owns: the connection and the vectors of the collections searched.
+struct Backend {
+    conn: Connection,
+    vectors: VectorCache,
+}
+
+type Job = Box<dyn FnOnce(&mut Backend) + Send>;
+
+/// A document to insert.
+#[derive(Debug, Clone)]
+pub struct NewDoc {
+    /// The order-preserving `_id` key.
+    pub key: Vec<u8>,
+    /// The document's JSON text.
+    pub body: String,
+    /// Its `$vector`, for a vector collection's document that has one.
+    pub vector: Option<Vec<f32>>,
+}
 
 /// A collection row.
 #[derive(Debug, Clone)]
@@ -80,7 +102,7 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
-        let mut conn = Connection::open(data_dir.join("astra-local.sqlite3"))?;
+        let conn = Connection::open(data_dir.join("astra-local.sqlite3"))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "cache_size", -64_000)?;
@@ -96,6 +118,11 @@ impl Store {
                  id_key BLOB NOT NULL,
                  body TEXT NOT NULL);
              CREATE UNIQUE INDEX IF NOT EXISTS documents_by_id ON documents (collection_id, id_key);
+             CREATE TABLE IF NOT EXISTS vectors (
+                 collection_id INTEGER NOT NULL,
+                 id_key BLOB NOT NULL,
+                 vector BLOB NOT NULL,
+                 PRIMARY KEY (collection_id, id_key));
              CREATE TABLE IF NOT EXISTS rest_documents (
                  namespace TEXT NOT NULL,
                  collection TEXT NOT NULL,
@@ -114,11 +141,12 @@ impl Store {
         let thread = std::thread::Builder::new()
             .name("astra-local-store".into())
             .spawn(move || {
+                let mut backend = Backend { conn, vectors: VectorCache::default() };
                 while let Ok(job) = rx.recv() {
-                    job(&mut conn);
+                    job(&mut backend);
                 }
                 // Fold the WAL back into the database on a clean stop.
-                let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+                let _ = backend.conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
             })
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
         Ok(Store {
@@ -135,9 +163,18 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
     {
+        self.call_backend(move |backend| f(&mut backend.conn)).await
+    }
+
+    /// Runs `f` on the storage thread with the connection and the vector cache.
+    async fn call_backend<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Backend) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let _ = reply.send(f(conn));
+        let job: Job = Box::new(move |backend| {
+            let _ = reply.send(f(backend));
         });
         {
             let guard = self.jobs.lock().map_err(|_| StoreError::Stopped)?;
@@ -184,11 +221,14 @@ impl Store {
     }
 
     pub async fn delete_collection(&self, id: i64) -> Result<(), StoreError> {
-        self.call(move |conn| {
-            let tx = conn.transaction()?;
+        self.call_backend(move |backend| {
+            let tx = backend.conn.transaction()?;
             tx.execute("DELETE FROM documents WHERE collection_id = ?1", [id])?;
+            tx.execute("DELETE FROM vectors WHERE collection_id = ?1", [id])?;
             tx.execute("DELETE FROM collections WHERE id = ?1", [id])?;
-            tx.commit()
+            tx.commit()?;
+            backend.vectors.forget(id);
+            Ok(())
         })
         .await
     }
@@ -198,18 +238,21 @@ impl Store {
     /// Inserts documents if their key is new, in one transaction. Returns, per document, whether
     /// it was written (`false`: a document with that `_id` exists). With `ordered`, stops at the
     /// first existing one and returns only the outcomes up to it.
-    pub async fn insert(&self, collection: i64, documents: Vec<(Vec<u8>, String)>, ordered: bool) -> Result<Vec<bool>, StoreError> {
+    pub async fn insert(&self, collection: i64, documents: Vec<NewDoc>, ordered: bool) -> Result<Vec<bool>, StoreError> {
         let last_tx = self.last_tx.clone();
-        self.call(move |conn| {
-            let tx = conn.transaction()?;
+        self.call_backend(move |backend| {
+            let tx = backend.conn.transaction()?;
             let mut outcomes = Vec::with_capacity(documents.len());
             {
                 let mut stmt = tx.prepare_cached(
                     "INSERT OR IGNORE INTO documents (collection_id, id_key, body, tx_id) VALUES (?1, ?2, ?3, ?4)",
                 )?;
-                for (key, body) in &documents {
+                for doc in &documents {
                     let tx_id = last_tx.fetch_add(1, Ordering::Relaxed) + 1;
-                    let written = stmt.execute(params![collection, key, body, tx_id])? == 1;
+                    let written = stmt.execute(params![collection, doc.key, doc.body, tx_id])? == 1;
+                    if written && doc.vector.is_some() {
+                        vector_index::write_row(&tx, collection, &doc.key, doc.vector.as_deref())?;
+                    }
                     outcomes.push(written);
                     if ordered && !written {
                         break;
@@ -217,6 +260,11 @@ impl Store {
                 }
             }
             tx.commit()?;
+            for (doc, written) in documents.iter().zip(&outcomes) {
+                if *written && doc.vector.is_some() {
+                    backend.vectors.written(collection, &doc.key, doc.vector.as_deref());
+                }
+            }
             Ok(outcomes)
         })
         .await
@@ -279,14 +327,22 @@ impl Store {
         .await
     }
 
-    /// Writes `body` as the document with `key` if it is still at `expected` (`Some(tx)`: the
-    /// document read, unchanged since; `None`: no document with that key). Returns whether the
-    /// write happened — `false` means another request wrote first, as a failed lightweight
-    /// transaction does on Astra.
-    pub async fn replace_if(&self, collection: i64, key: Vec<u8>, expected: Option<i64>, body: String) -> Result<bool, StoreError> {
+    /// Writes `body` (and `vector`, or no vector) as the document with `key` if it is still at
+    /// `expected` (`Some(tx)`: the document read, unchanged since; `None`: no document with that
+    /// key). Returns whether the write happened — `false` means another request wrote first, as
+    /// a failed lightweight transaction does on Astra.
+    pub async fn replace_if(
+        &self,
+        collection: i64,
+        key: Vec<u8>,
+        expected: Option<i64>,
+        body: String,
+        vector: Option<Vec<f32>>,
+    ) -> Result<bool, StoreError> {
         let tx_id = self.last_tx.fetch_add(1, Ordering::Relaxed) + 1;
         let lost = self.lost_writes.clone();
-        self.call(move |conn| {
+        self.call_backend(move |backend| {
+            let conn = backend.conn.transaction()?;
             let changed = match expected {
                 Some(expected) => conn
                     .prepare_cached(
@@ -301,8 +357,12 @@ impl Store {
             };
             if changed == 0 {
                 lost.fetch_add(1, Ordering::Relaxed);
+                return Ok(false);
             }
-            Ok(changed == 1)
+            vector_index::write_row(&conn, collection, &key, vector.as_deref())?;
+            conn.commit()?;
+            backend.vectors.written(collection, &key, vector.as_deref());
+            Ok(true)
         })
         .await
     }
@@ -310,14 +370,36 @@ impl Store {
     /// Deletes the document with `key` if its `tx_id` is still `expected`; returns whether it did.
     pub async fn delete_if(&self, collection: i64, key: Vec<u8>, expected: i64) -> Result<bool, StoreError> {
         let lost = self.lost_writes.clone();
-        self.call(move |conn| {
+        self.call_backend(move |backend| {
+            let conn = backend.conn.transaction()?;
             let deleted = conn
                 .prepare_cached("DELETE FROM documents WHERE collection_id = ?1 AND id_key = ?2 AND tx_id = ?3")?
                 .execute(params![collection, key, expected])?;
             if deleted == 0 {
                 lost.fetch_add(1, Ordering::Relaxed);
+                return Ok(false);
             }
-            Ok(deleted == 1)
+            vector_index::write_row(&conn, collection, &key, None)?;
+            conn.commit()?;
+            backend.vectors.written(collection, &key, None);
+            Ok(true)
+        })
+        .await
+    }
+
+    /// The keys of the collection's vectors most similar to `query`, best first, with their
+    /// similarity: the `top` best (all without `top`), among `keys` only when given.
+    pub async fn vector_search(
+        &self,
+        collection: i64,
+        query: Vec<f32>,
+        metric: Metric,
+        keys: Option<Vec<Vec<u8>>>,
+        top: Option<usize>,
+    ) -> Result<Vec<(Vec<u8>, f32)>, StoreError> {
+        self.call_backend(move |backend| {
+            let vectors = backend.vectors.collection(&backend.conn, collection)?;
+            Ok(vectors.search(&query, metric, keys.as_deref(), top))
         })
         .await
     }
@@ -343,8 +425,15 @@ impl Store {
 
     /// Deletes every document of the collection.
     pub async fn truncate(&self, collection: i64) -> Result<(), StoreError> {
-        self.call(move |conn| conn.execute("DELETE FROM documents WHERE collection_id = ?1", [collection]).map(|_| ()))
-            .await
+        self.call_backend(move |backend| {
+            let tx = backend.conn.transaction()?;
+            tx.execute("DELETE FROM documents WHERE collection_id = ?1", [collection])?;
+            tx.execute("DELETE FROM vectors WHERE collection_id = ?1", [collection])?;
+            tx.commit()?;
+            backend.vectors.forget(collection);
+            Ok(())
+        })
+        .await
     }
 
     // ---- Document API v2 ----

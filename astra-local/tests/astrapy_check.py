@@ -6,15 +6,23 @@ Creates a collection, inserts 1,000 documents carrying $date, $objectId and $uui
 what Astra returns (one page of at most PAGE_SIZE documents, no more: a sort is done in memory),
 counts them, checks that a duplicate _id raises astrapy's insert-many error, and runs
 replace_one, find_one_and_replace, update_one, update_many, delete_one and delete_many.
+Then a vector collection: create_collection(definition=...) with a dimension and metric,
+insert_many with $vector (astrapy sends them as packed binary by default), find sorted by
+$vector with include_similarity, find_one with a vector sort, the sort vector, and the vector
+sort of the write commands; the top-1 result of querying with a stored vector is that document
+at similarity 1 (cosine), and the neighbours are the exact ones.
 Prints one line per check; exits non-zero on the first failure.
 """
 
 import datetime
+import math
+import random
 import sys
 
 from astrapy import DataAPIClient
-from astrapy.constants import Environment, ReturnDocument
-from astrapy.exceptions import CollectionInsertManyException
+from astrapy.constants import Environment, ReturnDocument, VectorMetric
+from astrapy.exceptions import CollectionInsertManyException, DataAPIResponseException
+from astrapy.info import CollectionDefinition
 from astrapy.ids import ObjectId, UUID, uuid4
 
 
@@ -102,6 +110,65 @@ def writes(collection):
     check("find_one_and_delete", collection.find_one_and_delete({"_id": 2000}) == {"_id": 2000, "fresh": True})
 
 
+def cosine(a, b):
+    dot = sum(x * y for x, y in zip(a, b))
+    return (1 + dot / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))) / 2
+
+
+def vectors(database):
+    dimension = 16
+    definition = CollectionDefinition.builder().with_vector_dimension(dimension).with_vector_metric(VectorMetric.COSINE).build()
+    collection = database.create_collection("astrapy_vectors", definition=definition)
+    described = {c.name: c for c in database.list_collections()}["astrapy_vectors"].definition
+    check("create_collection with a vector dimension and metric",
+          described.vector.dimension == dimension and described.vector.metric == VectorMetric.COSINE)
+
+    rng = random.Random(16)
+    docs = [{"_id": i, "tag": i % 3, "$vector": [rng.uniform(-1, 1) for _ in range(dimension)]} for i in range(300)]
+    result = collection.insert_many(docs, chunk_size=50, concurrency=2)
+    check("insert_many with $vector", len(result.inserted_ids) == 300)
+
+    target = docs[42]["$vector"]
+    hits = collection.find({}, sort={"$vector": target}, include_similarity=True, limit=10).to_list()
+    check("find sorted by $vector with include_similarity returns the limit", len(hits) == 10 and all("$similarity" in h for h in hits))
+    check("top-1 of a stored vector is its document at similarity 1", hits[0]["_id"] == 42 and abs(hits[0]["$similarity"] - 1) < 1e-6)
+    exact = sorted(docs, key=lambda d: (-cosine(target, d["$vector"]), d["_id"]))[:10]
+    check("the neighbours are the exact ones", [h["_id"] for h in hits] == [d["_id"] for d in exact])
+    check("similarities are (1 + cos) / 2",
+          all(abs(h["$similarity"] - cosine(target, d["$vector"])) < 1e-5 for h, d in zip(hits, exact)))
+    check("$vector is not returned unless projected", all("$vector" not in h for h in hits))
+
+    stored = collection.find_one({"_id": 42}, projection={"$vector": True})["$vector"]
+    check("$vector reads back within float32 precision", len(stored) == dimension and all(abs(a - b) < 1e-6 for a, b in zip(stored, target)))
+
+    one = collection.find_one({"tag": 1}, sort={"$vector": target}, include_similarity=True)
+    best_tagged = max((d for d in docs if d["tag"] == 1), key=lambda d: cosine(target, d["$vector"]))
+    check("find_one with a filter and a vector sort", one["_id"] == best_tagged["_id"] and "$similarity" in one)
+
+    cursor = collection.find({}, sort={"$vector": target}, limit=3, include_sort_vector=True)
+    sort_vector = cursor.get_sort_vector()
+    check("include_sort_vector gives the sort vector",
+          sort_vector is not None and all(abs(a - b) < 1e-6 for a, b in zip(list(sort_vector), target)))
+    everything = collection.find({}, sort={"$vector": target}).to_list()
+    check("a vector sort without a limit returns every document with a vector", len(everything) == 300)
+
+    updated = collection.find_one_and_update({}, {"$set": {"hit": True}}, sort={"$vector": target}, return_document=ReturnDocument.AFTER)
+    check("find_one_and_update takes a vector sort", updated["_id"] == 42 and updated["hit"] is True)
+    deleted = collection.delete_one({}, sort={"$vector": target})
+    check("delete_one takes a vector sort", deleted.deleted_count == 1 and collection.find_one({"_id": 42}) is None)
+    second = collection.find({}, sort={"$vector": target}, limit=1).to_list()
+    check("the deleted document left the index", second[0]["_id"] == exact[1]["_id"])
+
+    try:
+        collection.insert_one({"_id": "short", "$vector": [0.5, 0.25]})
+        check("a vector of another dimension is refused", False)
+    except DataAPIResponseException as error:
+        codes = [d.error_code for d in error.error_descriptors]
+        check("a vector of another dimension is refused", codes == ["INVALID_VECTOR_LENGTH"])
+
+    database.drop_collection("astrapy_vectors")
+
+
 def main():
     endpoint, token, page_size = sys.argv[1], sys.argv[2], int(sys.argv[3])
     client = DataAPIClient(environment=Environment.OTHER)
@@ -130,6 +197,8 @@ def main():
 
     database.drop_collection("astrapy_check")
     check("drop_collection", "astrapy_check" not in database.list_collection_names())
+
+    vectors(database)
     print("ALL CHECKS PASSED", flush=True)
 
 

@@ -325,7 +325,7 @@ fn child(state: &Path) {
         let mut spec = JobSpec::new(
             source_uri,
             DATABASE.into(),
-            vec![CollectionSpec { source: collection.clone(), target: collection, filter: None, indexing: Default::default() }],
+            vec![CollectionSpec { source: collection.clone(), target: collection, filter: None, indexing: Default::default(), vector: None }],
             TargetSpec::DataApi { endpoint, keyspace: "default_keyspace".into(), token: TOKEN.into() },
         );
         spec.verify = verify;

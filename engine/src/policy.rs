@@ -163,7 +163,9 @@ pub struct VectorMapping {
     /// object (a literal `.` in a name is written `&.`, a literal `&` is `&&`). Array
     /// elements are not addressed.
     pub field: String,
-    /// The number of elements every vector must have (1 to [`MAX_VECTOR_DIMENSION`]).
+    /// The number of elements every vector must have (1 to [`MAX_VECTOR_DIMENSION`]). In a
+    /// job's spec, 0 means "the length of the first source vector", found when the job is
+    /// created.
     pub dimension: usize,
     /// How the collection compares vectors.
     #[serde(default)]

@@ -1,5 +1,9 @@
 //! Real services for tests (feature `testing`): a SecantusDB process — a MongoDB
-//! wire-compatible server from the project's Python venv — on a free port, stopped on drop.
+//! wire-compatible server from the project's Python venv — on a free port, stopped on drop;
+//! and for online jobs ([`changes`]) a writer that keeps changing a collection and the exact
+//! comparison of a collection with its copy.
+
+pub mod changes;
 
 use std::{
     net::{TcpListener, TcpStream},
@@ -33,6 +37,39 @@ pub fn wait_for_port(port: u16, what: &str) {
     }
 }
 
+/// How a test's SecantusDB runs, beyond the defaults (a one-member replica set whose oplog
+/// keeps 100,000 entries or an hour).
+#[derive(Debug, Clone, Default)]
+pub struct MongoOptions {
+    /// Present itself as a standalone server, without change streams (`--standalone`).
+    pub standalone: bool,
+    /// Oplog entries kept (`--oplog-max-entries`; SecantusDB trims every 1,000 writes).
+    pub oplog_max_entries: Option<u64>,
+    /// Seconds of oplog kept (`--oplog-retention-seconds`).
+    pub oplog_retention_seconds: Option<u64>,
+    /// Accept `configureFailPoint` (`--enable-test-commands`), to make commands fail.
+    pub test_commands: bool,
+}
+
+impl MongoOptions {
+    fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if self.standalone {
+            args.push("--standalone".to_owned());
+        }
+        if let Some(entries) = self.oplog_max_entries {
+            args.extend(["--oplog-max-entries".to_owned(), entries.to_string()]);
+        }
+        if let Some(seconds) = self.oplog_retention_seconds {
+            args.extend(["--oplog-retention-seconds".to_owned(), seconds.to_string()]);
+        }
+        if self.test_commands {
+            args.push("--enable-test-commands".to_owned());
+        }
+        args
+    }
+}
+
 /// A SecantusDB server with its data in a temporary directory.
 pub struct MongoServer {
     child: Child,
@@ -43,9 +80,14 @@ pub struct MongoServer {
 impl MongoServer {
     /// An empty server without authentication.
     pub fn start() -> Self {
+        Self::start_with(&MongoOptions::default())
+    }
+
+    /// An empty server without authentication, run with `options`.
+    pub fn start_with(options: &MongoOptions) -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let port = free_port();
-        let child = spawn(port, dir.path(), false);
+        let child = spawn(port, dir.path(), false, &options.args());
         wait_for_port(port, "SecantusDB");
         Self { child, port, dir }
     }
@@ -71,7 +113,7 @@ impl MongoServer {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             server.port = free_port();
-            server.child = spawn(server.port, server.dir.path(), true);
+            server.child = spawn(server.port, server.dir.path(), true, &[]);
             std::thread::sleep(Duration::from_millis(300));
             match server.child.try_wait() {
                 Ok(None) => {
@@ -97,6 +139,17 @@ impl MongoServer {
         format!("mongodb://{user}:{password}@127.0.0.1:{}/?authSource=admin", self.port)
     }
 
+    /// Makes SecantusDB trim its oplog now to what its options keep (it does so by itself only
+    /// every 1,000 writes): `secantusAdmin.pruneOplog`.
+    pub async fn trim_oplog(&self) {
+        let client = mongodb::Client::with_uri_str(self.uri()).await.unwrap_or_else(|e| panic!("SecantusDB: {e}"));
+        client
+            .database("admin")
+            .run_command(bson::doc! { "secantusAdmin.pruneOplog": 1 })
+            .await
+            .unwrap_or_else(|e| panic!("trimming the oplog: {e}"));
+    }
+
     /// Inserts `count` sample documents of `collection` ([`crate::sample::document`], numbered
     /// from 0) into `database.collection`, 2,000 per `insertMany`.
     pub async fn load_sample(&self, database: &str, collection: &str, count: u64) {
@@ -118,7 +171,7 @@ impl Drop for MongoServer {
     }
 }
 
-fn spawn(port: u16, storage: &Path, auth: bool) -> Child {
+fn spawn(port: u16, storage: &Path, auth: bool, extra: &[String]) -> Child {
     let binary = venv().join("bin/secantusd-py");
     assert!(binary.exists(), "{} is missing: run `make test`, which creates the venv", binary.display());
     let mut command = Command::new(binary);
@@ -130,5 +183,6 @@ fn spawn(port: u16, storage: &Path, auth: bool) -> Child {
     if auth {
         command.arg("--auth");
     }
+    command.args(extra);
     command.spawn().unwrap_or_else(|e| panic!("cannot start secantusd-py: {e}"))
 }

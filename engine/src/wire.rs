@@ -1,11 +1,14 @@
 //! The types both ends share: the messages the server pushes to browsers over the
-//! websocket, the summaries the browse pages show, the kind of an Astra target, and how a
-//! count is written.
+//! websocket, the summaries the browse pages show, the kind of an Astra target, how a
+//! count is written, and an online job's sync (`online`).
 //! Shared by the server (which serializes them) and the WASM front end (which reads them).
 
 use crate::policy::{VectorMapping, MAX_VECTOR_DIMENSION};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+mod online;
+pub use online::{ChangeCounters, Cutover, JobMode, OnlinePhase, OnlineProgress};
 
 /// Which Astra API a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +63,9 @@ impl fmt::Display for TargetKind {
 /// One frame on the `/ws` socket, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Job progress is most of the frames; each is built once and serialized, so its size costs
+// nothing that boxing would save (and a box would change every match in app and server).
+#[allow(clippy::large_enum_variant)]
 pub enum ServerEvent {
     /// How many browsers are connected right now.
     Presence { watching: usize },
@@ -293,6 +299,36 @@ pub struct Verification {
     pub missing: Vec<String>,
     /// `_id` keys whose content differs in the target (the first 100).
     pub different: Vec<String>,
+    /// For a vector collection: how well Astra's nearest neighbours match the exact ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<NeighbourRecall>,
+}
+
+/// Recall@k of a vector collection after the copy: for each sampled document, its vector is
+/// the query, the exact top k from the source vectors is compared with Astra's top k
+/// (`sort: {"$vector": …}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NeighbourRecall {
+    /// Documents whose vector was a query.
+    pub queries: u64,
+    /// Neighbours asked for per query.
+    pub k: u64,
+    /// Of the `queries × k` exact neighbours (fewer when the collection is small), how many
+    /// Astra returned.
+    pub found: u64,
+    /// The exact neighbours there were to find.
+    pub expected: u64,
+}
+
+impl NeighbourRecall {
+    /// recall@k: the share of exact neighbours Astra found (1 when there was nothing to find).
+    pub fn recall(&self) -> f64 {
+        if self.expected == 0 {
+            1.0
+        } else {
+            self.found as f64 / self.expected as f64
+        }
+    }
 }
 
 impl Verification {
@@ -321,6 +357,9 @@ pub struct JobProgress {
     /// The documents-per-second ceiling the job was given, if any.
     #[serde(default)]
     pub max_rate: Option<u64>,
+    /// An online job's sync (phase, lag, changes applied, cutover); `None` for a copy.
+    #[serde(default)]
+    pub online: Option<OnlineProgress>,
 }
 
 impl JobProgress {

@@ -32,6 +32,8 @@ enum Command {
     Jobs(cli::jobs::JobsArgs),
     /// Continue a paused or interrupted job from its checkpoints.
     Resume(cli::jobs::ResumeArgs),
+    /// Cut an online job over: apply the changes up to now, verify, and end the job.
+    Cutover(cli::online::CutoverArgs),
     /// Print the documents a job set aside, with their reasons, as JSON Lines.
     DeadLetters(cli::jobs::DeadLettersArgs),
 }
@@ -62,6 +64,7 @@ async fn main() -> ExitCode {
         }
         Command::Jobs(args) => return cli::exit(cli::jobs::list(args)),
         Command::Resume(args) => return cli::exit(cli::jobs::resume(args).await),
+        Command::Cutover(args) => return cli::exit(cli::online::cutover(args).await),
         Command::DeadLetters(args) => return cli::exit(cli::jobs::dead_letters(args)),
     };
     match result {

@@ -60,6 +60,8 @@ impl ServerState {
         let jobs = JobManager::open(&config.state_dir).map_err(|e| e.to_string())?;
         let hub = Arc::new(Hub::new(jobs.clone()));
         let targets = Arc::new(TargetRegistry::load(&config.state_dir, sandbox)?);
+        // Jobs started here find their target in the registry each time they run.
+        jobs.set_target_directory(targets.clone());
         let (access, token_source) =
             crate::auth::access_for(config.listen, config.access_token.clone(), &config.state_dir, config.served_over_https())?;
         let guard = Arc::new(crate::security::Guard::new(&config.allowed_hosts, config.public_url.as_ref(), app::endpoints::input_content_types()));

@@ -5,6 +5,7 @@
 use super::param;
 use crate::{
     components::{
+        online::OnlinePanel,
         progress::{eta, CounterRow, ProgressBar, Sparkline, StatusTag},
         status::{thousands, ErrorBox},
     },
@@ -55,6 +56,7 @@ pub fn JobPage() -> impl IntoView {
                 </a>
             </div>
             {move || error().map(|error| view! { <ErrorBox error/> })}
+            <OnlinePanel job/>
 
             <For each=move || job.get().map(|j| j.collections).unwrap_or_default() key=|c| c.source.clone() let:collection>
                 <CollectionCard job=id() source=collection.source.clone()/>

@@ -1,6 +1,7 @@
 //! The jobs dashboard: every job, live, for everyone watching; the newest first.
 
 use crate::{
+    components::online::LagBadge,
     components::progress::{ProgressBar, StatusTag},
     components::status::thousands,
     live::use_live_state,
@@ -27,7 +28,7 @@ pub fn JobsPage() -> impl IntoView {
                                 <A href=href>{label}</A>
                                 <StatusTag status=Signal::derive(move || status)/>
                                 <span>{job.database.clone()} ": " {collections}</span>
-                                <span class="hint">{job.target.clone()}</span>
+                                <span class="hint">{job.target.clone()} <LagBadge job=job.clone()/></span>
                                 <ProgressBar done=Signal::derive(move || totals.accounted()) total=Signal::derive(move || totals.matched)/>
                                 <span class="num">{thousands(totals.accounted())} " / " {thousands(totals.matched)}</span>
                             </li>

@@ -5,6 +5,7 @@
 use crate::{
     components::{
         census::CensusReport,
+        online::ModeChoice,
         status::{ErrorBox, Loading},
     },
     jobs::{name_problem, DryRun, StartMigration},
@@ -41,6 +42,7 @@ pub fn MigratePage() -> impl IntoView {
     let policy = RwSignal::new(ConversionPolicy::default());
     let ranges = RwSignal::new(PARALLEL_RANGES.default);
     let batch = RwSignal::new(BATCH_SIZE.default);
+    let online = RwSignal::new(false);
 
     let sources = Resource::new(|| (), |_| list_sources());
     let targets = Resource::new(|| (), |_| list_targets());
@@ -74,6 +76,7 @@ pub fn MigratePage() -> impl IntoView {
                 target: r.target.get_untracked(),
                 filter: r.filter.get_untracked(),
                 deny: r.deny.get_untracked().split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+                vector: None,
             })
             .collect(),
         target: target.get_untracked(),
@@ -81,6 +84,7 @@ pub fn MigratePage() -> impl IntoView {
         parallel_ranges: ranges.get_untracked(),
         batch_size: batch.get_untracked(),
         who: who(),
+        online: online.get_untracked(),
     };
     let dry_run = ServerAction::<DryRun>::new();
     let start = ServerAction::<StartMigration>::new();
@@ -118,6 +122,8 @@ pub fn MigratePage() -> impl IntoView {
                     </Suspense>
                 </label>
             </div>
+
+            <ModeChoice online/>
 
             <h2>"Collections"</h2>
             <Suspense fallback=Loading>

@@ -5,9 +5,11 @@ use super::saved::{unique_id, write_private};
 use crate::{error::AppError, views::TargetView};
 use engine::{
     astra::{RetryPolicy, TargetSpec, Writer},
+    job::{targets::BoxFuture, TargetDirectory},
     tuning,
     wire::TargetKind,
 };
+
 use serde::{Deserialize, Serialize};
 use std::{path::PathBuf, time::Duration};
 use tokio::sync::RwLock;
@@ -94,6 +96,14 @@ impl TargetRegistry {
             .find(|t| t.id == id)
             .cloned()
             .ok_or_else(|| AppError::InvalidInput(format!("There is no target \"{id}\". Add it on the Targets page.")))
+    }
+}
+
+/// Where a job that names its target finds it now: the sandbox wherever this run of the
+/// server started it, a stored target with its current endpoint and token.
+impl TargetDirectory for TargetRegistry {
+    fn lookup<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Option<TargetSpec>> {
+        Box::pin(async move { self.stored(id).await.ok().map(|t| spec_of(&t)) })
     }
 }
 

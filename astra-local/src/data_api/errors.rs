@@ -456,6 +456,78 @@ impl ApiError {
         )
     }
 
+    // ---- vectors (REQUEST / DOCUMENT and SCHEMA, SERVER / DATABASE) ----
+
+    pub fn shred_bad_vector_size() -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_VECTOR_SIZE", title: "Bad $vector value", http_status: 200 },
+            "Bad $vector value: cannot be empty Array.".to_owned(),
+        )
+    }
+
+    pub fn shred_bad_vector_value(node_type: &str, node_value: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_VECTOR_VALUE", title: "Bad $vector value", http_status: 200 },
+            format!("Bad $vector value: needs to be an array containing only Numbers but has a {node_type} value ({node_value})."),
+        )
+    }
+
+    pub fn shred_bad_document_vector_type(problem: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_DOCUMENT_VECTOR_TYPE", title: "Bad $vector value to shred", http_status: 200 },
+            format!("Bad $vector value to shred: {problem}."),
+        )
+    }
+
+    pub fn shred_bad_binary_vector_value(problem: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "SHRED_BAD_BINARY_VECTOR_VALUE", title: "Bad binary vector value to shred", http_status: 200 },
+            format!("Bad binary vector value to shred: {problem}."),
+        )
+    }
+
+    /// A `$vector` (written or sorted by) of another length than the collection's `dimension`.
+    pub fn invalid_vector_length(keyspace: &str, collection: &str, dimension: usize) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "DOCUMENT", code: "INVALID_VECTOR_LENGTH", title: "Vector values in documents are not valid", http_status: 200 },
+            format!(
+                "The command attempted to update or find using `$vector`, using a vector that has a length different to the declared '$vector' dimension for the Collection.\n\nThe collection was: {keyspace}.{collection}.\nThe configured vector dimension is: {dimension}.\n\nResend the command using a vector of the correct length."
+            ),
+        )
+    }
+
+    pub fn vector_search_not_supported(keyspace: &str, collection: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "VECTOR_SEARCH_NOT_SUPPORTED", title: "Vector search not enabled for collection", http_status: 200 },
+            format!("Vector search is not enabled for collection: {keyspace}.{collection}."),
+        )
+    }
+
+    pub fn vector_search_too_big_value(length: i64, max: usize) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "VECTOR_SEARCH_TOO_BIG_VALUE", title: "Vector embedding property too big", http_status: 200 },
+            format!("Vector embedding property '$vector' length too big: {length} (max {max})."),
+        )
+    }
+
+    pub fn vectorize_feature_not_available() -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: REQUEST, scope: "SCHEMA", code: "VECTORIZE_FEATURE_NOT_AVAILABLE", title: "Vectorize feature not available", http_status: 200 },
+            "Vectorize feature is not available in the environment.".to_owned(),
+        )
+    }
+
+    /// The database refused a vector (non-finite, out of bounds, zero for cosine). astra-local
+    /// runs no CQL, so the query and values are not shown.
+    pub fn invalid_database_query(keyspace: &str, collection: &str, problem: &str) -> ApiError {
+        ApiError::new(
+            &ErrorKind { family: SERVER, scope: "DATABASE", code: "INVALID_DATABASE_QUERY", title: "Invalid database query", http_status: 200 },
+            format!(
+                "The Data API command generated a database query that while syntactically correct, was rejected as invalid by the database.  \n\nThe Data API should have generated a valid query, or returned an error before sending the query to the database. \n\nThe command used the keyspace and table or collection: {keyspace}.{collection}.\nThe command generated the CQL query: (not available: astra-local runs no CQL).\nThe command generated the CQL values: (not available).\nThe database error: {problem}.\n\nRetrying the command will likely result in the same error."
+            ),
+        )
+    }
+
     // ---- SERVER ----
 
     /// An internal failure (storage). The detail is logged by the caller, not sent.

@@ -514,6 +514,16 @@ fn is_extension(node: &Node<'_>) -> bool {
 impl Cmp<'_> {
     fn matches(&self, doc: &Node<'_>) -> bool {
         let field = self.path.lookup(doc);
+        if matches!(self.path.encoded.as_str(), "$vector" | "$vectorize") {
+            // The shredder indexes only that these exist (`shredVector`, `shredVectorize`: an
+            // "exists" key for a non-null value); no other operator finds their values.
+            let exists = field.is_some_and(|f| !f.is_null());
+            return match self.op {
+                Op::Exists => exists == (self.value.as_bool() == Some(true)),
+                Op::Ne | Op::Nin => true,
+                _ => false,
+            };
+        }
         if self.path.is_id() && self.op != Op::Exists {
             let id = field.and_then(|f| DocId::from_node(f).ok());
             return match self.op {

@@ -9,6 +9,10 @@
 //!   at most 10,000 (`maxDocumentSortCount`; 10,000 or more matching is
 //!   `OVERLOADED_SORT_ROW_LIMIT`), sorted, and `min(limit, page_size)` of them returned from
 //!   `skip` on, with no `nextPageState`; `pageState` with a sort is `SORT_CLAUSE_INVALID`;
+//! - a `$vector` sort is a nearest-neighbour search (see [`super::vsearch`]): `skip` is refused
+//!   with it, `limit` is at most 1,000 (and 1,000 without one);
+//! - `includeSortVector` adds `status.sortVector` (the sort vector or `null`) and then, as the
+//!   real `ReadOperationPage` does, leaves `nextPageState` `null`;
 //! - `countDocuments` stops at 1,000 (`maxCountLimit`) with `moreData`.
 
 use base64::Engine as _;
@@ -18,9 +22,11 @@ use super::errors::ApiError;
 use super::filter::Filter;
 use super::projection::Projection;
 use super::sort::Sort;
+use super::vsearch::{self, sort_vector_status, write_scored};
 use super::Reply;
 use crate::json::{self, Node};
 use crate::store::{KeyRange, StoredDoc};
+use crate::vector::MAX_VECTOR_SEARCH_LIMIT;
 use crate::{AppState, Collection};
 
 /// Where `countDocuments` stops counting.
@@ -41,7 +47,7 @@ fn parse_doc(body: &str) -> Option<Node<'_>> {
 
 /// Whether a stored document matches `filter`; with `view` (see
 /// [`Projection::for_indexing`]) only its indexed part is looked at.
-fn matches(filter: &Filter<'_>, view: Option<&Projection>, body: &str) -> bool {
+pub(crate) fn matches(filter: &Filter<'_>, view: Option<&Projection>, body: &str) -> bool {
     if filter.is_empty() {
         return true;
     }
@@ -145,18 +151,30 @@ pub(crate) async fn sorted_window(
 }
 
 /// The document a single-document command acts on: the first match in `sort` order (or key
-/// order without a sort).
+/// order without a sort), with its similarity for a vector sort.
+pub(crate) async fn first_scored(
+    state: &AppState,
+    coll: &Collection,
+    filter: &Filter<'_>,
+    sort: &Sort,
+) -> Result<Option<(StoredDoc, Option<f32>)>, ApiError> {
+    if let Some(vector) = sort.vector() {
+        Ok(vsearch::vector_window(state, coll, filter, vector, 1).await?.pop().map(|(doc, score)| (doc, Some(score))))
+    } else if sort.is_empty() {
+        Ok(read_page(state, coll, filter, None, 1).await?.documents.pop().map(|doc| (doc, None)))
+    } else {
+        Ok(sorted_window(state, coll, filter, sort, 0, 1).await?.pop().map(|doc| (doc, None)))
+    }
+}
+
+/// [`first_scored`] without the similarity.
 pub(crate) async fn first_match(
     state: &AppState,
     coll: &Collection,
     filter: &Filter<'_>,
     sort: &Sort,
 ) -> Result<Option<StoredDoc>, ApiError> {
-    if sort.is_empty() {
-        Ok(read_page(state, coll, filter, None, 1).await?.documents.pop())
-    } else {
-        Ok(sorted_window(state, coll, filter, sort, 0, 1).await?.pop())
-    }
+    Ok(first_scored(state, coll, filter, sort).await?.map(|(doc, _)| doc))
 }
 
 /// The document with `key` if it exists and still matches `filter` (the re-read after a lost
@@ -199,9 +217,14 @@ pub(crate) fn write_document(body: &str, projection: &Projection, out: &mut Stri
 
 /// `data.document` of a single-document answer.
 pub(crate) fn document_data(body: Option<&str>, projection: &Projection) -> String {
+    scored_document_data(body, projection, None)
+}
+
+/// [`document_data`] with `$similarity` when given.
+fn scored_document_data(body: Option<&str>, projection: &Projection, similarity: Option<f32>) -> String {
     let mut data = String::from("{\"document\":");
     match body {
-        Some(body) => write_document(body, projection, &mut data),
+        Some(body) => write_scored(body, projection, similarity, &mut data),
         None => data.push_str("null"),
     }
     data.push('}');
@@ -209,8 +232,9 @@ pub(crate) fn document_data(body: Option<&str>, projection: &Projection) -> Stri
 }
 
 /// `limit` and `skip` with the real constraints (`@Positive`, `@PositiveOrZero`, and
-/// `FindOptionsValidation`: `skip` only with a sort).
-fn window_options(options: &Options<'_, '_>, has_sort: bool) -> Result<(Option<usize>, usize), ApiError> {
+/// `FindOptionsValidation`: `skip` only with a sort and not with a vector sort, `limit` at most
+/// 1,000 with a vector sort).
+fn window_options(options: &Options<'_, '_>, has_sort: bool, vector_sort: bool) -> Result<(Option<usize>, usize), ApiError> {
     let limit = options.int("limit")?;
     if let Some(limit) = limit.filter(|l| *l <= 0) {
         return Err(ApiError::command_field_value_invalid("command.options.limit", &limit.to_string(), "limit should be greater than `0`"));
@@ -231,15 +255,34 @@ fn window_options(options: &Options<'_, '_>, has_sort: bool) -> Result<(Option<u
                 "skip options should be used with sort clause",
             ));
         }
+        if vector_sort {
+            return Err(ApiError::command_field_value_invalid(
+                "command.options.skip",
+                "\"FindCommand\"",
+                "skip options should not be used with vector search",
+            ));
+        }
+    }
+    if vector_sort && limit.is_some_and(|l| l > MAX_VECTOR_SEARCH_LIMIT as i64) {
+        return Err(ApiError::command_field_value_invalid(
+            "command.options.limit",
+            "\"FindCommand\"",
+            &format!("limit options should not be greater than {MAX_VECTOR_SEARCH_LIMIT} for vector search"),
+        ));
     }
     Ok((limit.map(|l| l as usize), skip.unwrap_or(0) as usize))
 }
 
+/// Whether the raw sort clause sorts by `$vector` (`SortDefinition.hasVsearchClause`).
+fn has_vector_sort(command: &Node<'_>) -> bool {
+    command.get("sort").and_then(|sort| sort.get("$vector")).is_some()
+}
+
 pub(crate) async fn find(state: &AppState, coll: &Collection, command: &Node<'_>) -> Result<Reply, ApiError> {
     let options = Options::of(command);
-    let (limit, skip) = window_options(&options, command.get("sort").is_some_and(|s| !s.is_null()))?;
-    options.bool("includeSimilarity")?;
-    options.bool("includeSortVector")?;
+    let (limit, skip) = window_options(&options, command.get("sort").is_some_and(|s| !s.is_null()), has_vector_sort(command))?;
+    let include_similarity = options.bool("includeSimilarity")?;
+    let include_sort_vector = options.bool("includeSortVector")?;
     let filter = Filter::parse(command.get("filter"), &coll.settings.indexing)?;
     let sort = Sort::parse(command.get("sort"), &coll.settings.indexing)?;
     let page_state = options.string("pageState")?.filter(|s| !s.is_empty());
@@ -249,7 +292,12 @@ pub(crate) async fn find(state: &AppState, coll: &Collection, command: &Node<'_>
     let projection = Projection::parse(command.get("projection"))?;
     let page_size = state.options().page_size;
 
-    let (documents, next) = if sort.is_empty() {
+    let (documents, next): (Vec<(StoredDoc, Option<f32>)>, Option<String>) = if let Some(vector) = sort.vector() {
+        let want = limit.unwrap_or(MAX_VECTOR_SEARCH_LIMIT).min(MAX_VECTOR_SEARCH_LIMIT);
+        let found = vsearch::vector_window(state, coll, &filter, vector, want).await?;
+        let scored = found.into_iter().map(|(doc, score)| (doc, include_similarity.then_some(score))).collect();
+        (scored, None)
+    } else if sort.is_empty() {
         let (returned, after) = match page_state {
             Some(state) => {
                 let (returned, key) = decode_page_state(state)?;
@@ -263,18 +311,19 @@ pub(crate) async fn find(state: &AppState, coll: &Collection, command: &Node<'_>
         let next = (page.more && remaining > want)
             .then(|| page.documents.last().map(|doc| encode_page_state(returned + page.documents.len(), &doc.key)))
             .flatten();
-        (page.documents, next)
+        (page.documents.into_iter().map(|doc| (doc, None)).collect(), next)
     } else {
         let want = limit.unwrap_or(usize::MAX).min(page_size);
-        (sorted_window(state, coll, &filter, &sort, skip, want).await?, None)
+        (sorted_window(state, coll, &filter, &sort, skip, want).await?.into_iter().map(|doc| (doc, None)).collect(), None)
     };
-    let mut data = String::with_capacity(documents.iter().map(|d| d.body.len() + 1).sum::<usize>() + 64);
+    let next = if include_sort_vector { None } else { next };
+    let mut data = String::with_capacity(documents.iter().map(|(d, _)| d.body.len() + 1).sum::<usize>() + 64);
     data.push_str("{\"documents\":[");
-    for (i, doc) in documents.iter().enumerate() {
+    for (i, (doc, similarity)) in documents.iter().enumerate() {
         if i > 0 {
             data.push(',');
         }
-        write_document(&doc.body, &projection, &mut data);
+        write_scored(&doc.body, &projection, *similarity, &mut data);
     }
     data.push_str("],\"nextPageState\":");
     match next {
@@ -282,18 +331,22 @@ pub(crate) async fn find(state: &AppState, coll: &Collection, command: &Node<'_>
         None => data.push_str("null"),
     }
     data.push('}');
-    Ok(Reply { data: Some(data), ..Reply::default() })
+    let reply = Reply { data: Some(data), ..Reply::default() };
+    Ok(if include_sort_vector { reply.with_status("sortVector", sort_vector_status(sort.vector())) } else { reply })
 }
 
 pub(crate) async fn find_one(state: &AppState, coll: &Collection, command: &Node<'_>) -> Result<Reply, ApiError> {
     let options = Options::of(command);
-    options.bool("includeSimilarity")?;
-    options.bool("includeSortVector")?;
+    let include_similarity = options.bool("includeSimilarity")?;
+    let include_sort_vector = options.bool("includeSortVector")?;
     let filter = Filter::parse(command.get("filter"), &coll.settings.indexing)?;
     let sort = Sort::parse(command.get("sort"), &coll.settings.indexing)?;
     let projection = Projection::parse(command.get("projection"))?;
-    let doc = first_match(state, coll, &filter, &sort).await?;
-    Ok(Reply { data: Some(document_data(doc.as_ref().map(|d| d.body.as_str()), &projection)), ..Reply::default() })
+    let found = first_scored(state, coll, &filter, &sort).await?;
+    let similarity = found.as_ref().and_then(|(_, score)| *score).filter(|_| include_similarity);
+    let data = scored_document_data(found.as_ref().map(|(d, _)| d.body.as_str()), &projection, similarity);
+    let reply = Reply { data: Some(data), ..Reply::default() };
+    Ok(if include_sort_vector { reply.with_status("sortVector", sort_vector_status(sort.vector())) } else { reply })
 }
 
 pub(crate) async fn count_documents(state: &AppState, coll: &Collection, command: &Node<'_>) -> Result<Reply, ApiError> {

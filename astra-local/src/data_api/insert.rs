@@ -1,14 +1,17 @@
 //! `insertOne` and `insertMany` (at most 100 documents, `ordered` default false,
 //! `returnDocumentResponses`): each document is shredded (see [`crate::shred`]) and written only
 //! if no document has its `_id` — an insert never overwrites (`DOCUMENT_ALREADY_EXISTS`), as
-//! stargate/data-api's `InsertCollectionOperation` writes with `IF NOT EXISTS`.
+//! stargate/data-api's `InsertCollectionOperation` writes with `IF NOT EXISTS`. A `$vector` is
+//! checked against the collection (see [`super::vsearch`]) and stored with its document.
 
 use super::commands::{store_failure, Options};
 use super::errors::ApiError;
+use super::vsearch;
 use super::Reply;
 use crate::doc_id::DocId;
 use crate::json::Node;
-use crate::shred::{self, ShreddedDocument};
+use crate::shred::{self, Refusal, ShreddedDocument};
+use crate::store::NewDoc;
 use crate::{AppState, Collection};
 
 /// Most documents in one `insertMany`.
@@ -35,33 +38,45 @@ enum InsertOutcome {
 
 /// Shreds and writes `docs` in order; the outcome of each, by position.
 async fn insert_documents(state: &AppState, coll: &Collection, docs: &[Node<'_>], ordered: bool) -> Result<Vec<InsertOutcome>, ApiError> {
+    // The real resolver shreds every document before the operation runs; the operation then
+    // refuses the whole command if any has a `$vector` and the collection has no vectors.
+    let shredded: Vec<Result<ShreddedDocument, Refusal>> =
+        docs.iter().map(|doc| shred::shred(doc, &coll.settings.indexing, coll.settings.default_id)).collect();
+    if coll.settings.vector.is_none() && shredded.iter().any(|s| s.as_ref().is_ok_and(|d| d.vector.is_some())) {
+        return Err(ApiError::vector_search_not_supported(&coll.keyspace, &coll.name));
+    }
     let mut outcomes: Vec<Option<InsertOutcome>> = Vec::with_capacity(docs.len());
-    let mut to_write: Vec<(usize, ShreddedDocument)> = Vec::with_capacity(docs.len());
+    let mut to_write: Vec<(usize, DocId, NewDoc)> = Vec::with_capacity(docs.len());
     let mut stopped = false;
-    for doc in docs {
+    for (doc, result) in docs.iter().zip(shredded) {
         if stopped {
             let id = doc.get("_id").and_then(|id| DocId::from_node(id).ok());
             outcomes.push(Some(InsertOutcome::Skipped(id)));
             continue;
         }
-        match shred::shred(doc, &coll.settings.indexing, coll.settings.default_id) {
-            Ok(shredded) => {
-                to_write.push((outcomes.len(), shredded));
-                outcomes.push(None);
-            }
-            Err(refusal) => {
-                outcomes.push(Some(InsertOutcome::Failed(refusal.error, refusal.id.map(|id| *id))));
-                stopped = ordered;
-            }
-        }
+        // The database's checks of the vector come with the write, so after the shredder's.
+        let failure = match result {
+            Err(refusal) => InsertOutcome::Failed(refusal.error, refusal.id.map(|id| *id)),
+            Ok(mut shredded) => match vsearch::written_vector(coll, shredded.vector.take()) {
+                Ok(vector) => {
+                    let new = NewDoc { key: shredded.id.key.clone(), body: shredded.json, vector };
+                    to_write.push((outcomes.len(), shredded.id, new));
+                    outcomes.push(None);
+                    continue;
+                }
+                Err(error) => InsertOutcome::Failed(error, Some(shredded.id)),
+            },
+        };
+        outcomes.push(Some(failure));
+        stopped = ordered;
     }
     let mut positions = Vec::with_capacity(to_write.len());
     let mut ids = Vec::with_capacity(to_write.len());
     let mut rows = Vec::with_capacity(to_write.len());
-    for (position, shredded) in to_write {
+    for (position, id, new) in to_write {
         positions.push(position);
-        rows.push((shredded.id.key.clone(), shredded.json));
-        ids.push(shredded.id);
+        rows.push(new);
+        ids.push(id);
     }
     let written = if rows.is_empty() { Vec::new() } else { state.store().insert(coll.id, rows, ordered).await.map_err(store_failure)? };
     for (i, (position, id)) in positions.into_iter().zip(ids).enumerate() {

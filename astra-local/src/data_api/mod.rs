@@ -17,6 +17,7 @@ pub mod projection;
 pub mod sort;
 pub mod update;
 pub mod update_ops;
+pub mod vsearch;
 
 use axum::body::Body;
 use axum::extract::{Path, State};

@@ -6,7 +6,8 @@
 //! `JsonNodeComparator` does (`$min`/`$max`).
 //!
 //! Every non-vector sort, `_id` included, is done in memory over the matching documents (see
-//! `find.rs`): no vector, lexical or hybrid sorts here.
+//! `find.rs`). A `$vector` sort (the only expression then) holds the query vector; see
+//! `vsearch.rs`. No lexical (`$lexical`) or vectorize (`$vectorize`) sorts here.
 
 use std::cmp::Ordering;
 
@@ -28,6 +29,8 @@ struct SortField {
 #[derive(Debug, Clone, Default)]
 pub struct Sort {
     fields: Vec<SortField>,
+    /// The query vector of a `$vector` sort.
+    vector: Option<Vec<f32>>,
 }
 
 impl Sort {
@@ -43,12 +46,26 @@ impl Sort {
                 )))
             }
         };
-        for special in ["$lexical", "$vector", "$vectorize"] {
-            if entries.iter().any(|(key, _)| key.value == special) {
-                return Err(ApiError::sort_clause_invalid(&format!(
-                    "astra-local does not support '{special}' (vector, lexical or hybrid) sorting"
-                )));
+        let unsupported = |special: &str| {
+            ApiError::sort_clause_invalid(&format!("astra-local does not support '{special}' (lexical or vectorize) sorting"))
+        };
+        if entries.iter().any(|(key, _)| key.value == "$lexical") {
+            return Err(unsupported("$lexical"));
+        }
+        // `CollectionSortClauseBuilder`: a vector sort is the only expression; then
+        // `SortClause.validate` wants `$vector` indexed.
+        if let Some((_, value)) = entries.iter().find(|(key, _)| key.value == "$vector") {
+            if entries.len() > 1 {
+                return Err(ApiError::sort_clause_invalid("vector search cannot be used with other sort expressions"));
             }
+            let vector = crate::vector::sort_vector(value)?;
+            if !indexing.keeps_vector() {
+                return Err(ApiError::sort_clause_path_unindexed("$vector"));
+            }
+            return Ok(Sort { fields: Vec::new(), vector: Some(vector) });
+        }
+        if entries.iter().any(|(key, _)| key.value == "$vectorize") {
+            return Err(unsupported("$vectorize"));
         }
         for (key, _) in entries {
             let path = key.value.as_ref();
@@ -99,11 +116,16 @@ impl Sort {
                 return Err(ApiError::sort_clause_path_unindexed(&field.path));
             }
         }
-        Ok(Sort { fields })
+        Ok(Sort { fields, vector: None })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.fields.is_empty() && self.vector.is_none()
+    }
+
+    /// The query vector of a `$vector` sort.
+    pub fn vector(&self) -> Option<&[f32]> {
+        self.vector.as_deref()
     }
 
     /// Orders two documents by the sort fields, then by `_id`.

@@ -23,6 +23,7 @@ use super::projection::Projection;
 use super::sort::Sort;
 use super::locator::{equals_ordered, set_path};
 use super::update_ops::UpdateClause;
+use super::vsearch;
 use super::Reply;
 use crate::doc_id::DocId;
 use crate::json::{self, JsonStr, Node};
@@ -132,11 +133,13 @@ impl Writer<'_, '_> {
                 let document = self.returning.map(|r| projected(&original, r.projection));
                 return Ok(Outcome { document, ..Outcome::default() });
             }
-            let shredded = shred::shred(&updated, &self.coll.settings.indexing, self.coll.settings.default_id).map_err(|r| r.error)?;
+            let mut shredded =
+                shred::shred(&updated, &self.coll.settings.indexing, self.coll.settings.default_id).map_err(|r| r.error)?;
+            let vector = vsearch::written_vector(self.coll, shredded.vector.take())?;
             let written = self
                 .state
                 .store()
-                .replace_if(self.coll.id, doc.key.clone(), Some(doc.tx), shredded.json.clone())
+                .replace_if(self.coll.id, doc.key.clone(), Some(doc.tx), shredded.json.clone(), vector)
                 .await
                 .map_err(super::commands::store_failure)?;
             if written {
@@ -160,12 +163,13 @@ impl Writer<'_, '_> {
             set_path(&mut doc, &path.encoded, value.clone())?;
         }
         self.change.apply(&mut doc, true)?;
-        let shredded = shred::shred(&doc, &self.coll.settings.indexing, self.coll.settings.default_id).map_err(|r| r.error)?;
+        let mut shredded = shred::shred(&doc, &self.coll.settings.indexing, self.coll.settings.default_id).map_err(|r| r.error)?;
+        let vector = vsearch::written_vector(self.coll, shredded.vector.take())?;
         let key = shredded.id.key.clone();
         let written = self
             .state
             .store()
-            .replace_if(self.coll.id, key.clone(), None, shredded.json.clone())
+            .replace_if(self.coll.id, key.clone(), None, shredded.json.clone(), vector)
             .await
             .map_err(super::commands::store_failure)?;
         if written {

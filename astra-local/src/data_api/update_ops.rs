@@ -175,8 +175,24 @@ impl<'a> UpdateClause<'a> {
             if *operator == Operator::SetOnInsert && !inserted {
                 continue;
             }
+            let touches = |name: &str| actions.iter().any(|(l, _)| l.path == name);
+            let mut dropped = None;
             for (locator, action) in actions {
-                modified |= apply_action(doc, locator, action)?;
+                let changed = apply_action(doc, locator, action)?;
+                // `SetOperation`: a changed `$vector` drops `$vectorize` unless that is set too;
+                // `UnsetOperation`: unsetting one of them drops the other.
+                if changed {
+                    match (operator, locator.path.as_str()) {
+                        (Operator::Set | Operator::SetOnInsert, "$vector") if !touches("$vectorize") => dropped = Some("$vectorize"),
+                        (Operator::Unset, "$vector") => dropped = Some("$vectorize"),
+                        (Operator::Unset, "$vectorize") => dropped = Some("$vector"),
+                        _ => {}
+                    }
+                }
+                modified |= changed;
+            }
+            if let (Some(name), Node::Object(entries)) = (dropped, &mut *doc) {
+                entries.retain(|(key, _)| key.value != name);
             }
             if *operator == Operator::Push && !actions.is_empty() {
                 modified = true;

@@ -1,7 +1,8 @@
 //! The official `astrapy` client, unchanged, against astra-local: inserts, paged and sorted
-//! reads, counts, and the write commands (`replace_one`, `find_one_and_replace`, `update_one`,
-//! `update_many`, `delete_one`, `delete_many`). Runs `tests/astrapy_check.py` with the workspace
-//! venv's python (`$DOCSHIFT_VENV` or `<workspace>/.venv`).
+//! reads, counts, the write commands (`replace_one`, `find_one_and_replace`, `update_one`,
+//! `update_many`, `delete_one`, `delete_many`), and a vector collection (vector sorts with
+//! similarity, exact neighbours). Runs `tests/astrapy_check.py` with the workspace venv's python
+//! (`$DOCSHIFT_VENV` or `<workspace>/.venv`).
 
 use std::path::PathBuf;
 
@@ -49,6 +50,15 @@ async fn astrapy_client_works_unchanged() {
         "ok update_many follows the pages over 500 documents",
         "ok delete_one deletes the first in sort order",
         "ok delete_many follows moreData over 499 documents",
+        "ok create_collection with a vector dimension and metric",
+        "ok insert_many with $vector",
+        "ok top-1 of a stored vector is its document at similarity 1",
+        "ok the neighbours are the exact ones",
+        "ok similarities are (1 + cos) / 2",
+        "ok find_one with a filter and a vector sort",
+        "ok include_sort_vector gives the sort vector",
+        "ok delete_one takes a vector sort",
+        "ok a vector of another dimension is refused",
         "ALL CHECKS PASSED",
     ] {
         assert!(stdout.contains(check), "missing `{check}` in:\n{stdout}");

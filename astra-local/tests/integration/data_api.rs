@@ -311,7 +311,8 @@ async fn query_and_option_errors() {
     let h = start().await;
     h.create_collection("q", json!({})).await;
     let cases = [
-        (json!({"find": {"sort": {"$vector": [0.1]}}}), "SORT_CLAUSE_INVALID"),
+        // FindCollectionOperation.execute: a vector sort on a collection without vectors.
+        (json!({"find": {"sort": {"$vector": [0.1]}}}), "VECTOR_SEARCH_NOT_SUPPORTED"),
         // CollectionSortClauseBuilder.buildRegularSortExpression: a direction other than 1/-1.
         (json!({"find": {"sort": {"name": 2}}}), "SORT_CLAUSE_VALUE_INVALID"),
         (json!({"find": {"projection": {"a": {"$elemMatch": 2}}}}), "UNSUPPORTED_PROJECTION_PARAM"),

@@ -15,4 +15,5 @@ mod http;
 mod limits;
 mod reads;
 mod strict;
+mod vectors;
 mod writes;

@@ -4,7 +4,9 @@
 //! - [`data_api::DataApiClient`] speaks the Data API of current Astra databases (and of
 //!   astra-local): `createCollection`, `deleteCollection`, `findCollections`, `insertMany` in
 //!   concurrent chunks, `find` page by page, `findOne`, `countDocuments`,
-//!   `estimatedDocumentCount`.
+//!   `estimatedDocumentCount`, and the writes online sync needs (`findOneAndReplace`,
+//!   `findOneAndUpdate`, `updateOne`, `updateMany`, `findOneAndDelete`, `deleteOne`,
+//!   `deleteMany`).
 //! - [`document_api::DocumentApiClient`] speaks the Document API v2 the original migrator
 //!   used: create-or-replace by a stable document id, single or batched.
 //!

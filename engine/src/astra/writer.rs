@@ -7,14 +7,18 @@ use super::{
     DataApiClient, DataApiConfig, DataApiError, DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome,
     Limiter, RetryPolicy, Token,
 };
-use crate::{convert::Converted, policy::Indexing, wire::TargetKind};
+use crate::{
+    convert::Converted,
+    policy::{Indexing, VectorMapping},
+    wire::TargetKind,
+};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::sync::Arc;
 
 /// Where the documents go. Part of a job's stored spec (server-side only: it holds the token).
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum TargetSpec {
     /// The Astra Data API (current Astra databases, and astra-local).
@@ -131,11 +135,12 @@ impl Writer {
 
     /// Creates the target collection `name` where the target has collections to create,
     /// with `indexing` when it is not the default.
-    pub async fn prepare(&self, name: &str, indexing: &Indexing) -> Result<(), TargetError> {
+    /// A `vector` mapping makes it a vector collection (Data API only).
+    pub async fn prepare(&self, name: &str, indexing: &Indexing, vector: Option<&VectorMapping>) -> Result<(), TargetError> {
         match self {
             Writer::DataApi(client) => {
                 let indexing = (*indexing != Indexing::default()).then(|| indexing.clone());
-                let options = CollectionOptions { indexing, default_id: None };
+                let options = CollectionOptions { indexing, default_id: None, vector: vector.cloned() };
                 client.create_collection(name, &options).await.map_err(Into::into)
             }
             Writer::DocumentApi(_) => Ok(()),
@@ -159,7 +164,8 @@ impl Writer {
                 let list = ids.iter().map(|(json, _)| json.as_str()).collect::<Vec<_>>().join(",");
                 let filter: serde_json::Value = serde_json::from_str(&format!("{{\"_id\":{{\"$in\":[{list}]}}}}"))
                     .map_err(|e| DataApiError::InvalidResponse { command: "find", problem: e.to_string() })?;
-                let query = FindQuery { filter: Some(filter), ..Default::default() };
+                // Everything, `$vector` included (the default projection leaves it out).
+                let query = FindQuery { filter: Some(filter), projection: Some(serde_json::json!({ "*": 1 })), ..Default::default() };
                 let pages: Vec<_> = client.find_pages(collection, query).try_collect().await?;
                 Ok(pages.into_iter().flat_map(|p| p.documents).collect())
             }
@@ -174,4 +180,60 @@ impl Writer {
             }
         }
     }
+
+    /// Up to `n` documents of a vector collection with their `$vector`s, as stable `_id`
+    /// keys and the float32 numbers Astra holds (Data API only).
+    pub async fn sample_vectors(&self, collection: &str, n: usize) -> Result<Vec<(String, Vec<f32>)>, TargetError> {
+        let Writer::DataApi(client) = self else { return Ok(Vec::new()) };
+        let query = FindQuery { projection: Some(serde_json::json!({ "*": 1 })), limit: Some(n as u64), ..Default::default() };
+        let mut pages = std::pin::pin!(client.find_pages(collection, query));
+        let mut sample = Vec::with_capacity(n);
+        while let Some(page) = pages.try_next().await? {
+            for document in page.documents {
+                if let Some(entry) = id_and_vector(document.get()) {
+                    sample.push(entry);
+                }
+            }
+            if sample.len() >= n {
+                break;
+            }
+        }
+        sample.truncate(n);
+        Ok(sample)
+    }
+
+    /// The `_id` keys of Astra's `k` nearest neighbours of `vector`, nearest first (a vector
+    /// sort, Data API only).
+    pub async fn nearest(&self, collection: &str, vector: &[f32], k: usize) -> Result<Vec<String>, TargetError> {
+        let Writer::DataApi(client) = self else { return Ok(Vec::new()) };
+        let query = FindQuery {
+            sort: Some(serde_json::json!({ "$vector": vector })),
+            projection: Some(serde_json::json!({ "_id": 1 })),
+            limit: Some(k as u64),
+            ..Default::default()
+        };
+        let page = client.find_page(collection, &query, None).await?;
+        Ok(page.documents.iter().filter_map(|d| id_and_vector_id(d.get())).collect())
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct IdAndVector<'a> {
+    #[serde(borrow, rename = "_id")]
+    id: &'a RawValue,
+    #[serde(borrow, rename = "$vector", default)]
+    vector: Option<&'a RawValue>,
+}
+
+/// A document's stable `_id` key and its `$vector`, when it has one.
+fn id_and_vector(json: &str) -> Option<(String, Vec<f32>)> {
+    let parsed: IdAndVector<'_> = serde_json::from_str(json).ok()?;
+    let key = crate::convert::id_key_from_json(parsed.id.get()).ok()?;
+    let vector = crate::convert::vector_from_json(parsed.vector?.get()).ok()?;
+    Some((key, vector))
+}
+
+fn id_and_vector_id(json: &str) -> Option<String> {
+    let parsed: IdAndVector<'_> = serde_json::from_str(json).ok()?;
+    crate::convert::id_key_from_json(parsed.id.get()).ok()
 }

@@ -60,7 +60,7 @@ pub use extended_json::{
     ExtendedJsonError,
 };
 pub use id::{id_key_from_json, IdKeyError};
-pub use vector::{vector_from_json, FLOAT32_RELATIVE_TOLERANCE};
+pub use vector::{vector_from_json, vector_length, FLOAT32_RELATIVE_TOLERANCE};
 pub(crate) use encode::is_finite_decimal;
 pub(crate) use vector::from_bson_vector;
 pub use violation::{Adjustment, AdjustmentKind, Violation, ViolationCode, ViolationKind};

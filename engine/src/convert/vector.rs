@@ -107,6 +107,26 @@ impl VectorField {
     }
 }
 
+/// How many elements the vector at `field` (a Data API path, as in [`VectorMapping::field`])
+/// of `doc` has, when it holds an array or a BSON vector: what a job takes as the collection's
+/// dimension when none is given.
+pub fn vector_length(doc: &Document, field: &str) -> Option<usize> {
+    let segments = split_path(field);
+    let (last, parents) = segments.split_last()?;
+    let mut current = doc;
+    for segment in parents {
+        match current.get(segment) {
+            Some(Bson::Document(inner)) => current = inner,
+            _ => return None,
+        }
+    }
+    match current.get(last)? {
+        Bson::Array(items) => Some(items.len()),
+        Bson::Binary(bin) if bin.subtype == BinarySubtype::Vector => from_bson_vector(&bin.bytes).ok().map(|v| v.len()),
+        _ => None,
+    }
+}
+
 fn problem(kind: ViolationKind, message: String) -> Problem {
     Problem { kind, message }
 }

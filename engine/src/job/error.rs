@@ -2,7 +2,10 @@
 //! stopped short ([`RunError`]): sentences that say what to fix.
 
 use super::store::StoreError;
-use crate::{astra::TargetError, source::mongo::SourceError};
+use crate::{
+    astra::TargetError,
+    source::{changes::ChangeError, mongo::SourceError},
+};
 
 /// Why a job could not be created or controlled: a sentence that says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +18,9 @@ pub enum JobError {
     Target(#[from] TargetError),
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The source cannot give an online job its changes.
+    #[error("{0}")]
+    Changes(#[from] ChangeError),
     #[error("job {id} is {status}: {what}")]
     WrongState { id: String, status: &'static str, what: &'static str },
     /// Another process (a `docshift migrate`, `resume` or `serve` on the same state
@@ -36,4 +42,10 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Spec(String),
+    /// The job's target can't be found where the job looks for it; the job waits, paused.
+    #[error("{0}")]
+    TargetUnavailable(String),
+    /// An online job's change stream.
+    #[error("{0}")]
+    Changes(#[from] ChangeError),
 }

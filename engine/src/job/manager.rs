@@ -6,14 +6,17 @@ use super::{
     control::Control,
     error::JobError,
     lock::JobLock,
+    online,
     progress::Publisher,
     runner::JobRun,
-    spec::JobSpec,
+    spec::{CollectionSpec, JobMode, JobSpec, TargetSpec},
     store::{now_ms, ControlRequest, DeadLetter, JobStore},
+    targets::TargetDirectory,
 };
 use crate::{
     astra::{RetryPolicy, Writer},
     naming::is_valid_schema_name,
+    policy::DocumentLimits,
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
     source::mongo::{MongoSource, SourceError, SourceUri},
     wire::{JobProgress, JobStatus, ServerEvent},
@@ -45,6 +48,8 @@ struct Shared {
     controls: Mutex<HashMap<String, watch::Sender<Control>>>,
     /// Where the jobs' locks are (`None`: a store of its own, no other process to meet).
     locks: Option<PathBuf>,
+    /// Where a server keeps its targets, for jobs that name theirs by id.
+    targets: std::sync::OnceLock<Arc<dyn TargetDirectory>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -66,7 +71,20 @@ impl JobManager {
 
     fn new(store: JobStore, locks: Option<PathBuf>) -> Self {
         Self {
-            shared: Arc::new(Shared { publisher: Arc::new(Publisher::new(store)), controls: Mutex::new(HashMap::new()), locks }),
+            shared: Arc::new(Shared {
+                publisher: Arc::new(Publisher::new(store)),
+                controls: Mutex::new(HashMap::new()),
+                locks,
+                targets: std::sync::OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Lets jobs that name their target by id (see [`JobSpec::target_id`]) find it here each
+    /// time they run. A server sets it once, before resuming its jobs.
+    pub fn set_target_directory(&self, targets: Arc<dyn TargetDirectory>) {
+        if self.shared.targets.set(targets).is_err() {
+            tracing::warn!("the target directory was already set; the first one stays");
         }
     }
 
@@ -86,7 +104,7 @@ impl JobManager {
     /// Checks the job (names, filter, source, target, token, keyspace), creates the target
     /// collections, counts the source and starts the copy. Nothing is written to the
     /// target's documents before every check has passed.
-    pub async fn create(&self, spec: JobSpec) -> Result<String, JobError> {
+    pub async fn create(&self, mut spec: JobSpec) -> Result<String, JobError> {
         check_spec(&spec)?;
         let uri = SourceUri::parse(&spec.source_uri)?;
         let source = MongoSource::connect(&uri, Duration::from_secs(5)).await?;
@@ -102,11 +120,20 @@ impl JobManager {
             }
         }
 
+        find_vector_dimensions(&source, &mut spec).await?;
+        spec.collections.iter_mut().for_each(unindex_kept_vector_field);
+        // An online job's change streams: refused now when the source has none, and their
+        // anchors taken before any copy.
+        let anchors = match spec.mode {
+            JobMode::Online => Some(online::anchors(&spec, &source).await?),
+            JobMode::Copy => None,
+        };
+
         let quick = RetryPolicy { max_attempts: 3, max_elapsed: Duration::from_secs(10), ..RetryPolicy::default() };
         let writer = Writer::new(&spec.target, spec.chunk_size, spec.in_flight, quick)?;
         writer.check().await?;
         for collection in &spec.collections {
-            writer.prepare(&collection.target, &collection.indexing).await?;
+            writer.prepare(&collection.target, &collection.indexing, collection.vector.as_ref()).await?;
         }
 
         // Counting a large collection can keep the server from answering the driver's
@@ -141,6 +168,9 @@ impl JobManager {
         let text = serde_json::to_string(&spec).map_err(|e| JobError::Invalid(e.to_string()))?;
         let lock = self.lock(&id)?;
         self.store().create_job(&id, &text, &matched)?;
+        if let Some(anchors) = &anchors {
+            online::record_anchors(self.store(), &id, anchors)?;
+        }
         tracing::info!(job = %id, database = %spec.database, target = %spec.target.describe(), "job created");
         self.start(&id, spec, lock);
         Ok(id)
@@ -159,7 +189,8 @@ impl JobManager {
         if job_lock.is_some() {
             tokio::spawn(self.clone().answer_requests(id.to_owned(), now_ms()));
         }
-        let run = JobRun { id: id.to_owned(), spec, publisher: self.shared.publisher.clone(), control: receiver };
+        let targets = self.shared.targets.get().cloned();
+        let run = JobRun { id: id.to_owned(), spec, publisher: self.shared.publisher.clone(), control: receiver, targets };
         let shared = self.shared.clone();
         let id = id.to_owned();
         tokio::spawn(async move {
@@ -191,6 +222,7 @@ impl JobManager {
                 ControlRequest::Pause => self.pause(&id, who),
                 ControlRequest::Resume => self.resume(&id, who),
                 ControlRequest::Cancel => self.cancel(&id, who),
+                ControlRequest::Cutover => self.cutover(&id, who).await,
             };
             match applied {
                 Ok(()) => tracing::info!(job = %id, who, request = pending.request.as_str(), "applied a request from another process"),
@@ -345,6 +377,28 @@ impl JobManager {
         Ok(())
     }
 
+    /// Cuts an online job over: the barrier is the source's cluster time now; the job applies
+    /// every change up to it, verifies and ends. `who` is shown to everyone. A job another
+    /// process runs is cut over by that process, within a moment (as [`JobManager::pause`]);
+    /// a paused or interrupted one when it resumes.
+    pub async fn cutover(&self, id: &str, who: &str) -> Result<(), JobError> {
+        let record = self.store().job(id)?;
+        let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {id} is unreadable: {e}")))?;
+        if spec.mode != JobMode::Online {
+            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "only an online job can be cut over" });
+        }
+        if record.status.is_final() {
+            return Err(JobError::WrongState { id: id.to_owned(), status: record.status.as_str(), what: "it has already ended" });
+        }
+        let ours = lock(&self.shared.controls).contains_key(id);
+        if !ours && self.forward(id, ControlRequest::Cutover, who)? {
+            return Ok(());
+        }
+        online::cutover::request(self.store(), id, &spec, who).await?;
+        self.publisher().publish_progress(id);
+        Ok(())
+    }
+
     pub fn progress(&self, id: &str) -> Result<JobProgress, JobError> {
         self.publisher().progress(id)
     }
@@ -388,6 +442,48 @@ fn new_job_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
+/// A vector mapping without a dimension (0) takes the length of the first source vector at
+/// its field.
+async fn find_vector_dimensions(source: &MongoSource, spec: &mut JobSpec) -> Result<(), JobError> {
+    for collection in &mut spec.collections {
+        let Some(vector) = collection.vector.as_mut().filter(|v| v.dimension == 0) else { continue };
+        let documents = source.client().database(&spec.database).collection::<bson::Document>(&collection.source);
+        // The field as a MongoDB path, when it has no escaped `.` or `&`.
+        let exists = if vector.field.contains('&') { bson::Document::new() } else { bson::doc! { vector.field.clone(): { "$exists": true } } };
+        let mut cursor = documents.find(exists).batch_size(100).await.map_err(|e| JobError::Source(source.uri().explain(&e, Duration::from_secs(5))))?;
+        let mut found = None;
+        while let Some(document) = futures::TryStreamExt::try_next(&mut cursor).await.map_err(|e| JobError::Source(source.uri().explain(&e, Duration::from_secs(5))))? {
+            if let Some(length) = crate::convert::vector_length(&document, &vector.field) {
+                found = Some(length);
+                break;
+            }
+        }
+        vector.dimension = found.ok_or_else(|| {
+            JobError::Invalid(format!(
+                "{}: no document holds a vector (an array of numbers or a BSON vector) at '{}': check the field name, or give the dimension",
+                collection.source, vector.field
+            ))
+        })?;
+        vector.check().map_err(|e| JobError::Invalid(format!("{}: {e}", collection.source)))?;
+    }
+    Ok(())
+}
+
+/// A vector field kept as an ordinary field too is an array of `dimension` numbers: over the
+/// Data API's 1,000 elements of an indexed array, it must stay unindexed (`indexing.deny`),
+/// or every document would be refused.
+fn unindex_kept_vector_field(collection: &mut CollectionSpec) {
+    let Some(vector) = collection.vector.as_ref().filter(|v| v.keep_field && v.dimension > DocumentLimits::default().max_array_elements) else { return };
+    let indexing = &mut collection.indexing;
+    match (&mut indexing.allow, &mut indexing.deny) {
+        // An allow list leaves the field unindexed unless it names it.
+        (Some(allow), _) => allow.retain(|path| path != &vector.field),
+        (None, Some(deny)) if !deny.contains(&vector.field) => deny.push(vector.field.clone()),
+        (None, Some(_)) => {}
+        (None, None) => indexing.deny = Some(vec![vector.field.clone()]),
+    }
+}
+
 fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
     let invalid = |m: String| Err(JobError::Invalid(m));
     if spec.collections.is_empty() {
@@ -405,6 +501,15 @@ fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
             return invalid(format!("two collections would be written to the same target \"{}\"", collection.target));
         }
         collection.filter_document().map_err(JobError::Invalid)?;
+        if let Some(vector) = &collection.vector {
+            // Without a dimension (0), the first source vector gives it, then it is checked.
+            if vector.dimension != 0 {
+                vector.check().map_err(|e| JobError::Invalid(format!("{}: {e}", collection.source)))?;
+            }
+            if matches!(spec.target, TargetSpec::DocumentApi { .. }) {
+                return invalid(format!("{}: the Document API has no vector collections; migrate to a Data API target to map a vector field", collection.source));
+            }
+        }
     }
     if !CHUNK_SIZE.contains(spec.chunk_size) {
         return invalid(format!("the chunk size must be {} documents, not {}", CHUNK_SIZE.range(), spec.chunk_size));
@@ -418,6 +523,11 @@ fn check_spec(spec: &JobSpec) -> Result<(), JobError> {
             PARALLEL_RANGES.range(),
             IN_FLIGHT.range()
         ));
+    }
+    if spec.mode == JobMode::Online {
+        if let Some(problem) = online::problem(spec) {
+            return invalid(problem);
+        }
     }
     let keyspace = spec.target.keyspace();
     if !is_valid_schema_name(keyspace) {

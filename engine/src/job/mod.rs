@@ -6,8 +6,12 @@
 //! meets what it wrote before the stop), or dead-lettered with its reason. A job is
 //! complete only when those add up to the source count and verification passes.
 //!
-//! Imports run one way: `manager` → `runner` → {`reader`, `verify`, `astra::Writer`} →
-//! {`control`, `progress`, `store`}, with the errors in `error`; `lock` needs only `error`.
+//! A job is a copy, or online: copy, then follow the source's change streams until someone
+//! cuts over ([`online`]).
+//!
+//! Imports run one way: `manager` → `runner` → `online` → {`reader`, `verify`,
+//! `astra::Writer`} → {`control`, `progress`, `store`, `targets`}, with the errors in `error`; `progress`
+//! reads `online::store`, which needs only `store`; `lock` needs only `error`.
 
 pub mod control;
 mod copy;
@@ -16,14 +20,18 @@ pub mod ledger;
 mod lock;
 pub mod manager;
 mod plan;
+mod online;
 mod progress;
 mod reader;
+mod recall;
 pub mod runner;
 pub mod spec;
 pub mod store;
+pub mod targets;
 pub mod verify;
 
 pub use error::{JobError, RunError};
 pub use manager::JobManager;
-pub use spec::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode};
+pub use spec::{target_name, CollectionSpec, JobMode, JobSpec, TargetSpec, VerifyMode};
 pub use store::{CopiedDocument, DeadLetter, JobStore};
+pub use targets::TargetDirectory;

@@ -5,7 +5,8 @@
 
 use super::{
     error::JobError,
-    spec::JobSpec,
+    online::store::OnlineStore,
+    spec::{JobMode, JobSpec},
     store::{DeadLetter, JobRecord, JobStore},
 };
 use crate::wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent, Throttle};
@@ -158,6 +159,10 @@ impl Publisher {
             updated_at_ms: record.updated_at_ms,
             throttle,
             max_rate: spec.max_rate,
+            online: match spec.mode {
+                JobMode::Online => OnlineStore::attach(&self.store).progress(&record.id, record.status)?,
+                JobMode::Copy => None,
+            },
         })
     }
 }

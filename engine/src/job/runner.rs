@@ -1,7 +1,8 @@
 //! Runs one job: each collection is read under its read plan ([`super::plan`]), converted,
 //! written through the target's limiter with several batches in flight, and committed batch
 //! by batch in order ([`super::copy`]); then the accounting is checked and the copy verified.
-//! Channels and the batches in flight are bounded, so memory stays flat whatever the size.
+//! An online job then follows the changes until cut over ([`super::online`]). Channels and
+//! the batches in flight are bounded, so memory stays flat whatever the size.
 
 use super::{
     control::Control,
@@ -10,13 +11,15 @@ use super::{
     plan::{choose, split_point, Decision, RangeSample, Replanner},
     progress::Publisher,
     reader::{Frontier, NaturalPosition, ReadOrder, ORDER_CHANGED, SOURCE_TIMEOUT},
-    spec::{CollectionSpec, JobSpec, VerifyMode},
+    online::OnlineRun,
+    recall,
+    spec::{CollectionSpec, JobMode, JobSpec, TargetSpec, VerifyMode},
+    targets::{TargetDirectory, SANDBOX},
     store::RangeBounds,
     verify,
 };
 use crate::{
     astra::{Limiter, RetryPolicy, Writer},
-    convert::Converter,
     source::{
         mongo::{MongoSource, SourceUri},
         ranges::{decode_id, encode_id, IdRange},
@@ -36,6 +39,8 @@ pub(crate) struct JobRun {
     pub spec: JobSpec,
     pub publisher: Arc<Publisher>,
     pub control: watch::Receiver<Control>,
+    /// Where the server's targets are now, when this process is a server.
+    pub targets: Option<Arc<dyn TargetDirectory>>,
 }
 
 impl JobRun {
@@ -65,8 +70,9 @@ impl JobRun {
         let uri = SourceUri::parse(&self.spec.source_uri)?;
         let source = MongoSource::connect(&uri, SOURCE_TIMEOUT).await?;
         let limiter = Limiter::new(self.spec.in_flight, self.spec.max_rate);
-        let writer = Writer::with_limiter(&self.spec.target, self.spec.chunk_size, RetryPolicy::default(), limiter.clone())?;
-        self.publisher.set_status(&self.id, JobStatus::Running, None);
+        let target = self.current_target().await?;
+        let writer = Writer::with_limiter(&target, self.spec.chunk_size, RetryPolicy::default(), limiter.clone())?;
+        self.enter(JobStatus::Running);
         let _throttle = ThrottleReports::start(self.id.clone(), limiter, self.publisher.clone());
 
         let slots = slots(self.spec.batch_size);
@@ -80,6 +86,10 @@ impl JobRun {
                 self.publisher.publish_progress(&self.id);
             }
         }
+        if self.spec.mode == JobMode::Online {
+            let online = OnlineRun { id: &self.id, spec: &self.spec, publisher: &self.publisher, control: &self.control };
+            return online.run(&source, &writer).await;
+        }
 
         let counters = self.publisher.store.counters(&self.id)?;
         let unaccounted: Vec<String> = counters
@@ -88,12 +98,19 @@ impl JobRun {
             .map(|(name, c)| format!("{name}: {} of {} documents accounted for", c.accounted(), c.matched))
             .collect();
 
-        self.publisher.set_status(&self.id, JobStatus::Verifying, None);
+        self.enter(JobStatus::Verifying);
         let mut failures = Vec::new();
         for collection in &self.spec.collections {
-            let Some(report) = verify::verify_collection(&self.id, &self.spec, collection, &writer, &self.publisher, &self.control).await? else {
+            let Some(mut report) = verify::verify_collection(&self.id, &self.spec, collection, &writer, &self.publisher, &self.control).await? else {
                 return Ok((JobStatus::Cancelled, None));
             };
+            if collection.vector.is_some() && self.spec.verify != VerifyMode::None {
+                let set_aside = self.publisher.store.dead_letter_ids(&self.id, &collection.source)?;
+                match recall::neighbour_recall(&self.spec, collection, &source, &writer, &set_aside, &self.control).await? {
+                    Some(recall) => report.recall = Some(recall),
+                    None => return Ok((JobStatus::Cancelled, None)),
+                }
+            }
             if !report.passed() {
                 failures.push(format!(
                     "{}: {} of {} documents differ ({} missing, {} different)",
@@ -116,6 +133,42 @@ impl JobRun {
         }
     }
 
+    /// Records the phase the run enters, unless someone paused or cancelled the job since it
+    /// started: their status stands (the manager sets the control before the status, so a
+    /// pause that lands between this check and the write still has the last word).
+    fn enter(&self, status: JobStatus) {
+        if *self.control.borrow() == Control::Run {
+            self.publisher.set_status(&self.id, status, None);
+        }
+    }
+
+    /// The target as it is now: looked up by the job's target id where the server keeps its
+    /// targets (and the job's copy refreshed), else the job's copy.
+    async fn current_target(&mut self) -> Result<TargetSpec, RunError> {
+        let Some(id) = self.spec.target_id.clone() else { return Ok(self.spec.target.clone()) };
+        let Some(targets) = self.targets.clone() else {
+            if id == SANDBOX {
+                return Err(RunError::TargetUnavailable(
+                    "This job writes to the local sandbox of `docshift serve`, which runs only inside the server: resume it from the server's Jobs page.".into(),
+                ));
+            }
+            return Ok(self.spec.target.clone());
+        };
+        let Some(target) = targets.lookup(&id).await else {
+            let what = if id == SANDBOX { "the local sandbox, which this server no longer runs (start it with --sandbox-dir)".to_owned() } else { format!("the target \"{id}\", which is no longer on the Targets page") };
+            return Err(RunError::TargetUnavailable(format!(
+                "The job is paused: it writes to {what}. Add the target again (under the same name) and resume the job, or cancel it."
+            )));
+        };
+        if target != self.spec.target {
+            tracing::info!(job = %self.id, target = %target.describe(), "the job's target moved or has a new token since the job last ran");
+            self.spec.target = target.clone();
+            let text = serde_json::to_string(&self.spec).map_err(|e| RunError::Spec(e.to_string()))?;
+            self.publisher.store.update_spec(&self.id, &text)?;
+        }
+        Ok(target)
+    }
+
     /// Copies one collection under its read plan; returns `Cancel` when the job was
     /// cancelled meanwhile. A natural-order read whose checkpoint no longer matches the
     /// collection starts the collection over in `_id` order (see [`super::plan`]).
@@ -133,7 +186,7 @@ impl JobRun {
             store.ensure_ranges(&self.id, &spec.source, &encode(&chosen.ranges))?;
             self.publisher.publish_progress(&self.id);
         }
-        let converter = Arc::new(Converter::new(self.spec.policy, &spec.indexing).map_err(|e| RunError::Spec(e.to_string()))?);
+        let converter = Arc::new(spec.converter(self.spec.policy).map_err(RunError::Spec)?);
         let template = RangeCopy {
             job: self.id.clone(),
             spec: spec.clone(),

@@ -4,8 +4,9 @@
 
 pub use crate::astra::TargetSpec;
 pub use crate::naming::target_name;
+pub use crate::wire::JobMode;
 use crate::{
-    policy::{ConversionPolicy, Indexing},
+    policy::{ConversionPolicy, Indexing, VectorMapping},
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
 };
 pub use crate::wire::PlanChoice;
@@ -19,7 +20,14 @@ pub struct JobSpec {
     pub source_uri: String,
     pub database: String,
     pub collections: Vec<CollectionSpec>,
+    /// Where the documents go. For a job with a [`JobSpec::target_id`], the copy taken when
+    /// the job was created (or last ran): the run looks the target up again.
     pub target: TargetSpec,
+    /// The server's id for the target (`sandbox`, or a target of the Targets page), looked
+    /// up each time the job runs (see [`super::targets`]); `None` for a job the CLI was given
+    /// an endpoint for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
     #[serde(default)]
     pub policy: ConversionPolicy,
     /// The most `_id` ranges read in parallel per collection, when the read plan uses
@@ -45,6 +53,9 @@ pub struct JobSpec {
     /// database's headroom; `None`: as fast as the source and the target allow.
     #[serde(default)]
     pub max_rate: Option<u64>,
+    /// A copy, or an online job that follows the changes until cut over.
+    #[serde(default)]
+    pub mode: JobMode,
 }
 
 impl std::fmt::Debug for JobSpec {
@@ -53,6 +64,7 @@ impl std::fmt::Debug for JobSpec {
             .field("database", &self.database)
             .field("collections", &self.collections)
             .field("target", &self.target.describe())
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +78,7 @@ impl JobSpec {
             database,
             collections,
             target,
+            target_id: None,
             policy: ConversionPolicy::default(),
             parallel_ranges: PARALLEL_RANGES.default,
             batch_size: BATCH_SIZE.default,
@@ -74,6 +87,7 @@ impl JobSpec {
             verify: VerifyMode::All,
             read_plan: PlanChoice::Auto,
             max_rate: None,
+            mode: JobMode::Copy,
         }
     }
 }
@@ -105,9 +119,23 @@ pub struct CollectionSpec {
     /// Paths not indexed in the target collection, which lifts the indexed-only limits on them.
     #[serde(default)]
     pub indexing: Indexing,
+    /// The field that holds each document's embedding: the target becomes a vector
+    /// collection and the field its `$vector` (see `docs/vectors.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<VectorMapping>,
 }
 
 impl CollectionSpec {
+    /// The converter for this collection's documents: its indexing and vector mapping, the
+    /// job's policy.
+    pub fn converter(&self, policy: ConversionPolicy) -> Result<crate::convert::Converter, String> {
+        let converter = crate::convert::Converter::new(policy, &self.indexing).map_err(|e| e.to_string())?;
+        match &self.vector {
+            Some(mapping) => converter.with_vector(mapping.clone()).map_err(|e| e.to_string()),
+            None => Ok(converter),
+        }
+    }
+
     /// The filter as a BSON document (empty for none), or why it can't be read.
     pub fn filter_document(&self) -> Result<bson::Document, String> {
         match self.filter.as_deref().map(str::trim) {
@@ -151,6 +179,7 @@ mod tests {
             database: "d".into(),
             collections: vec![],
             target: TargetSpec::DataApi { endpoint: "http://x".into(), keyspace: "k".into(), token: "AstraCS:tok-secret".into() },
+            target_id: None,
             policy: ConversionPolicy::default(),
             parallel_ranges: 4,
             batch_size: 1,
@@ -159,6 +188,7 @@ mod tests {
             verify: VerifyMode::All,
             read_plan: PlanChoice::Auto,
             max_rate: None,
+            mode: JobMode::Online,
         };
         let text = format!("{spec:?}");
         assert!(!text.contains("secret"), "{text}");

@@ -84,6 +84,8 @@ pub enum ControlRequest {
     Pause,
     Resume,
     Cancel,
+    /// Cut an online job over (see `job::online`).
+    Cutover,
 }
 
 impl ControlRequest {
@@ -92,6 +94,7 @@ impl ControlRequest {
             ControlRequest::Pause => "pause",
             ControlRequest::Resume => "resume",
             ControlRequest::Cancel => "cancel",
+            ControlRequest::Cutover => "cutover",
         }
     }
 
@@ -100,6 +103,7 @@ impl ControlRequest {
             "pause" => Ok(ControlRequest::Pause),
             "resume" => Ok(ControlRequest::Resume),
             "cancel" => Ok(ControlRequest::Cancel),
+            "cutover" => Ok(ControlRequest::Cutover),
             other => Err(StoreError::Corrupt(format!("unknown request {other:?}"))),
         }
     }
@@ -242,6 +246,11 @@ impl JobStore {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The connection, for the tables of other job modules (online sync keeps its own).
+    pub(crate) fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.lock()
+    }
+
     pub fn create_job(&self, id: &str, spec: &str, collections: &[(String, u64)]) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
@@ -262,6 +271,15 @@ impl JobStore {
             "UPDATE jobs SET status = ?2, message = ?3, updated_at_ms = ?4 WHERE id = ?1",
             params![id, status.as_str(), message, now_ms()],
         )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchJob(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Replaces the job's specification (its target's endpoint or token changed).
+    pub fn update_spec(&self, id: &str, spec: &str) -> Result<(), StoreError> {
+        let changed = self.lock().execute("UPDATE jobs SET spec = ?2 WHERE id = ?1", params![id, spec])?;
         if changed == 0 {
             return Err(StoreError::NoSuchJob(id.to_owned()));
         }

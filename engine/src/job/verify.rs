@@ -14,14 +14,17 @@ use super::{
     error::RunError,
     progress::Publisher,
     spec::{CollectionSpec, JobSpec, VerifyMode},
+    reader::{Batches, Frontier, RangeRead, ReadOrder},
     store::CopiedDocument,
 };
 use crate::{
     astra::Writer,
     convert::{content_hash, id_key_from_json, ContentHash},
+    source::mongo::MongoSource,
     wire::{JobStatus, Verification},
 };
-use futures::{stream, TryStreamExt};
+use bson::Document;
+use futures::{stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::{collections::HashMap, sync::Arc};
@@ -44,7 +47,7 @@ pub(crate) async fn verify_collection(
     publisher: &Arc<Publisher>,
     control: &watch::Receiver<Control>,
 ) -> Result<Option<Verification>, RunError> {
-    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new() };
+    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new(), recall: None };
     let store = &publisher.store;
     let step = match spec.verify {
         VerifyMode::None => return Ok(Some(report)),
@@ -68,6 +71,88 @@ pub(crate) async fn verify_collection(
     // order, so the report lists mismatches in key order and memory stays bounded.
     let concurrency = writer.limiter().ceiling().max(1);
     let mut groups = std::pin::pin!(records.try_chunks(READ_BACK).map_err(|e| e.1).map_ok(|group| compare(writer, &collection.target, group)).try_buffered(concurrency));
+    while let Some(group) = groups.try_next().await? {
+        add(&mut report, group);
+    }
+    if *control.borrow() == Control::Cancel {
+        return Ok(None);
+    }
+    Ok(Some(report))
+}
+
+/// An online job's verification: the source is read again (its documents changed since
+/// the copy recorded them), leaving out the documents whose id key `skip` names (changed
+/// after the cutover's barrier).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn verify_collection_skipping(
+    job: &str,
+    spec: &JobSpec,
+    collection: &CollectionSpec,
+    source: &MongoSource,
+    writer: &Writer,
+    publisher: &Arc<Publisher>,
+    control: &watch::Receiver<Control>,
+    skip: &(dyn Fn(&str) -> bool + Send + Sync),
+) -> Result<Option<Verification>, RunError> {
+    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new(), recall: None };
+    let store = &publisher.store;
+    let step = match spec.verify {
+        VerifyMode::None => return Ok(Some(report)),
+        VerifyMode::All => 1,
+        VerifyMode::Sample(n) => {
+            let matched = store.counters(job)?.into_iter().find(|(name, _)| name == &collection.source).map(|(_, c)| c.matched).unwrap_or(0);
+            (matched / n.max(1)).max(1)
+        }
+    };
+    let dead = store.dead_letter_ids(job, &collection.source)?;
+    let converter = collection.converter(spec.policy).map_err(RunError::Spec)?;
+    let read = RangeRead {
+        collection: source.client().database(&spec.database).collection::<Document>(&collection.source),
+        order: ReadOrder::Natural { resume: None },
+        filter: collection.filter_document().map_err(RunError::Spec)?,
+        batch_size: spec.batch_size.max(1),
+        frontier: Frontier::new(None),
+    };
+
+    // Groups of ids are read back `in_flight` at a time (each is a few sequential `find`
+    // pages) while the source is read on; results come in order, so the report lists
+    // mismatches in the source's order, and memory stays bounded.
+    let in_flight = spec.in_flight.max(1);
+    // Pause and cancel act before each batch of the source, so the groups already on their
+    // way finish; a cancel ends the reading.
+    let state = (Batches::start(read, source.clone()), control.clone(), publisher.clone(), job.to_owned());
+    let batches = stream::unfold(state, |(mut batches, mut control, publisher, job)| async move {
+        let paused = *control.borrow() == Control::Pause;
+        if wait_while_paused(&mut control).await == Control::Cancel {
+            return None;
+        }
+        if paused {
+            publisher.set_status_keeping_message(&job, JobStatus::Verifying);
+        }
+        let batch = batches.next().await?;
+        Some((batch, (batches, control, publisher, job)))
+    });
+    let documents = batches.map_ok(|batch| stream::iter(batch.documents.into_iter().map(Ok))).try_flatten();
+    let expected = documents.enumerate().filter_map(|(position, document)| {
+        let expected = match document {
+            Err(e) => Some(Err(e)),
+            Ok(_) if !(position as u64).is_multiple_of(step) => None,
+            Ok(document) => match converter.convert(&document) {
+                Ok(converted) if !dead.contains(converted.id_key()) && !skip(converted.id_key()) => Some(Ok(CopiedDocument {
+                    id_json: converted.id_json().to_owned(),
+                    key: converted.id_key().to_owned(),
+                    hash: converted.content_hash(),
+                })),
+                _ => None,
+            },
+        };
+        futures::future::ready(expected)
+    });
+    let mut groups = std::pin::pin!(expected
+        .try_chunks(READ_BACK)
+        .map_err(|e| e.1)
+        .map_ok(|group| compare(writer, &collection.target, group))
+        .try_buffered(in_flight));
     while let Some(group) = groups.try_next().await? {
         add(&mut report, group);
     }
@@ -123,7 +208,7 @@ struct WithId<'a> {
 
 /// Reads one group back and compares it: a report of this group alone.
 async fn compare(writer: &Writer, target: &str, expected: Vec<CopiedDocument>) -> Result<Verification, RunError> {
-    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new() };
+    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new(), recall: None };
     let ids: Vec<(String, String)> = expected.iter().map(|e| (e.id_json.clone(), e.key.clone())).collect();
     let found = writer.read_back(target, &ids).await?;
     let mut actual: HashMap<String, ContentHash> = HashMap::with_capacity(found.len());

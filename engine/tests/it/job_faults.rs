@@ -183,7 +183,7 @@ async fn completes_and_verifies_through_faults(retries: RetryCounter) {
     let spec = JobSpec::new(
         server.uri(),
         "shop".into(),
-        vec![CollectionSpec { source: "orders".into(), target: target_name("orders"), filter: None, indexing: Default::default() }],
+        vec![CollectionSpec { source: "orders".into(), target: target_name("orders"), filter: None, indexing: Default::default(), vector: None }],
         TargetSpec::DataApi { endpoint: astra.endpoint(), keyspace: "default_keyspace".into(), token: TOKEN.into() },
     );
     let id = jobs.create(spec).await.unwrap();

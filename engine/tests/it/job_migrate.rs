@@ -21,6 +21,7 @@ fn spec(server: &MongoServer, endpoint: &str, database: &str, collections: &[(&s
             target: target_name(name),
             filter: filter.map(Into::into),
             indexing: Default::default(),
+            vector: None,
         })
         .collect();
     let target = TargetSpec::DataApi { endpoint: endpoint.into(), keyspace: "default_keyspace".into(), token: TOKEN.into() };

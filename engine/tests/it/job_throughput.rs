@@ -26,7 +26,7 @@ fn spec(source_uri: String, endpoint: String) -> JobSpec {
     JobSpec::new(
         source_uri,
         "shop".into(),
-        vec![CollectionSpec { source: "orders".into(), target: target_name("orders"), filter: None, indexing: Default::default() }],
+        vec![CollectionSpec { source: "orders".into(), target: target_name("orders"), filter: None, indexing: Default::default(), vector: None }],
         TargetSpec::DataApi { endpoint, keyspace: "default_keyspace".into(), token: TOKEN.into() },
     )
 }

@@ -51,6 +51,7 @@ async fn creates_inserts_reads_back_and_counts() {
     let options = CollectionOptions {
         indexing: Some(Indexing { allow: None, deny: Some(vec!["notes".into()]) }),
         default_id: Some(DefaultIdType::ObjectId),
+        vector: None,
     };
     client.create_collection("customers", &options).await.unwrap();
     // Creating it again with the same options is fine; with others it is not.

@@ -12,8 +12,8 @@ use clap::{
     ArgMatches,
 };
 use engine::{
-    job::{target_name, CollectionSpec, JobSpec, TargetSpec, VerifyMode},
-    policy::Indexing,
+    job::{target_name, CollectionSpec, JobMode, JobSpec, TargetSpec, VerifyMode},
+    policy::{Indexing, InvalidVectorPolicy, VectorMapping, VectorMetric},
     tuning::{Setting, BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, MAX_RATE, PARALLEL_RANGES},
     wire::{PlanChoice, TargetKind},
 };
@@ -21,10 +21,15 @@ use engine::{
 /// Copy MongoDB collections into Astra DB, then verify the copy.
 #[derive(clap::Args, Debug)]
 #[command(after_long_help = "\
-Per-collection options: --filter and --target-collection apply to the --collection they follow:
+Per-collection options: --filter, --target-collection and --vector-field apply to the
+--collection they follow:
   docshift migrate --database shop \\
       --collection orders --filter '{\"status\": \"shipped\"}' --target-collection shipped_orders \\
       --collection customers
+
+With --online the job copies, then follows the source's changes until someone cuts over
+(`docshift cutover ID` from another shell, or the web app), then verifies; the command runs
+until then.
 
 Exit status: 0 only when the job is complete (every document written, already present or
 dead-lettered, and verification passed); 1 when it ran but did not complete (the report says
@@ -71,6 +76,26 @@ pub struct MigrateArgs {
     /// lifts the indexed-only limits (long arrays and strings, many properties) on it.
     #[arg(long = "unindexed", value_name = "PATH")]
     unindexed: Vec<String>,
+    /// The field that holds the embedding of the --collection it follows (e.g. `embedding`,
+    /// or `meta.embedding` inside an object): the Astra collection is created as a vector
+    /// collection and the field becomes each document's `$vector` (an array of numbers or a
+    /// BSON vector, subtype 9). After the copy, the report gives recall@10 of Astra's vector
+    /// search against the exact neighbours.
+    #[arg(long = "vector-field", value_name = "PATH")]
+    vector_fields: Vec<String>,
+    /// How the vector collections compare vectors.
+    #[arg(long, value_enum, default_value_t = Metric::Cosine)]
+    metric: Metric,
+    /// The number of elements of every vector (default: the length of the first source
+    /// vector).
+    #[arg(long, value_name = "N")]
+    vector_dimension: Option<usize>,
+    /// Keep the vector field as an ordinary field too (unindexed above 1,000 elements).
+    #[arg(long)]
+    keep_vector_field: bool,
+    /// What happens to a document whose vector is missing, of another length or holds NaN.
+    #[arg(long, value_enum, default_value_t = InvalidVectors::DeadLetter)]
+    invalid_vectors: InvalidVectors,
     #[arg(long, value_name = "N", default_value_t = PARALLEL_RANGES.default, help = bounded("Most `_id` ranges read in parallel per collection, when the source is read in ranges", PARALLEL_RANGES))]
     parallel_ranges: usize,
     /// How to read the source: `auto` measures it and chooses (parallel `_id` ranges where
@@ -92,6 +117,11 @@ pub struct MigrateArgs {
     /// `none` (counts only), or `sample:N` (about N documents per collection).
     #[arg(long, value_name = "MODE", default_value = "all", value_parser = parse_verify)]
     verify: VerifyMode,
+    /// Copy, then keep applying the source's changes (its change streams: it must be a
+    /// replica set) until `docshift cutover ID` or Cut over in the web app; then verify. The
+    /// command runs until then.
+    #[arg(long)]
+    online: bool,
     #[command(flatten)]
     policy: PolicyArgs,
     #[command(flatten)]
@@ -99,6 +129,43 @@ pub struct MigrateArgs {
     /// Print the final report as JSON on stdout (and no progress bar).
     #[arg(long)]
     json: bool,
+}
+
+/// `--metric`: see `engine::policy::VectorMetric`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Metric {
+    Cosine,
+    DotProduct,
+    Euclidean,
+}
+
+/// `--invalid-vectors`: see `engine::policy::InvalidVectorPolicy`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum InvalidVectors {
+    /// Set the document aside as a dead letter, with the reason.
+    DeadLetter,
+    /// Write the document without a vector (the field stays an ordinary field).
+    WithoutVector,
+}
+
+impl MigrateArgs {
+    /// The vector mapping of a collection whose --vector-field is `field`.
+    fn vector_mapping(&self, field: String) -> VectorMapping {
+        VectorMapping {
+            field,
+            dimension: self.vector_dimension.unwrap_or(0),
+            metric: match self.metric {
+                Metric::Cosine => VectorMetric::Cosine,
+                Metric::DotProduct => VectorMetric::DotProduct,
+                Metric::Euclidean => VectorMetric::Euclidean,
+            },
+            keep_field: self.keep_vector_field,
+            on_invalid: match self.invalid_vectors {
+                InvalidVectors::DeadLetter => InvalidVectorPolicy::DeadLetter,
+                InvalidVectors::WithoutVector => InvalidVectorPolicy::WithoutVector,
+            },
+        }
+    }
 }
 
 /// The help of a tuning flag: what it sets, and its bounds from the engine.
@@ -140,16 +207,18 @@ impl MigrateArgs {
     fn job_spec(&self, matches: &ArgMatches) -> Result<JobSpec, CliError> {
         let filters = attach(matches, "filters", &self.filters, "--filter", self.collections.len())?;
         let targets = attach(matches, "target_collections", &self.target_collections, "--target-collection", self.collections.len())?;
+        let vectors = attach(matches, "vector_fields", &self.vector_fields, "--vector-field", self.collections.len())?;
         let indexing = if self.unindexed.is_empty() { Indexing::default() } else { Indexing { allow: None, deny: Some(self.unindexed.clone()) } };
         let collections = self
             .collections
             .iter()
-            .zip(filters.into_iter().zip(targets))
-            .map(|(source, (filter, target))| CollectionSpec {
+            .zip(filters.into_iter().zip(targets).zip(vectors))
+            .map(|(source, ((filter, target), vector))| CollectionSpec {
                 source: source.clone(),
                 target: target.unwrap_or_else(|| target_name(source)),
                 filter,
                 indexing: indexing.clone(),
+                vector: vector.map(|field| self.vector_mapping(field)),
             })
             .collect();
         let token = token_from_env(&self.token_env)?;
@@ -159,6 +228,7 @@ impl MigrateArgs {
             database: self.database.clone(),
             collections,
             target,
+            target_id: None,
             policy: self.policy.policy(),
             parallel_ranges: self.parallel_ranges,
             batch_size: self.batch_size,
@@ -167,6 +237,7 @@ impl MigrateArgs {
             verify: self.verify,
             read_plan: self.read_plan,
             max_rate: self.max_rate,
+            mode: if self.online { JobMode::Online } else { JobMode::Copy },
         })
     }
 }
@@ -231,6 +302,9 @@ pub async fn run(args: MigrateArgs, matches: &ArgMatches) -> Result<(), CliError
         "docshift: job {id} started (state in {}); if it stops, `docshift resume {id}` continues it",
         args.state.state_dir.display()
     );
+    if args.online && !args.json {
+        eprintln!("docshift: after the copy it follows the source's changes; `docshift cutover {id} --state-dir {}` ends it", args.state.state_dir.display());
+    }
     let progress = progress::follow(&jobs, &id, events, display).await?;
     report::finish(&jobs, &progress, &args.state, args.json)
 }

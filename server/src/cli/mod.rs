@@ -1,5 +1,5 @@
 //! The headless commands on the same engine as the web app, for scripts and CI:
-//! `docshift migrate`, `jobs`, `resume` and `dead-letters`. They keep their jobs in the same
+//! `docshift migrate` (a copy, or `--online`), `jobs`, `resume`, `cutover` and `dead-letters`. They keep their jobs in the same
 //! state directory as `docshift serve`, so either can show what the other started.
 //!
 //! Exit status: 0 only when the job is complete (every document accounted for and
@@ -8,6 +8,7 @@
 
 pub mod jobs;
 pub mod migrate;
+pub mod online;
 pub mod policy;
 pub mod progress;
 pub mod report;

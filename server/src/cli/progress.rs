@@ -1,5 +1,6 @@
 //! Following a job from the terminal: one progress bar per collection (documents accounted
-//! for, docs/s, dead letters, then the verification) fed by the engine's progress events.
+//! for, docs/s, dead letters, then the verification) fed by the engine's progress events, and
+//! for an online job its sync (phase, lag, changes waiting and applied) on the header line.
 //! On a terminal it draws bars; when stderr is not a terminal it prints a line every few
 //! seconds instead; with `--json` it stays quiet. Ctrl-C or SIGTERM pauses the job; so can
 //! someone else (`docshift serve` on the same state directory), and then the command ends.
@@ -158,8 +159,9 @@ impl View {
         let totals = progress.totals();
         let rate: f64 = progress.collections.iter().map(|c| c.rate).sum();
         let throttling = throttling(progress);
+        let sync = progress.online.as_ref().map(|o| format!(" | {}", super::online::line(o))).unwrap_or_default();
         self.header.set_message(format!(
-            "job {}: {} — {} of {} documents accounted for, {:.0} docs/s{}",
+            "job {}: {} — {} of {} documents accounted for, {:.0} docs/s{sync}{}",
             self.id,
             progress.status.as_str(),
             totals.accounted(),
@@ -185,6 +187,9 @@ impl View {
                 let detail = detail(collection);
                 let sep = if detail.is_empty() { "" } else { ", " };
                 eprintln!("docshift:   {}: {} of {} accounted for{sep}{detail}", label(collection), c.accounted(), c.matched);
+            }
+            if let Some(online) = &progress.online {
+                eprintln!("docshift:   sync: {}", super::online::line(online));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The report a job command ends with: for people, each collection's accounting
 //! (matched = written + already present + dead-lettered), its verification and every
-//! mismatch; with `--json`, the job's progress as the web app sees it plus the number of
-//! dead letters. The exit status follows from it: success only for a complete job.
+//! mismatch, and an online job's sync; with `--json`, the job's progress as the web app sees
+//! it (with its `online` part) plus the number of dead letters. The exit status follows from it: success only for a complete job.
 
 use super::{print_stdout, progress::label, CliError, StateArgs};
 use engine::{
@@ -91,6 +91,17 @@ pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> St
                 let _ = writeln!(out, "      then {change}");
             }
         }
+        if let Some(recall) = collection.verification.as_ref().and_then(|v| v.recall) {
+            let _ = writeln!(
+                out,
+                "    vector search: recall@{} {:.3} over {} queries ({} of {} exact neighbours found); vectors compared at float32 precision, as Astra stores them",
+                recall.k,
+                recall.recall(),
+                recall.queries,
+                recall.found,
+                recall.expected
+            );
+        }
     }
     if let Some(throttle) = progress.throttle.as_ref().filter(|t| t.throttled > 0) {
         let _ = writeln!(
@@ -101,6 +112,9 @@ pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> St
             throttle.throttled_percent(),
             throttle.rate_cap.map(|cap| format!(" to about {cap:.0} requests a second")).unwrap_or_default()
         );
+    }
+    if let Some(online) = &progress.online {
+        let _ = writeln!(out, "  sync: {}", super::online::line(online));
     }
     if dead_letters > 0 {
         let _ = writeln!(

@@ -13,6 +13,8 @@ mod access;
 mod browse;
 mod cli_kill;
 mod cli_migrate;
+mod cli_online;
 mod presence;
+mod restart;
 mod secrets;
 mod security;

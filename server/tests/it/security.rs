@@ -101,12 +101,13 @@ fn migration(target: &str) -> String {
     let request = app::views::MigrationRequest {
         source: "default".into(),
         database: "shop".into(),
-        collections: vec![app::views::CollectionRequest { source: "orders".into(), target: "orders".into(), filter: String::new(), deny: vec![] }],
+        collections: vec![app::views::CollectionRequest { source: "orders".into(), target: "orders".into(), filter: String::new(), deny: vec![], vector: None }],
         target: target.into(),
         policy: Default::default(),
         parallel_ranges: 1,
         batch_size: 100,
         who: "security test".into(),
+        online: false,
     };
     serde_json::json!({ "request": request }).to_string()
 }

@@ -22,6 +22,9 @@ impl DataApiClient {
             let value = serde_json::to_value(indexing).map_err(|e| DataApiError::InvalidConfig(e.to_string()))?;
             opts.insert("indexing".into(), value);
         }
+        if let Some(serde_json::Value::Object(vector)) = options.vector.as_ref().map(|v| v.collection_options()) {
+            opts.extend(vector);
+        }
         let mut command = serde_json::Map::new();
         command.insert("name".into(), name.into());
         if !opts.is_empty() {

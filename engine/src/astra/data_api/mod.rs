@@ -42,6 +42,12 @@
 //! a re-run finds the written ones already present); when they run out on per-document
 //! transient errors, those documents are reported `Failed` with the last code.
 //!
+//! ## Writes for sync
+//! `findOneAndReplace`, `findOneAndUpdate`, `updateOne`, `updateMany`, `findOneAndDelete`,
+//! `deleteOne` and `deleteMany` (`write`): the same retries, `FAILED_CONCURRENT_OPERATIONS`
+//! among the transient codes; `updateMany` follows `nextPageState` and `deleteMany` follows
+//! `moreData`; [`UpdateResult::outcome`] tells an upsert that inserted from one that matched.
+//!
 //! ## Reads
 //! [`DataApiClient::find_page`] and [`DataApiClient::find_pages`] follow `nextPageState`;
 //! without a sort the Data API pages through the whole collection (with a sort it sorts in
@@ -51,7 +57,7 @@
 //! ## Layout
 //! `config` (settings and limits), `error`, `wire` (the JSON this client writes and reads),
 //! `client` (the one command loop), then one file per family of commands: `collections`
-//! (keyspace commands), `insert`, `read`. HTTP set-up and the attempt loop are shared with
+//! (keyspace commands), `insert`, `read`, `write`. HTTP set-up and the attempt loop are shared with
 //! the Document API client (`astra::http`, `astra::retry`).
 
 #[cfg(doc)]
@@ -66,8 +72,10 @@ mod error;
 mod insert;
 mod read;
 mod wire;
+mod write;
 
 pub use client::DataApiClient;
 pub use config::{DataApiConfig, DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY, MAX_BODY_BYTES, MAX_CHUNK_SIZE};
 pub use error::{is_transient_code, DataApiError, DOCUMENT_ALREADY_EXISTS, TRANSIENT_ERROR_CODES};
 pub use wire::{ChunkOutcomes, CollectionDescriptor, CollectionOptions, DefaultIdType, DocumentCount, FindPage, FindQuery};
+pub use write::{DeletedCount, FindAndModify, Modified, ReturnDocument, UpdateResult, WriteOutcome};

@@ -28,6 +28,8 @@ pub struct CollectionOptions {
     pub indexing: Option<Indexing>,
     /// The type of ids the Data API generates for documents without `_id`.
     pub default_id: Option<DefaultIdType>,
+    /// A vector collection's `dimension` and `metric` (see `policy::VectorMapping`).
+    pub vector: Option<crate::policy::VectorMapping>,
 }
 
 /// A collection as `findCollections` describes it.

@@ -1,0 +1,271 @@
+//! Online sync's speed, on one run:
+//! 1. **astra-local alone**: its own `findOneAndReplace` rate (upserts by `_id` of documents
+//!    like the changes), with as many requests in flight as the job has lanes;
+//! 2. **apply rate at saturation**: an online job over `DOCSHIFT_BENCH_DOCS` documents (default
+//!    5,000) is paused, `DOCSHIFT_BENCH_CHANGES` changes (default 20,000) are made, the job
+//!    resumes, and the time until it has applied them all gives its rate — goal ≥ 0.8 × (1).
+//!    Twice: (a) inserts, whose events carry their documents, and (b) updates (`updateMany`s
+//!    over the whole collection), which the source must look up one by one; for each, the
+//!    change stream's own rate (read, nothing applied) is printed too, since the source can be
+//!    the slower end;
+//! 3. **lag under a steady write rate**: a writer makes `DOCSHIFT_BENCH_RATE` changes a second
+//!    (default 1,000: inserts, updates, replaces, deletes, in small batches every 20 ms) for
+//!    `DOCSHIFT_BENCH_SECONDS` (default 20) while the job follows; the job's own lag is sampled
+//!    every 250 ms — goal ≤ 2 s — and the writer's achieved rate printed beside it.
+//!
+//! SecantusDB (a Python process) and astra-local (in this process) share the machine with
+//! docshift: (1) has the machine to itself, (2) and (3) pay for the source's change stream
+//! and lookups too. Figures on a shared machine are noisy.
+//!
+//! Run: `cargo bench -p engine --bench online` (needs the SecantusDB venv, `$DOCSHIFT_VENV`).
+
+#![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
+
+use astra_local::testing::TestAstra;
+use bson::{doc, Document};
+use engine::{
+    astra::{
+        data_api::{CollectionOptions, FindAndModify},
+        DataApiClient, DataApiConfig, Token,
+    },
+    job::{CollectionSpec, JobManager, JobMode, JobSpec, TargetSpec},
+    source::{
+        changes::{anchor, ChangeFeed, StreamPoint},
+        mongo::SourceUri,
+    },
+    testing::MongoServer,
+    tuning::IN_FLIGHT,
+    wire::{JobProgress, OnlinePhase},
+};
+use serde_json::value::RawValue;
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "AstraCS:online-bench-token";
+
+fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(text) => text.replace(['_', ','], "").parse().unwrap_or_else(|_| panic!("{name}={text} is not a number")),
+        Err(_) => default,
+    }
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let documents = env_number("DOCSHIFT_BENCH_DOCS", 5_000);
+    let changes = env_number("DOCSHIFT_BENCH_CHANGES", 20_000);
+    let steady_rate = env_number("DOCSHIFT_BENCH_RATE", 1_000);
+    let steady_seconds = env_number("DOCSHIFT_BENCH_SECONDS", 20);
+    let lanes = IN_FLIGHT.default;
+    let astra = TestAstra::start(TOKEN).await;
+
+    // 1. astra-local's own findOneAndReplace rate.
+    let raw = replace_rate(&astra.endpoint(), lanes, changes.min(20_000)).await;
+    println!("astra-local findOneAndReplace alone: {raw:.0} requests/s with {lanes} in flight");
+
+    // 2. The job's apply rate with a backlog.
+    let server = MongoServer::start();
+    server.load_sample("bench", "orders", documents).await;
+    let state = tempfile::tempdir().unwrap();
+    let jobs = JobManager::open(state.path()).unwrap();
+    let collections = vec![CollectionSpec { source: "orders".into(), target: "orders".into(), filter: None, indexing: Default::default(), vector: None }];
+    let target = TargetSpec::DataApi { endpoint: astra.endpoint(), keyspace: "default_keyspace".into(), token: TOKEN.into() };
+    let spec = JobSpec { mode: JobMode::Online, in_flight: lanes, ..JobSpec::new(server.uri(), "bench".into(), collections, target) };
+    let id = jobs.create(spec).await.unwrap();
+    let copied = Instant::now();
+    wait(&jobs, &id, |p| following(p) && caught_up(p)).await;
+    println!("copied {documents} documents and caught up in {:.1?}", copied.elapsed());
+
+    let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
+    let orders = client.database("bench").collection::<Document>("orders");
+    let uri = SourceUri::parse(&server.uri()).unwrap();
+
+    // 2a. Inserts: the change stream carries each document, no lookup.
+    let backlog = changes;
+    let (inserted, from) = paused(&jobs, &id, &orders, &uri, |orders| async move {
+        for chunk in 0..backlog.div_ceil(1_000) {
+            let documents = (0..1_000).map(|i| doc! { "_id": format!("new-{chunk}-{i}"), "status": "placed", "lines": [{ "sku": "SKU-1", "quantity": 2 }], "n": i });
+            orders.insert_many(documents).await.unwrap();
+        }
+        backlog.div_ceil(1_000) * 1_000
+    })
+    .await;
+    let stream = stream_rate(&orders, &uri, &from, inserted).await;
+    let rate = apply(&jobs, &id, inserted).await;
+    println!(
+        "apply rate at saturation, {inserted} inserts: {rate:.0} changes/s = {:.2} × astra-local alone (goal ≥ 0.80); the change stream alone gives {stream:.0}/s",
+        rate / raw
+    );
+
+    // 2b. Updates: the source looks each document up (`fullDocument: "updateLookup"`).
+    let (updated, from) = paused(&jobs, &id, &orders, &uri, |orders| async move {
+        let mut made = 0;
+        let mut round = 0i64;
+        while made < backlog {
+            round += 1;
+            made += orders.update_many(doc! {}, doc! { "$inc": { "bench.round": 1 }, "$set": { "bench.at": round } }).await.unwrap().modified_count;
+        }
+        made
+    })
+    .await;
+    let stream = stream_rate(&orders, &uri, &from, updated).await;
+    let rate = apply(&jobs, &id, updated).await;
+    println!(
+        "apply rate at saturation, {updated} updates: {rate:.0} changes/s = {:.2} × astra-local alone, {:.2} × the change stream alone ({stream:.0}/s with its lookups)",
+        rate / raw,
+        rate / stream
+    );
+
+    // 3. The lag under a steady write rate.
+    let writer = tokio::spawn(steady_writer(orders.clone(), steady_rate, Duration::from_secs(steady_seconds)));
+    let steady = Instant::now();
+    let mut lags = Vec::new();
+    while steady.elapsed() < Duration::from_secs(steady_seconds) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Some(lag) = jobs.progress(&id).unwrap().online.and_then(|o| o.lag_seconds) {
+            lags.push(lag);
+        }
+    }
+    let written = writer.await.unwrap();
+    let achieved = written as f64 / steady.elapsed().as_secs_f64();
+    wait(&jobs, &id, caught_up).await;
+    lags.sort_by(f64::total_cmp);
+    let at = |q: f64| lags.get(((lags.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
+    println!(
+        "lag under {achieved:.0} changes/s from the writer (asked {steady_rate}/s) for {steady_seconds} s: median {:.2} s, p95 {:.2} s, max {:.2} s (goal ≤ 2 s)",
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
+    jobs.cancel(&id, "bench").unwrap();
+}
+
+/// Pauses the job, makes changes on the source with `make` (which says how many), and resumes
+/// it: the count, and a point from before the changes.
+async fn paused<F, Fut>(jobs: &JobManager, id: &str, orders: &mongodb::Collection<Document>, uri: &SourceUri, make: F) -> (u64, StreamPoint)
+where
+    F: FnOnce(mongodb::Collection<Document>) -> Fut,
+    Fut: std::future::Future<Output = u64>,
+{
+    jobs.pause(id, "bench").unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let from = anchor(orders, uri).await.unwrap();
+    let started = Instant::now();
+    let made = make(orders.clone()).await;
+    println!("made {made} changes on the source in {:.1?} while the job was paused", started.elapsed());
+    (made, from)
+}
+
+/// Resumes the job and times it until `count` more changes are applied: per second.
+async fn apply(jobs: &JobManager, id: &str, count: u64) -> f64 {
+    let before = applied(&jobs.progress(id).unwrap());
+    jobs.resume(id, "bench").unwrap();
+    let started = Instant::now();
+    let done = wait(jobs, id, |p| applied(p) >= before + count && caught_up(p)).await;
+    (applied(&done) - before) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Changes `orders` at `per_second` changes a second for `length`, in small batches every
+/// 20 ms (SecantusDB takes a few hundred single writes a second): a quarter inserts, half
+/// updates, some replaces, the rest deletes. Answers the changes made.
+async fn steady_writer(orders: mongodb::Collection<Document>, per_second: u64, length: Duration) -> u64 {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut ids: Vec<bson::Bson> = orders
+        .distinct("_id", doc! {})
+        .await
+        .unwrap();
+    let tick = Duration::from_millis(20);
+    let per_tick = (per_second as f64 * tick.as_secs_f64()).max(4.0) as usize;
+    let (inserts, updates, deletes) = (per_tick / 4, per_tick / 2, per_tick / 8);
+    let started = Instant::now();
+    let mut next = started;
+    let mut made = 0u64;
+    let mut round = 0u64;
+    while started.elapsed() < length {
+        round += 1;
+        let new: Vec<Document> = (0..inserts).map(|i| doc! { "_id": format!("steady-{round}-{i}"), "status": "placed", "n": 0 }).collect();
+        ids.extend(new.iter().filter_map(|d| d.get("_id").cloned()));
+        orders.insert_many(new).await.unwrap();
+        let pick: Vec<bson::Bson> = (0..updates).map(|_| ids[rng.gen_range(0..ids.len())].clone()).collect();
+        made += inserts as u64 + orders.update_many(doc! { "_id": { "$in": pick } }, doc! { "$inc": { "n": 1 }, "$set": { "at": round as i64 } }).await.unwrap().modified_count;
+        let replaced = ids[rng.gen_range(0..ids.len())].clone();
+        made += orders.replace_one(doc! { "_id": replaced }, doc! { "status": "replaced", "round": round as i64 }).await.unwrap().modified_count;
+        let gone: Vec<bson::Bson> = (0..deletes).map(|_| ids.swap_remove(rng.gen_range(0..ids.len()))).collect();
+        made += orders.delete_many(doc! { "_id": { "$in": gone } }).await.unwrap().deleted_count;
+        next += tick;
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    made
+}
+
+/// Reads `count` changes from `from` as a job's follower does, applying nothing: per second.
+async fn stream_rate(collection: &mongodb::Collection<Document>, uri: &SourceUri, from: &StreamPoint, count: u64) -> f64 {
+    let started = Instant::now();
+    let mut feed = ChangeFeed::open(collection, uri, from).await.unwrap();
+    let mut read = 0;
+    while read < count {
+        if feed.next().await.unwrap().is_some() {
+            read += 1;
+        }
+    }
+    count as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Upserts of `total` documents by `_id` through `in_flight` tasks: requests per second.
+async fn replace_rate(endpoint: &str, in_flight: usize, total: u64) -> f64 {
+    let mut config = DataApiConfig::new(endpoint, "default_keyspace", Token::new(TOKEN));
+    config.concurrency = in_flight;
+    let client = DataApiClient::new(config).unwrap();
+    client.create_collection("alone", &CollectionOptions::default()).await.unwrap();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for task in 0..in_flight as u64 {
+        let client = client.clone();
+        tasks.spawn(async move {
+            let options = FindAndModify { upsert: true, projection: Some(serde_json::json!({ "_id": 1 })), ..Default::default() };
+            let mut i = task;
+            while i < total {
+                let replacement = RawValue::from_string(
+                    serde_json::json!({ "_id": i, "orderNumber": format!("ORD-{i:08}"), "status": "changed", "bench": { "round": i, "at": i } }).to_string(),
+                )
+                .unwrap();
+                client.find_one_and_replace("alone", &serde_json::json!({ "_id": i }), &replacement, &options).await.unwrap();
+                i += in_flight as u64;
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+fn applied(progress: &JobProgress) -> u64 {
+    progress.online.as_ref().map(|o| o.applied.total()).unwrap_or_default()
+}
+
+fn following(progress: &JobProgress) -> bool {
+    progress.online.as_ref().is_some_and(|o| o.phase == OnlinePhase::Following)
+}
+
+fn caught_up(progress: &JobProgress) -> bool {
+    progress.online.as_ref().is_some_and(|o| o.lag_seconds == Some(0.0) && o.waiting == 0)
+}
+
+async fn wait(jobs: &JobManager, id: &str, ready: impl Fn(&JobProgress) -> bool) -> JobProgress {
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        let progress = jobs.progress(id).unwrap();
+        if ready(&progress) {
+            return progress;
+        }
+        assert!(Instant::now() < deadline && !progress.status.is_final(), "the job did not get there: {progress:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
