@@ -51,9 +51,18 @@ impl JobRun {
             Ok((JobStatus::Cancelled, _)) => return self.publisher.publish_progress(&self.id),
             Ok(status) => status,
             Err(err) => {
-                let transient = matches!(&err, RunError::Target(e) if e.is_transient());
-                let message = if transient {
-                    format!("{err}. The job is paused: resume it when the target is back; it continues from its checkpoints.")
+                // An outage of the target, or of an online job's source: paused, to resume.
+                let outage = match &err {
+                    RunError::Target(e) if e.is_transient() => Some("the target"),
+                    RunError::Changes(e) if e.is_transient() => Some("the source"),
+                    _ => None,
+                };
+                let waiting = matches!(err, RunError::TargetUnavailable(_));
+                let transient = waiting || outage.is_some();
+                let message = if waiting {
+                    err.to_string()
+                } else if let Some(which) = outage {
+                    format!("{err}. The job is paused: resume it when {which} is back; it continues from its checkpoints.")
                 } else {
                     err.to_string()
                 };
