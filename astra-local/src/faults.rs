@@ -2,8 +2,11 @@
 //! gateway 5xx, dropped connections, a requests-per-second quota), switched on at start or at
 //! run time through `POST /admin/faults`, so that clients' retry logic can be tested for real.
 //!
-//! Faults apply to every API route (Data API and Document API), never to `/admin`.
+//! Faults apply to every API route (Data API and Document API), never to `/admin`. The layer
+//! counts the API requests it sees and the 429s it answers ([`FaultCounts`]), so that a test
+//! or a benchmark can say how often a client was throttled.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -58,11 +61,20 @@ impl Faults {
 #[derive(Clone, Copy, Debug)]
 pub struct DropConnection;
 
-/// Live fault settings and the quota's window.
+/// API requests seen by the fault layer since start, and how many it answered 429.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCounts {
+    pub requests: u64,
+    pub throttled: u64,
+}
+
+/// Live fault settings, the quota's window and the counts.
 #[derive(Debug, Default)]
 pub struct FaultState {
     faults: RwLock<Faults>,
     window: Mutex<QuotaWindow>,
+    requests: AtomicU64,
+    throttled: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -87,7 +99,12 @@ enum Outcome {
 
 impl FaultState {
     pub fn new(faults: Faults) -> FaultState {
-        FaultState { faults: RwLock::new(faults), window: Mutex::new(QuotaWindow::default()) }
+        FaultState { faults: RwLock::new(faults), window: Mutex::new(QuotaWindow::default()), ..FaultState::default() }
+    }
+
+    /// The requests and 429s so far.
+    pub fn counts(&self) -> FaultCounts {
+        FaultCounts { requests: self.requests.load(Ordering::Relaxed), throttled: self.throttled.load(Ordering::Relaxed) }
     }
 
     pub fn get(&self) -> Faults {
@@ -108,6 +125,16 @@ impl FaultState {
         }
         window.requests += 1;
         window.requests > quota
+    }
+
+    /// [`FaultState::decide`], counted.
+    fn decide_counted(&self) -> (Option<Duration>, Outcome) {
+        let decided = self.decide();
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if decided.1 == Outcome::Status(StatusCode::TOO_MANY_REQUESTS) {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        decided
     }
 
     fn decide(&self) -> (Option<Duration>, Outcome) {
@@ -143,7 +170,7 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
     if request.uri().path().starts_with("/admin") {
         return next.run(request).await;
     }
-    let (delay, outcome) = state.faults().decide();
+    let (delay, outcome) = state.faults().decide_counted();
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
@@ -196,6 +223,15 @@ mod tests {
         let outcomes: Vec<_> = (0..5).map(|_| state.decide().1).collect();
         assert_eq!(outcomes[..3], [Outcome::Proceed, Outcome::Proceed, Outcome::Proceed]);
         assert_eq!(outcomes[3], Outcome::Status(StatusCode::TOO_MANY_REQUESTS));
+    }
+
+    #[test]
+    fn requests_and_429s_are_counted() {
+        let state = FaultState::new(Faults { rps_quota: Some(2), ..Faults::default() });
+        for _ in 0..5 {
+            state.decide_counted();
+        }
+        assert_eq!(state.counts(), FaultCounts { requests: 5, throttled: 3 });
     }
 
     #[test]

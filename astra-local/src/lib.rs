@@ -48,7 +48,7 @@ use std::sync::{Arc, RwLock};
 use axum::routing::{get, post, put};
 use axum::Router;
 
-pub use faults::Faults;
+pub use faults::{FaultCounts, Faults};
 use faults::FaultState;
 use store::{Store, StoreError};
 
@@ -331,6 +331,11 @@ impl LocalAstra {
     /// The faults currently injected.
     pub fn faults(&self) -> Faults {
         self.state.current_faults()
+    }
+
+    /// The API requests the fault layer has seen since start, and the 429s it answered.
+    pub fn fault_counts(&self) -> FaultCounts {
+        self.state.faults().counts()
     }
 
     /// The shared state (e.g. to build another [`router`] over the same data).

@@ -1,70 +1,65 @@
-//! docshift's end-to-end migration rate against its two limits, and its peak memory.
+//! docshift against the true limits of the source and the target, and against a peer script.
 //!
-//! On one run, with the same settings as a default job (4 `_id` ranges, batches of 1,000,
-//! `insertMany` of 50, 20 requests in flight per range), over `DOCSHIFT_BENCH_DOCS` sample
-//! "orders" documents (about 1 KB each; default 1,000,000):
-//! 1. loads them into SecantusDB (a Python process) and says how long that took;
-//! 2. **source alone**: reads the collection with the mongodb driver the way the runner does
-//!    (parallel ranges, each sorted by `_id`, into `bson::Document`s);
-//! 3. **target alone**: sends the same documents, converted beforehand, to a fresh
-//!    astra-local as `insertMany` of 50 with as many requests in flight as the job keeps;
-//! 4. **end to end**: runs a `JobManager` job into another fresh astra-local, in a child
-//!    process, timing the copy and the verification (every document read back) apart;
-//! 5. prints the rates, the ratio end-to-end / min(source, target) (goal ≥ 0.8) and the
-//!    child's peak RSS (`VmHWM`; goal ≤ 200 MB).
+//! One run, `DOCSHIFT_BENCH_DOCS` sample "orders" documents (default 100,000; about 500
+//! bytes of BSON each: an ObjectId, a Decimal128 total, a date, an array of order lines) in
+//! SecantusDB, then for SecantusDB as it comes and again after `createIndex({_id: -1})`:
+//! 1. **source**: its fastest plain read, one cursor `find({})`, no sort, the Rust driver;
+//! 2. **target**: astra-local's ingest alone, bodies converted beforehand, its fastest of a
+//!    few chunk sizes and concurrencies;
+//! 3. **peer**: `scripts/peer_astrapy.py` (pymongo `find({})` → astrapy
+//!    `insert_many(chunk_size=50, concurrency=20)`), with the venv's python;
+//! 4. **docshift copy** (`verify: none`) and 5. **docshift with verification**, each a
+//!    `JobManager` job in a child process (its peak RSS, `VmHWM`, is the docshift figure),
+//!    with the read plan it chose and why;
 //!
-//! The child process is this binary again, and runs only docshift's engine: job manager,
-//! mongodb driver, HTTP client and SQLite state. SecantusDB is its own (Python) process and
-//! astra-local runs in this parent process, so neither counts in the child's peak RSS.
+//! and the ratios docshift / min(source, target) (goal ≥ 0.8) and docshift / peer (goal
+//! ≥ 2.5), verification total / copy only (goal ≥ 0.6). Then runs against a request quota
+//! (astra-local `rps_quota` 40 and 200, on a collection of at most 20,000 documents): docs/s
+//! against the quota's ceiling (quota × 50 documents a request, for the copy and for the
+//! read-back alike; goal ≥ 0.9), and the share of requests answered 429, counted by
+//! astra-local's fault layer, in all and once settled (after the first 10 s; goal ≤ 5 %).
 //!
-//! Everything runs on loopback, on the same machine: the three processes share its cores, so
-//! the end-to-end figure pays for the source, the target and docshift at once while each
-//! "alone" figure has the machine to itself. Figures on a shared machine are noisy.
-//!
-//! Run: `cargo bench -p engine --bench migrate` (env: `DOCSHIFT_BENCH_DOCS`, e.g. 100000 for
-//! a quicker run). It needs the SecantusDB venv (`make test` creates it) and disk space for
-//! the documents three times over (SecantusDB and two astra-local databases).
-//!
-//! Expect it to be slow at 1,000,000 documents on 2 cores: SecantusDB loads about 3,500 to
-//! 6,000 docs/s (3 to 5 minutes), and it answers a range query with a collection scan and an
-//! in-memory sort (no `_id` index use), so each of the 4 ranges scans the whole collection:
-//! the 4-range scan alone took 10 minutes, the one-cursor scan 2, and the job takes as long
-//! as the 4-range scan again, plus verification. 100,000 documents take about 2.5 minutes.
+//! Run: `DOCSHIFT_BENCH_DOCS=100000 cargo bench -p engine --bench migrate` (the venv of
+//! `make test` at the workspace root, or `DOCSHIFT_VENV=/path/to/venv`; it holds SecantusDB,
+//! pymongo and astrapy). `cargo bench` builds release, so astra-local, served from this
+//! process, is a release build too. SecantusDB and
+//! the peer are Python processes, astra-local runs in this process, docshift in a child:
+//! all share the machine's cores, as they would on a laptop. Ratios within one run are what
+//! count; figures on a shared machine are noisy.
 
 #![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
 
-use astra_local::testing::TestAstra;
-use bson::Document;
+use astra_local::{testing::TestAstra, FaultCounts, Faults};
+use bson::{doc, Document};
 use engine::{
     convert::Converter,
-    job::{CollectionSpec, JobManager, JobSpec, TargetSpec},
+    job::{CollectionSpec, JobManager, JobSpec, TargetSpec, VerifyMode},
     sample::document,
-    source::ranges::split,
-    testing::MongoServer,
+    testing::{venv, MongoServer},
     wire::JobStatus,
 };
 use futures::{StreamExt, TryStreamExt};
-use tokio::io::AsyncBufReadExt;
 use std::{
     path::Path,
-    process::{Command, Stdio},
+    process::Stdio,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+use tokio::io::AsyncBufReadExt;
 
 const TOKEN: &str = "AstraCS:bench-token";
 const DATABASE: &str = "bench";
 const COLLECTION: &str = "orders";
-/// The job's defaults, which every part of the benchmark uses.
-const RANGES: usize = engine::tuning::PARALLEL_RANGES.default;
-const BATCH: usize = engine::tuning::BATCH_SIZE.default;
-const CHUNK: usize = engine::tuning::CHUNK_SIZE.default;
-const IN_FLIGHT: usize = engine::tuning::IN_FLIGHT.default;
-/// Minimum documents per range, as the runner splits (engine::job::runner).
-const MIN_PER_RANGE: u64 = 5_000;
+/// The quota runs' collection, and its most documents.
+const QUOTA_COLLECTION: &str = "quota";
+const QUOTA_DOCS: u64 = 20_000;
+const CHUNK: u64 = 50;
 /// Set in the child's environment: the state directory; the child runs the job.
 const CHILD_STATE: &str = "DOCSHIFT_BENCH_CHILD_STATE";
 const CHILD_SOURCE: &str = "DOCSHIFT_BENCH_CHILD_SOURCE";
 const CHILD_TARGET: &str = "DOCSHIFT_BENCH_CHILD_TARGET";
+const CHILD_COLLECTION: &str = "DOCSHIFT_BENCH_CHILD_COLLECTION";
+const CHILD_VERIFY: &str = "DOCSHIFT_BENCH_CHILD_VERIFY";
 
 fn main() {
     match std::env::var(CHILD_STATE) {
@@ -76,7 +71,7 @@ fn main() {
 fn docs_from_env() -> u64 {
     match std::env::var("DOCSHIFT_BENCH_DOCS") {
         Ok(text) => text.replace(['_', ','], "").parse().unwrap_or_else(|_| panic!("DOCSHIFT_BENCH_DOCS={text} is not a number")),
-        Err(_) => 1_000_000,
+        Err(_) => 100_000,
     }
 }
 
@@ -94,166 +89,189 @@ fn load_average() -> String {
 
 fn parent() {
     let docs = docs_from_env();
-    println!("docshift migrate benchmark: {docs} sample \"{COLLECTION}\" documents, {RANGES} ranges, batches of {BATCH}, insertMany of {CHUNK}, {IN_FLIGHT} in flight per range");
-    println!("machine: {} cores, load average {} at the start", std::thread::available_parallelism().map_or(0, |n| n.get()), load_average());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("docshift benchmark: {docs} sample \"{COLLECTION}\" documents; {cores} cores, load average {} at the start", load_average());
     let runtime = runtime();
     let server = MongoServer::start();
-
     let started = Instant::now();
-    runtime.block_on(load(&server.uri(), docs));
-    let loaded = started.elapsed();
-    println!("load into SecantusDB:     {:>10.0} docs/s  ({docs} documents in {loaded:.1?})", rate(docs, loaded));
+    runtime.block_on(server.load_sample(DATABASE, COLLECTION, docs));
+    println!("loaded into SecantusDB in {:.1?} ({:.0} docs/s)", started.elapsed(), rate(docs, started.elapsed()));
 
-    let scan = runtime.block_on(scan_source(&server.uri(), docs, RANGES));
-    println!("source scan alone:        {:>10.0} docs/s  ({scan:.1?})", rate(docs, scan));
-    // For context: one cursor over the whole collection (how fast the server can stream).
-    let single = runtime.block_on(scan_source(&server.uri(), docs, 1));
-    println!("  (one cursor, no range:  {:>10.0} docs/s  ({single:.1?}), not used in the ratio)", rate(docs, single));
+    // The target does not depend on the source: its ingest is measured once.
+    let (ingest, how) = runtime.block_on(ingest_target(docs));
+    println!("target, astra-local ingest alone:        {:>8.0} docs/s  ({ingest:.1?}; {how}; the fastest of a few shapes)", rate(docs, ingest));
 
-    let ingest = runtime.block_on(ingest_target(docs));
-    println!("target ingest alone:      {:>10.0} docs/s  ({ingest:.1?})", rate(docs, ingest));
+    for indexed in [false, true] {
+        if indexed {
+            runtime.block_on(create_id_index(&server.uri(), COLLECTION));
+        }
+        println!();
+        println!("== SecantusDB {} (load average {})", if indexed { "with an {_id: -1} index" } else { "as it comes" }, load_average());
+        let (source, first_batch) = runtime.block_on(plain_read(&server.uri(), COLLECTION, docs));
+        println!("source, one plain cursor (Rust driver):  {:>8.0} docs/s  ({source:.1?}; first batch after {first_batch:.1?})", rate(docs, source));
+        let peer = runtime.block_on(run_peer(&server.uri(), COLLECTION));
+        println!("peer, pymongo + astrapy script:          {:>8.0} docs/s  ({peer:.1?})", rate(docs, peer));
+        let copy = runtime.block_on(run_job(&server.uri(), COLLECTION, "none", Faults::default()));
+        println!("docshift copy only:                      {:>8.0} docs/s  ({:.1?}; peak RSS {:.0} MB)", rate(docs, copy.copy), copy.copy, copy.hwm_kb as f64 / 1024.0);
+        println!("  read plan: {} ({} range(s)): {}", copy.plan, copy.ranges, copy.reason);
+        let full = runtime.block_on(run_job(&server.uri(), COLLECTION, "all", Faults::default()));
+        let total = full.copy + full.verify;
+        println!(
+            "docshift with verification:              {:>8.0} docs/s  ({total:.1?} = {:.1?} copy + {:.1?} verification at {:.0} docs/s; peak RSS {:.0} MB)",
+            rate(docs, total),
+            full.copy,
+            full.verify,
+            rate(docs, full.verify),
+            full.hwm_kb as f64 / 1024.0
+        );
+        assert_eq!((copy.status.as_str(), full.status.as_str()), ("complete", "complete"), "the benchmark jobs must complete");
+        let limit = rate(docs, source).min(rate(docs, ingest));
+        let copy_rate = rate(docs, copy.copy);
+        println!("ratio docshift copy / min(source, target): {:.2}  (goal >= 0.80)", copy_rate / limit);
+        println!("ratio docshift copy / peer:                {:.2}  (goal >= 2.5)", copy_rate / rate(docs, peer));
+        println!("ratio with verification / copy only:       {:.2}  (goal >= 0.6)", rate(docs, total) / copy_rate);
+    }
 
-    let job = runtime.block_on(end_to_end(&server.uri()));
-    println!("job status: {}", job.status);
-    let copy_rate = rate(docs, job.copy);
-    println!("docshift end to end:      {:>10.0} docs/s  ({:.1?} to copy, verification apart)", copy_rate, job.copy);
-    println!("verification (all docs):  {:>10.0} docs/s  ({:.1?})", rate(docs, job.verify), job.verify);
-    println!("end to end with verification: {:>6.0} docs/s  ({:.1?})", rate(docs, job.copy + job.verify), job.copy + job.verify);
-    let limit = rate(docs, scan).min(rate(docs, ingest));
-    println!("ratio end to end / min(source, target): {:.2}  (goal >= 0.80)", copy_rate / limit);
-    println!(
-        "peak RSS of the migrating process (VmHWM): {:.1} MB after the copy, {:.1} MB with verification  (goal <= 200 MB)",
-        job.hwm_copy_kb as f64 / 1024.0,
-        job.hwm_kb as f64 / 1024.0
-    );
+    let quota_docs = docs.min(QUOTA_DOCS);
+    runtime.block_on(server.load_sample(DATABASE, QUOTA_COLLECTION, quota_docs));
+    for quota in [40u32, 200] {
+        println!();
+        println!("== against a quota of {quota} requests/s: {quota_docs} documents, ceiling {} docs/s (load average {})", u64::from(quota) * CHUNK, load_average());
+        let faults = Faults { rps_quota: Some(quota), ..Faults::default() };
+        let run = runtime.block_on(run_job(&server.uri(), QUOTA_COLLECTION, "all", faults));
+        let ceiling = f64::from(quota) * CHUNK as f64;
+        let (copy_rate, verify_rate) = (rate(quota_docs, run.copy), rate(quota_docs, run.verify));
+        println!("job: {}; copy {copy_rate:.0} docs/s = {:.2} of the ceiling; verification {verify_rate:.0} docs/s = {:.2} of it (goal >= 0.9)", run.status, copy_rate / ceiling, verify_rate / ceiling);
+        let share = |c: FaultCounts| c.throttled as f64 * 100.0 / c.requests.max(1) as f64;
+        println!(
+            "429s: {} of {} requests ({:.1} %); once settled (after 10 s): {:.1} %  (goal <= 5 %)",
+            run.counts.throttled,
+            run.counts.requests,
+            share(run.counts),
+            share(run.settled)
+        );
+    }
+    println!();
     println!("load average {} at the end", load_average());
 }
 
-/// Inserts the sample documents, generated here, two batches at a time.
-async fn load(uri: &str, docs: u64) {
+/// The benchmark's own data gets the index (never a user's source).
+async fn create_id_index(uri: &str, collection: &str) {
     let client = mongodb::Client::with_uri_str(uri).await.unwrap();
-    let collection = client.database(DATABASE).collection::<Document>(COLLECTION);
-    let batches = (0..docs).step_by(BATCH).map(|first| {
-        let collection = collection.clone();
-        async move {
-            let batch: Vec<Document> = (first..(first + BATCH as u64).min(docs)).map(|i| document(COLLECTION, i)).collect();
-            collection.insert_many(batch).await.map(|_| ())
-        }
-    });
-    futures::stream::iter(batches).buffer_unordered(2).try_collect::<()>().await.unwrap();
+    let index = mongodb::IndexModel::builder().keys(doc! { "_id": -1 }).build();
+    client.database(DATABASE).collection::<Document>(collection).create_index(index).await.unwrap();
 }
 
-/// Reads the whole collection as the runner does, in `ranges` parallel ranges; returns the
-/// time it took. Like the runner, it waits up to 30 s for the server and reopens a range
-/// after the last `_id` read when the server fails transiently (SecantusDB can stall while
-/// it sorts ranges of a large collection in memory).
-async fn scan_source(uri: &str, docs: u64, ranges: usize) -> Duration {
-    let uri = format!("{uri}/?connectTimeoutMS=30000&serverSelectionTimeoutMS=30000");
-    let client = mongodb::Client::with_uri_str(uri).await.unwrap();
-    let collection = client.database(DATABASE).collection::<Document>(COLLECTION);
+/// One plain cursor over the collection, no sort: the fastest read the driver gets. Returns
+/// the time it took and the time to the first batch.
+async fn plain_read(uri: &str, collection: &str, docs: u64) -> (Duration, Duration) {
+    let client = mongodb::Client::with_uri_str(format!("{uri}/?serverSelectionTimeoutMS=60000")).await.unwrap();
+    let collection = client.database(DATABASE).collection::<Document>(collection);
     let started = Instant::now();
-    let ranges = split(&collection, &Document::new(), docs, ranges, MIN_PER_RANGE).await.unwrap();
-    let readers = ranges.into_iter().map(|range| {
-        let collection = collection.clone();
-        tokio::spawn(async move {
-            let mut read = 0u64;
-            let mut after: Option<bson::Bson> = None;
-            let mut failures = 0;
-            'reopen: loop {
-                let query = range.filter(&Document::new(), after.as_ref());
-                let mut cursor = collection.find(query).sort(bson::doc! { "_id": 1 }).batch_size(BATCH as u32).await.unwrap();
-                loop {
-                    match cursor.try_next().await {
-                        Ok(Some(mut document)) => {
-                            read += 1;
-                            after = document.remove("_id");
-                            std::hint::black_box(&document);
-                        }
-                        Ok(None) => break 'reopen,
-                        Err(e) if failures < 8 => {
-                            failures += 1;
-                            eprintln!("source scan: {e}; reopening after the last _id read");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                            continue 'reopen;
-                        }
-                        Err(e) => panic!("source scan: {e}"),
-                    }
-                }
-            }
-            read
-        })
-    });
-    let read: u64 = futures::future::try_join_all(readers).await.unwrap().into_iter().sum();
-    assert_eq!(read, docs, "the scan read every document once");
-    started.elapsed()
+    let mut cursor = collection.find(doc! {}).batch_size(1_000).await.unwrap();
+    let (mut read, mut first) = (0u64, None);
+    while let Some(document) = cursor.try_next().await.unwrap() {
+        first.get_or_insert_with(|| started.elapsed());
+        read += 1;
+        std::hint::black_box(document);
+    }
+    assert_eq!(read, docs);
+    (started.elapsed(), first.unwrap_or_default())
 }
 
-/// Sends the documents, converted and packed into request bodies beforehand, to a fresh
-/// astra-local; returns the time the requests took.
-async fn ingest_target(docs: u64) -> Duration {
-    let astra = TestAstra::start(TOKEN).await;
-    let http = reqwest::Client::new();
-    let keyspace = format!("{}/api/json/v1/default_keyspace", astra.endpoint());
-    let created = http.post(&keyspace).header("Token", TOKEN).body(r#"{"createCollection":{"name":"ingest"}}"#).send().await.unwrap();
-    assert!(created.status().is_success());
-
+/// astra-local's ingest alone: the documents converted and packed beforehand, sent to a
+/// fresh instance; the fastest of a few chunk sizes and concurrencies.
+async fn ingest_target(docs: u64) -> (Duration, String) {
     let converter = Converter::new(Default::default(), &Default::default()).unwrap();
-    let bodies: Vec<bytes::Bytes> = (0..docs)
-        .step_by(CHUNK)
-        .map(|first| {
-            let documents: Vec<String> = (first..(first + CHUNK as u64).min(docs)).map(|i| converter.convert(&document(COLLECTION, i)).unwrap().into_json()).collect();
-            format!(r#"{{"insertMany":{{"documents":[{}],"options":{{"ordered":false,"returnDocumentResponses":true}}}}}}"#, documents.join(",")).into()
-        })
-        .collect();
-
-    let url = format!("{keyspace}/ingest");
-    let started = Instant::now();
-    let requests = bodies.into_iter().map(|body| {
-        let request = http.post(&url).header("Token", TOKEN).header("Content-Type", "application/json").body(body);
-        async move {
-            let response = request.send().await.unwrap();
-            assert!(response.status().is_success(), "insertMany: HTTP {}", response.status());
-            let text = response.bytes().await.unwrap();
-            assert!(!memchr_errors(&text), "insertMany failed: {}", String::from_utf8_lossy(&text[..text.len().min(300)]));
+    let json: Vec<String> = (0..docs).map(|i| converter.convert(&document(COLLECTION, i)).unwrap().into_json()).collect();
+    let mut best: Option<(Duration, String)> = None;
+    for (chunk, concurrency) in [(50usize, 4usize), (50, 20), (100, 4), (100, 16)] {
+        let bodies: Vec<bytes::Bytes> = json
+            .chunks(chunk)
+            .map(|c| format!(r#"{{"insertMany":{{"documents":[{}],"options":{{"ordered":false,"returnDocumentResponses":true}}}}}}"#, c.join(",")).into())
+            .collect();
+        let astra = TestAstra::start(TOKEN).await;
+        let http = reqwest::Client::new();
+        let keyspace = format!("{}/api/json/v1/default_keyspace", astra.endpoint());
+        let created = http.post(&keyspace).header("Token", TOKEN).body(r#"{"createCollection":{"name":"ingest"}}"#).send().await.unwrap();
+        assert!(created.status().is_success());
+        let url = format!("{keyspace}/ingest");
+        let started = Instant::now();
+        let requests = bodies.into_iter().map(|body| {
+            let request = http.post(&url).header("Token", TOKEN).header("Content-Type", "application/json").body(body);
+            async move {
+                let response = request.send().await.unwrap();
+                assert!(response.status().is_success(), "insertMany: HTTP {}", response.status());
+                let text = response.bytes().await.unwrap();
+                assert!(!text.windows(9).any(|w| w == b"\"errors\":"), "insertMany failed: {}", String::from_utf8_lossy(&text[..text.len().min(300)]));
+            }
+        });
+        futures::stream::iter(requests).buffer_unordered(concurrency).collect::<()>().await;
+        let elapsed = started.elapsed();
+        astra.stop().await;
+        if best.as_ref().is_none_or(|(b, _)| elapsed < *b) {
+            best = Some((elapsed, format!("insertMany of {chunk}, {concurrency} in flight")));
         }
-    });
-    futures::stream::iter(requests).buffer_unordered(RANGES * IN_FLIGHT).collect::<()>().await;
-    let elapsed = started.elapsed();
+    }
+    best.unwrap()
+}
+
+/// The astrapy script against a fresh astra-local: its own time from first read to last write.
+async fn run_peer(uri: &str, collection: &str) -> Duration {
+    let astra = TestAstra::start(TOKEN).await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/peer_astrapy.py");
+    let output = tokio::process::Command::new(venv().join("bin/python"))
+        .arg(script)
+        .args([uri, DATABASE, collection, &astra.endpoint(), TOKEN, "peer"])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "the peer failed: {}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
     astra.stop().await;
-    elapsed
+    let seconds = text.split_whitespace().find_map(|kv| kv.strip_prefix("seconds=")).unwrap_or_else(|| panic!("the peer said: {text}"));
+    Duration::from_secs_f64(seconds.parse().unwrap())
 }
 
-/// Whether a Data API answer holds an `errors` array.
-fn memchr_errors(body: &[u8]) -> bool {
-    body.windows(9).any(|w| w == b"\"errors\":")
-}
-
-/// What the child reports.
+/// What a child run reports, with astra-local's counts.
 #[derive(Debug)]
-struct ChildReport {
+struct JobRun {
     status: String,
     copy: Duration,
     verify: Duration,
-    hwm_copy_kb: u64,
     hwm_kb: u64,
+    plan: String,
+    ranges: String,
+    reason: String,
+    /// Requests and 429s in all, and after the first 10 s.
+    counts: FaultCounts,
+    settled: FaultCounts,
 }
 
-/// Runs the job in a child process against a fresh astra-local served from here.
-async fn end_to_end(source_uri: &str) -> ChildReport {
+/// Runs a job in a child process against a fresh astra-local (with `faults`) served from here.
+async fn run_job(source_uri: &str, collection: &str, verify: &str, faults: Faults) -> JobRun {
     let state = tempfile::tempdir().unwrap();
-    let astra = TestAstra::start(TOKEN).await;
-    let mut child = tokio::process::Command::from({
-        let mut command = Command::new(std::env::current_exe().unwrap());
-        command
-            .env(CHILD_STATE, state.path())
-            .env(CHILD_SOURCE, source_uri)
-            .env(CHILD_TARGET, astra.endpoint())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        command
-    })
-    .spawn()
-    .unwrap();
+    let astra = Arc::new(TestAstra::with_faults(TOKEN, faults).await);
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .env(CHILD_STATE, state.path())
+        .env(CHILD_SOURCE, source_uri)
+        .env(CHILD_TARGET, astra.endpoint())
+        .env(CHILD_COLLECTION, collection)
+        .env(CHILD_VERIFY, verify)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let started = Instant::now();
+    let mut child = tokio::process::Command::from(command).spawn().unwrap();
+    // astra-local's counts at 10 s, for the share once settled.
+    let at_ten: Arc<Mutex<Option<FaultCounts>>> = Arc::default();
+    let sampler = {
+        let (astra, at_ten) = (astra.clone(), at_ten.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            *at_ten.lock().unwrap() = Some(astra.fault_counts());
+        })
+    };
     let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let mut lines = Vec::new();
     while let Some(line) = stdout.next_line().await.unwrap() {
@@ -261,7 +279,13 @@ async fn end_to_end(source_uri: &str) -> ChildReport {
     }
     let status = child.wait().await.unwrap();
     assert!(status.success(), "the child failed: {status}; {lines:?}");
-    astra.stop().await;
+    sampler.abort();
+    let counts = astra.fault_counts();
+    let early = (*at_ten.lock().unwrap()).filter(|_| started.elapsed() > Duration::from_secs(10)).unwrap_or_default();
+    let settled = FaultCounts { requests: counts.requests - early.requests, throttled: counts.throttled - early.throttled };
+    if let Ok(astra) = Arc::try_unwrap(astra) {
+        astra.stop().await;
+    }
     let field = |name: &str| -> String {
         lines
             .iter()
@@ -270,12 +294,16 @@ async fn end_to_end(source_uri: &str) -> ChildReport {
             .unwrap_or_else(|| panic!("the child did not report {name}: {lines:?}"))
             .to_owned()
     };
-    ChildReport {
+    JobRun {
         status: field("status"),
         copy: Duration::from_secs_f64(field("copy_s").parse().unwrap()),
         verify: Duration::from_secs_f64(field("verify_s").parse().unwrap()),
-        hwm_copy_kb: field("hwm_copy_kb").parse().unwrap(),
         hwm_kb: field("hwm_kb").parse().unwrap(),
+        plan: field("plan"),
+        ranges: field("ranges"),
+        reason: lines.iter().find_map(|l| l.strip_prefix("reason: ")).unwrap_or_default().to_owned(),
+        counts,
+        settled,
     }
 }
 
@@ -285,42 +313,49 @@ fn vm_hwm_kb() -> u64 {
     status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap()
 }
 
-/// The child: one job, the copy and the verification timed apart; reports on stdout.
+/// The child: one job with the defaults, the copy and the verification timed apart;
+/// reports on stdout.
 fn child(state: &Path) {
     let source_uri = std::env::var(CHILD_SOURCE).unwrap();
     let endpoint = std::env::var(CHILD_TARGET).unwrap();
+    let collection = std::env::var(CHILD_COLLECTION).unwrap();
+    let verify = if std::env::var(CHILD_VERIFY).unwrap() == "none" { VerifyMode::None } else { VerifyMode::All };
     runtime().block_on(async move {
         let jobs = JobManager::open(state).unwrap();
-        let spec = JobSpec::new(
+        let mut spec = JobSpec::new(
             source_uri,
             DATABASE.into(),
-            vec![CollectionSpec { source: COLLECTION.into(), target: COLLECTION.into(), filter: None, indexing: Default::default(), vector: None }],
+            vec![CollectionSpec { source: collection.clone(), target: collection, filter: None, indexing: Default::default(), vector: None }],
             TargetSpec::DataApi { endpoint, keyspace: "default_keyspace".into(), token: TOKEN.into() },
         );
+        spec.verify = verify;
         let started = Instant::now();
         let id = jobs.create(spec).await.unwrap();
-        let mut copied: Option<(Duration, u64)> = None;
+        let mut copied: Option<Duration> = None;
         let progress = loop {
             let progress = jobs.progress(&id).unwrap();
             if copied.is_none() && matches!(progress.status, JobStatus::Verifying | JobStatus::Complete | JobStatus::Failed) {
-                copied = Some((started.elapsed(), vm_hwm_kb()));
+                copied = Some(started.elapsed());
             }
             if progress.status.is_final() || progress.status == JobStatus::Paused {
                 break jobs.settled(&id).await.unwrap();
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         };
         let total = started.elapsed();
-        let (copy, hwm_copy_kb) = copied.unwrap_or((total, vm_hwm_kb()));
-        let counters = progress.collections[0].counters;
-        let verification = progress.collections[0].verification.clone();
-        eprintln!("job {id}: {:?} {:?}; {counters:?}; {verification:?}", progress.status, progress.message);
+        let copy = copied.unwrap_or(total);
+        let orders = &progress.collections[0];
+        eprintln!("job {id}: {:?} {:?}; {:?}; {:?}; throttle {:?}", progress.status, progress.message, orders.counters, orders.verification, progress.throttle);
+        let plan = orders.plan.clone().unwrap();
         println!(
-            "status={} copy_s={:.3} verify_s={:.3} hwm_copy_kb={hwm_copy_kb} hwm_kb={}",
+            "status={} copy_s={:.3} verify_s={:.3} hwm_kb={} plan={} ranges={}",
             progress.status.as_str(),
             copy.as_secs_f64(),
             (total - copy).as_secs_f64(),
-            vm_hwm_kb()
+            vm_hwm_kb(),
+            plan.kind.as_str(),
+            plan.ranges
         );
+        println!("reason: {}{}", plan.reason, plan.changes.iter().map(|c| format!("; then {c}")).collect::<String>());
     });
 }

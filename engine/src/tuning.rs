@@ -30,7 +30,8 @@ impl Setting {
     }
 }
 
-/// `_id` ranges read and written in parallel per collection.
+/// The most `_id` ranges read in parallel per collection, when the source is read in ranges
+/// (the read plan measures whether it should be; ranges are split while that helps).
 pub const PARALLEL_RANGES: Setting = Setting { min: 1, default: 4, max: 64 };
 
 /// Documents read, written and checkpointed per batch (the writer splits a batch into
@@ -41,8 +42,13 @@ pub const BATCH_SIZE: Setting = Setting { min: 1, default: 1_000, max: 100_000 }
 /// 50 by default, as the official clients do (see `docs/data-api.md`, "Writes").
 pub const CHUNK_SIZE: Setting = Setting { min: 1, default: 50, max: 100 };
 
-/// Write requests in flight per range: 20 by default, as the official clients do.
-pub const IN_FLIGHT: Setting = Setting { min: 1, default: 20, max: 200 };
+/// The most write requests in flight for a job: the ceiling of its adaptive limit, which
+/// grows while the target's round trips stay flat and shrinks when they rise. 64 by default:
+/// the official clients keep 20 in flight per `insert_many` call, and a job feeds several.
+pub const IN_FLIGHT: Setting = Setting { min: 1, default: 64, max: 256 };
+
+/// The most documents a second a job may copy (`--max-rate`), when it is given one.
+pub const MAX_RATE: Setting = Setting { min: 1, default: 1_000, max: 10_000_000 };
 
 #[cfg(test)]
 mod tests {
@@ -54,6 +60,6 @@ mod tests {
         assert_eq!(CHUNK_SIZE.range(), "1 to 100");
         assert_eq!(PARALLEL_RANGES.clamp(0), 1);
         assert_eq!(PARALLEL_RANGES.clamp(65), 64);
-        assert!(IN_FLIGHT.contains(IN_FLIGHT.default) && !IN_FLIGHT.contains(201));
+        assert!(IN_FLIGHT.contains(IN_FLIGHT.default) && !IN_FLIGHT.contains(257));
     }
 }

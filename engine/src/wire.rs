@@ -63,8 +63,8 @@ impl fmt::Display for TargetKind {
 /// One frame on the `/ws` socket, as JSON tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-// Most frames are `Job`: boxing it would add an allocation to the common event to save
-// bytes on the rare ones.
+// Job progress is most of the frames; each is built once and serialized, so its size costs
+// nothing that boxing would save (and a box would change every match in app and server).
 #[allow(clippy::large_enum_variant)]
 pub enum ServerEvent {
     /// How many browsers are connected right now.
@@ -164,6 +164,137 @@ pub struct CollectionProgress {
     /// Of those, the ones the target throttled (HTTP 429).
     #[serde(default)]
     pub throttled: u64,
+    /// How the source is read, and why; `None` until the copy of the collection starts.
+    #[serde(default)]
+    pub plan: Option<ReadPlan>,
+}
+
+/// How a job reads a collection from MongoDB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadPlanKind {
+    /// `_id` ranges read in parallel, each sorted by `_id`, split while the job runs.
+    ParallelRanges,
+    /// One cursor sorted by `_id`.
+    OrderedCursor,
+    /// One plain cursor in the server's natural order (no sort, no `_id` condition).
+    NaturalOrder,
+}
+
+impl ReadPlanKind {
+    /// Its name on the command line and in forms: `ranges`, `ordered`, `natural`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadPlanKind::ParallelRanges => "ranges",
+            ReadPlanKind::OrderedCursor => "ordered",
+            ReadPlanKind::NaturalOrder => "natural",
+        }
+    }
+
+    /// What it is, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReadPlanKind::ParallelRanges => "parallel _id ranges",
+            ReadPlanKind::OrderedCursor => "one _id-ordered cursor",
+            ReadPlanKind::NaturalOrder => "one plain cursor in natural order",
+        }
+    }
+}
+
+/// Which read plan a job asks for: measured (`auto`, the default) or one forced. Written as
+/// its name: `auto`, `ranges`, `ordered`, `natural`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum PlanChoice {
+    /// Probe the source and choose.
+    #[default]
+    Auto,
+    Forced(ReadPlanKind),
+}
+
+impl PlanChoice {
+    /// `auto`, or a plan's name ([`ReadPlanKind::as_str`]).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "auto" => Some(PlanChoice::Auto),
+            "ranges" => Some(PlanChoice::Forced(ReadPlanKind::ParallelRanges)),
+            "ordered" => Some(PlanChoice::Forced(ReadPlanKind::OrderedCursor)),
+            "natural" => Some(PlanChoice::Forced(ReadPlanKind::NaturalOrder)),
+            _ => None,
+        }
+    }
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanChoice::Auto => "auto",
+            PlanChoice::Forced(kind) => kind.as_str(),
+        }
+    }
+}
+
+impl From<PlanChoice> for String {
+    fn from(choice: PlanChoice) -> Self {
+        choice.as_str().to_owned()
+    }
+}
+
+impl TryFrom<String> for PlanChoice {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        PlanChoice::parse(&text).ok_or_else(|| format!("unknown read plan {text:?}: expected auto, ranges, ordered or natural"))
+    }
+}
+
+/// The read plan of one collection, as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadPlan {
+    pub kind: ReadPlanKind,
+    /// `_id` ranges now (1 for a single cursor).
+    pub ranges: u32,
+    /// Why this plan, with the measurements it rests on.
+    pub reason: String,
+    /// What changed while the job ran (ranges split, a fallback), oldest first.
+    #[serde(default)]
+    pub changes: Vec<String>,
+}
+
+/// How the target answers a job's requests, as docshift's limiter sees it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Throttle {
+    /// Requests a second the target accepted, over the last few seconds.
+    pub accepted_per_second: f64,
+    /// Requests on their way now.
+    pub in_flight: u32,
+    /// The adaptive limit of requests in flight.
+    pub limit: u32,
+    /// The request rate docshift holds to since the target answered 429; `None`: none.
+    pub rate_cap: Option<f64>,
+    /// Whether the target answered 429 within the last few seconds.
+    pub throttling: bool,
+    /// Requests sent so far (throttled ones and retries included).
+    pub requests: u64,
+    /// Of those, answered 429.
+    pub throttled: u64,
+}
+
+impl Throttle {
+    /// The CLI's and the job page's line while the target throttles.
+    pub fn line(&self) -> String {
+        format!(
+            "Astra is throttling: {:.0} req/s accepted, {} in flight",
+            self.accepted_per_second, self.in_flight
+        )
+    }
+
+    /// The share of requests answered 429, in percent.
+    pub fn throttled_percent(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.throttled as f64 * 100.0 / self.requests as f64
+        }
+    }
 }
 
 /// What verification found for one collection.
@@ -240,6 +371,13 @@ pub struct JobProgress {
     /// Milliseconds spent verifying, up to its last change of status.
     #[serde(default)]
     pub verifying_ms: u64,
+    /// How the target has been answering (the latest of the running process, or the last
+    /// recorded); `None` before the first write.
+    #[serde(default)]
+    pub throttle: Option<Throttle>,
+    /// The documents-per-second ceiling the job was given, if any.
+    #[serde(default)]
+    pub max_rate: Option<u64>,
     /// An online job's sync (phase, lag, changes applied, cutover); `None` for a copy.
     #[serde(default)]
     pub online: Option<OnlineProgress>,
@@ -470,6 +608,7 @@ mod tests {
                 verification: Some(Verification { checked: written, matching: written, missing: vec![], different: vec![], recall: None }),
                 retries: 0,
                 throttled: 0,
+                plan: None,
             }],
             message: None,
             created_at_ms: 0,
@@ -478,6 +617,8 @@ mod tests {
             finished_at_ms: Some(2_400),
             running_ms: 1_500,
             verifying_ms: 600,
+            throttle: None,
+            max_rate: None,
             online: None,
         }
     }
@@ -504,6 +645,27 @@ mod tests {
         assert_eq!(human_duration(2_100), "2.1 s");
         assert_eq!(human_duration(185_000), "3 min 05 s");
         assert_eq!(human_duration(7_800_000), "2 h 10 min");
+    }
+
+    #[test]
+    fn plan_choices_parse_by_name() {
+        assert_eq!(PlanChoice::parse("auto"), Some(PlanChoice::Auto));
+        for kind in [ReadPlanKind::ParallelRanges, ReadPlanKind::OrderedCursor, ReadPlanKind::NaturalOrder] {
+            assert_eq!(PlanChoice::parse(kind.as_str()), Some(PlanChoice::Forced(kind)));
+        }
+        assert_eq!(PlanChoice::parse("fast"), None);
+        let json = serde_json::to_string(&PlanChoice::Forced(ReadPlanKind::NaturalOrder)).unwrap();
+        assert_eq!(json, "\"natural\"");
+        assert_eq!(serde_json::from_str::<PlanChoice>(&json).unwrap(), PlanChoice::Forced(ReadPlanKind::NaturalOrder));
+    }
+
+    #[test]
+    fn progress_without_the_newer_fields_still_reads() {
+        let json = r#"{"id":"j","status":"running","database":"d","target":"t","collections":[
+            {"source":"a","target":"a","counters":{"matched":1,"written":0,"already_present":0,"dead_lettered":0},"rate":0.0,"verification":null}],
+            "message":null,"created_at_ms":0,"updated_at_ms":0}"#;
+        let progress: JobProgress = serde_json::from_str(json).unwrap();
+        assert_eq!((progress.throttle, progress.collections[0].plan.clone()), (None, None));
     }
 
     #[test]

@@ -147,6 +147,7 @@ mod tests {
                 verification: None,
                 retries: 3,
                 throttled: 1,
+                plan: None,
             }],
             message: None,
             created_at_ms: 0,
@@ -155,6 +156,8 @@ mod tests {
             finished_at_ms: None,
             running_ms: 1_500,
             verifying_ms: 0,
+            throttle: None,
+            max_rate: None,
             online: None,
         };
         let text = render(&[job], 2);

@@ -1,5 +1,5 @@
 //! One collection of a job: its progress bar, counters, documents per second with a chart
-//! and the ETA while it copies, retries and throttling when the target pushed back, and the
+//! and the ETA while it copies, how the source is read (the read plan and why), retries and throttling when the target pushed back, and the
 //! verification's verdict (with vector search's recall, for a vector collection).
 
 use crate::{
@@ -51,6 +51,13 @@ pub fn CollectionCard(#[prop(into)] job: Signal<JobProgress>, source: String) ->
                     </div>
                 </Show>
             </div>
+            {move || progress.get().and_then(|p| p.plan).map(|plan| view! {
+                <p class="hint wrap" data-testid="read-plan">
+                    "Read with " <strong>{plan.kind.label()}</strong>
+                    {(plan.ranges > 1).then(|| format!(" ({} ranges)", plan.ranges))} ": " {plan.reason.clone()}
+                    {plan.changes.last().map(|last| format!(" Since: {last}"))}
+                </p>
+            })}
             {move || pushed_back().map(|(retries, throttled)| view! {
                 <p class="hint" data-testid="retries">
                     {format!("The target made docshift retry {} requests", thousands(retries))}

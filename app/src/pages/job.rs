@@ -75,6 +75,14 @@ fn JobView(details: JobInfo) -> impl IntoView {
         <p class="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-status">{move || announcement(&job.get())}</p>
         <JobControls job same_settings/>
         <OnlinePanel job=Signal::derive(move || Some(job.get()))/>
+        {move || {
+            let job = job.get();
+            let throttling = job.throttle.filter(|t| t.throttling && !job.status.is_final()).map(|t| t.line());
+            let ceiling = job.max_rate.map(|rate| format!("Kept under {} documents a second (--max-rate).", engine::wire::thousands(rate)));
+            (throttling.is_some() || ceiling.is_some()).then(|| view! {
+                <p class="notice" data-testid="throttling">{throttling.map(|line| format!("{line}. "))}{ceiling}</p>
+            })
+        }}
 
         <For each=move || job.get().collections key=|c| c.source.clone() let:collection>
             <CollectionCard job source=collection.source.clone()/>

@@ -20,10 +20,10 @@
 //! the server's `description` as the message), never `AlreadyPresent`.
 
 use super::{
-    http::{api_error, body_excerpt, excerpt, join_segments, with_retries, ApiError, AttemptFailure, Http},
-    retry::{self, RetryPolicy},
+    http::{api_error, body_excerpt, exchange, excerpt, join_segments, with_retries, ApiError, AttemptFailure, Http},
+    retry::RetryPolicy,
     stats::RequestStats,
-    DocumentOutcome, Token,
+    DocumentOutcome, Limiter, Token,
 };
 use crate::convert::Converted;
 use bytes::Bytes;
@@ -33,8 +33,7 @@ use reqwest::{Method, Url};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 /// Documents per batch request by default.
 pub const DEFAULT_BATCH_SIZE: usize = crate::tuning::CHUNK_SIZE.default;
@@ -65,6 +64,9 @@ pub struct DocumentApiConfig {
     pub use_batch: bool,
     /// When and how long to retry.
     pub retry: RetryPolicy,
+    /// The pace of the target, shared with other clients of it; `None`: a limiter of this
+    /// client's own, with `concurrency` as its ceiling.
+    pub limiter: Option<Arc<Limiter>>,
 }
 
 impl DocumentApiConfig {
@@ -81,6 +83,7 @@ impl DocumentApiConfig {
             concurrency: DEFAULT_CONCURRENCY,
             use_batch: true,
             retry: RetryPolicy::default(),
+            limiter: None,
         }
     }
 }
@@ -175,6 +178,7 @@ pub struct DocumentApiClient {
     retry: RetryPolicy,
     /// Retries and throttling met, per collection (see [`super::stats`]).
     stats: Arc<RequestStats>,
+    limiter: Arc<Limiter>,
 }
 
 impl fmt::Debug for DocumentApiClient {
@@ -241,6 +245,7 @@ impl DocumentApiClient {
             use_batch: config.use_batch,
             retry: config.retry,
             stats: Arc::default(),
+            limiter: config.limiter.unwrap_or_else(|| Limiter::new(config.concurrency, None)),
         })
     }
 
@@ -252,6 +257,11 @@ impl DocumentApiClient {
     /// The namespace this client addresses.
     pub fn namespace(&self) -> &str {
         &self.namespace
+    }
+
+    /// The pace of the target this client sends to.
+    pub fn limiter(&self) -> &Arc<Limiter> {
+        &self.limiter
     }
 
     /// Writes (creates or replaces) one document under its id key.
@@ -326,7 +336,7 @@ impl DocumentApiClient {
         }
         DocumentApiError::check_name("collection", collection)?;
         let url = join_segments(&self.namespace_url, &["collections", collection, document_id]);
-        let (status, body) = with_retries(&self.retry, "get", || self.send_once(Method::GET, &url, None)).await?;
+        let (status, body) = with_retries(&self.retry, "get", || self.send_once(Method::GET, &url, None, 0)).await?;
         match status {
             200 => serde_json::from_slice::<Envelope>(&body).map(|e| Some(e.data)).map_err(|e| {
                 DocumentApiError::InvalidResponse { operation: "get", problem: format!("unreadable document ({e})") }
@@ -365,7 +375,7 @@ impl DocumentApiClient {
             });
         }
         let url = join_segments(&self.namespace_url, &["collections", collection, &outgoing.id]);
-        let (status, body) = with_retries(&self.retry, "put", || self.send_once(Method::PUT, &url, Some(outgoing.json.clone())))
+        let (status, body) = with_retries(&self.retry, "put", || self.send_once(Method::PUT, &url, Some(outgoing.json.clone()), 1))
             .await?;
         match status {
             200..=299 => Ok(DocumentOutcome::Written),
@@ -395,7 +405,7 @@ impl DocumentApiClient {
         body.push(b']');
         let body = Bytes::from(body);
         let (status, answer) =
-            with_retries(&self.retry, "batch write", || self.send_once(Method::POST, &url, Some(body.clone()))).await?;
+            with_retries(&self.retry, "batch write", || self.send_once(Method::POST, &url, Some(body.clone()), documents.len())).await?;
         match status {
             200..=299 => {
                 let written: Written = serde_json::from_slice(&answer).map_err(|e| DocumentApiError::InvalidResponse {
@@ -420,16 +430,18 @@ impl DocumentApiClient {
         }
     }
 
-    /// One HTTP exchange: the status and body, unless transient or a refused token.
-    async fn send_once(&self, method: Method, url: &Url, body: Option<Bytes>) -> Result<(u16, Bytes), Failure> {
-        let mut request = self.http.request(method, url.clone()).header("X-Cassandra-Token", self.token_header.clone());
-        if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, HeaderValue::from_static("application/json")).body(body);
-        }
-        let response = request.send().await.map_err(|e| Failure::transport(&self.token, e))?;
-        let status = response.status().as_u16();
-        let retry_after = retry::retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(|e| Failure::transport(&self.token, e))?;
+    /// One HTTP exchange through the target's limiter (which waits out 429s): the status and
+    /// body, unless transient or a refused token. `documents`: how many the request carries.
+    async fn send_once(&self, method: Method, url: &Url, body: Option<Bytes>, documents: usize) -> Result<(u16, Bytes), Failure> {
+        let request = || {
+            let request = self.http.request(method.clone(), url.clone()).header("X-Cassandra-Token", self.token_header.clone());
+            match &body {
+                Some(body) => request.header(CONTENT_TYPE, HeaderValue::from_static("application/json")).body(body.clone()),
+                None => request,
+            }
+        };
+        let answer = exchange(&self.limiter, documents, DocumentApiError::API, request).await.map_err(|e| Failure::transport(&self.token, e))?;
+        let (status, retry_after, bytes) = (answer.status, answer.retry_after, answer.bytes);
         match status {
             401 => Err(Failure::Fatal(DocumentApiError::TokenRefused)),
             403 => Err(Failure::Fatal(DocumentApiError::Forbidden { namespace: self.namespace.clone() })),

@@ -1,15 +1,19 @@
 //! What the two Astra clients share below their APIs: the HTTP client and the URLs it
-//! addresses, one attempt loop with backoff ([`with_retries`]), and how a failed exchange is
-//! described — in sentences that never hold the token.
+//! addresses, one exchange through the target's [`Limiter`] ([`exchange`]: a 429 is waited
+//! out there, never counted as a failed attempt), one attempt loop with backoff
+//! ([`with_retries`]), and how a failed exchange is described — in sentences that never hold
+//! the token.
 //!
 //! Each client keeps its own requests, answers and errors; its error type says, through
 //! [`ApiError`], how the shared parts' failures read in it.
 
 use super::{
-    retry::{Attempts, RetryPolicy},
+    limiter::{Limiter, Outcome},
+    retry::{self, Attempts, RetryPolicy},
     Token,
 };
-use std::{future::Future, time::Duration};
+use bytes::Bytes;
+use std::{future::Future, sync::Arc, time::Duration};
 
 /// The user agent both clients send.
 const USER_AGENT: &str = concat!("docshift/", env!("CARGO_PKG_VERSION"));
@@ -81,6 +85,62 @@ impl<E: ApiError> AttemptFailure<E> {
         } else {
             Self::Transient { reason, retry_after: None }
         }
+    }
+}
+
+/// The longest `Retry-After` a throttled request waits before it is sent again.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The target's answer to one exchange.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub bytes: Bytes,
+}
+
+/// Sends one request through the target's limiter (`documents`: what it carries, for the
+/// documents-per-second ceiling) and reads the whole answer. A 429 is the target asking for
+/// a slower pace: the limiter slows down, the request waits (at least the `Retry-After`) and
+/// goes again, as often as it takes; it comes back as an answer only once the target has
+/// accepted nothing for [`super::limiter::STARVED`], and then counts as a failed attempt.
+pub(crate) async fn exchange<F>(limiter: &Arc<Limiter>, documents: usize, api: &'static str, request: F) -> Result<Answer, reqwest::Error>
+where
+    F: Fn() -> reqwest::RequestBuilder,
+{
+    loop {
+        let permit = limiter.acquire(documents).await;
+        let response = match request().send().await {
+            Ok(response) => response,
+            Err(error) => {
+                permit.finish(Outcome::Overloaded);
+                return Err(error);
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = retry::retry_after(response.headers());
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                permit.finish(Outcome::Overloaded);
+                return Err(error);
+            }
+        };
+        match status {
+            429 => {
+                permit.finish(Outcome::Throttled);
+                if limiter.starved() {
+                    return Ok(Answer { status, retry_after, bytes });
+                }
+                let wait = retry_after.unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER);
+                tracing::debug!(api, wait_ms = wait.as_millis() as u64, reason = "HTTP 429", "throttled by the target; sending again");
+                super::stats::record_retry("HTTP 429: throttled, sent again");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            408 | 500 | 502 | 503 | 504 => permit.finish(Outcome::Overloaded),
+            _ => permit.finish(Outcome::Answered),
+        }
+        return Ok(Answer { status, retry_after, bytes });
     }
 }
 

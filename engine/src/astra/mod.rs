@@ -12,9 +12,11 @@
 //!
 //! Each keeps its own settings, requests, answers and errors. Below them they share one
 //! layer: the HTTP set-up, the attempt loop and the failure descriptions (`http`), and the
-//! backoff policy ([`retry::RetryPolicy`]). Both report writes the same way: one
-//! [`DocumentOutcome`] per input document, in input order, so the job runner can account
-//! for every source document exactly once: written, already present or dead-lettered.
+//! backoff policy ([`retry::RetryPolicy`]), and the pace of one target
+//! ([`limiter::Limiter`]: adaptive concurrency, a request rate after 429s, an optional
+//! documents-per-second ceiling). Both report writes the same way: one [`DocumentOutcome`]
+//! per input document, in input order, so the job runner can account for every source
+//! document exactly once: written, already present or dead-lettered.
 //! The API facts they rely on, with their upstream sources, are in `docs/data-api.md`.
 //!
 //! The application token travels only in request headers, marked sensitive. [`Token`]
@@ -24,12 +26,14 @@
 pub mod data_api;
 pub mod document_api;
 mod http;
+pub mod limiter;
 pub mod retry;
 pub mod stats;
 pub mod writer;
 
 pub use data_api::{DataApiClient, DataApiConfig, DataApiError};
 pub use document_api::{DocumentApiClient, DocumentApiConfig, DocumentApiError};
+pub use limiter::Limiter;
 pub use retry::RetryPolicy;
 pub use stats::{RequestCounts, RequestStats};
 pub use writer::{DocumentTally, TargetError, TargetSpec, Writer};

@@ -21,7 +21,8 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// Growth of the upper bound per attempt.
     pub multiplier: f64,
-    /// No new attempt starts after this much time since the first one.
+    /// No new attempt starts after this much time since the first failure (time spent
+    /// waiting for the target's pace before that is not failing).
     pub max_elapsed: Duration,
 }
 
@@ -58,7 +59,7 @@ impl RetryPolicy {
 
     /// Starts counting attempts for one request.
     pub(crate) fn start(&self) -> Attempts {
-        Attempts { policy: *self, started: Instant::now(), made: 0 }
+        Attempts { policy: *self, first_failure: std::sync::OnceLock::new(), made: 0 }
     }
 }
 
@@ -66,7 +67,7 @@ impl RetryPolicy {
 #[derive(Debug)]
 pub(crate) struct Attempts {
     policy: RetryPolicy,
-    started: Instant,
+    first_failure: std::sync::OnceLock<Instant>,
     made: u32,
 }
 
@@ -81,9 +82,9 @@ impl Attempts {
         self.made
     }
 
-    /// Time since the first attempt.
+    /// Time since the first failure.
     pub(crate) fn elapsed(&self) -> Duration {
-        self.started.elapsed()
+        self.first_failure.get().map_or(Duration::ZERO, Instant::elapsed)
     }
 
     /// How long to wait before the next attempt after a transient failure, or `None` when the
@@ -102,7 +103,8 @@ impl Attempts {
             Some(hint) => hint.min(self.policy.max_backoff).max(jittered),
             None => jittered,
         };
-        if self.started.elapsed() + delay > self.policy.max_elapsed {
+        let since = self.first_failure.get_or_init(Instant::now).elapsed();
+        if since + delay > self.policy.max_elapsed {
             return None;
         }
         Some(delay)

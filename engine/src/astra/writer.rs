@@ -7,7 +7,7 @@ use super::{
     data_api::{CollectionOptions, FindQuery},
     stats::{counted, RequestStats},
     DataApiClient, DataApiConfig, DataApiError, DocumentApiClient, DocumentApiConfig, DocumentApiError, DocumentOutcome,
-    RetryPolicy, Token,
+    Limiter, RetryPolicy, Token,
 };
 use crate::{
     convert::Converted,
@@ -100,22 +100,39 @@ pub enum Writer {
 }
 
 impl Writer {
+    /// A writer with a limiter of its own, at most `in_flight` requests in flight.
     pub fn new(target: &TargetSpec, chunk_size: usize, in_flight: usize, retry: RetryPolicy) -> Result<Self, TargetError> {
+        Self::with_limiter(target, chunk_size, retry, Limiter::new(in_flight, None))
+    }
+
+    /// A writer whose requests all go through `limiter` (its ceiling is the most in flight).
+    pub fn with_limiter(target: &TargetSpec, chunk_size: usize, retry: RetryPolicy, limiter: Arc<Limiter>) -> Result<Self, TargetError> {
+        let in_flight = limiter.ceiling();
         Ok(match target {
             TargetSpec::DataApi { endpoint, keyspace, token } => {
                 let mut config = DataApiConfig::new(endpoint.clone(), keyspace.clone(), Token::new(token.clone()));
                 config.chunk_size = chunk_size;
                 config.concurrency = in_flight;
                 config.retry = retry;
+                config.limiter = Some(limiter);
                 Writer::DataApi(DataApiClient::new(config)?)
             }
             TargetSpec::DocumentApi { endpoint, namespace, token } => {
                 let mut config = DocumentApiConfig::new(endpoint.clone(), namespace.clone(), Token::new(token.clone()));
                 config.concurrency = in_flight;
                 config.retry = retry;
+                config.limiter = Some(limiter);
                 Writer::DocumentApi(DocumentApiClient::new(config)?)
             }
         })
+    }
+
+    /// The pace of the target, which every request of this writer goes through.
+    pub fn limiter(&self) -> &Arc<Limiter> {
+        match self {
+            Writer::DataApi(client) => client.limiter(),
+            Writer::DocumentApi(client) => client.limiter(),
+        }
     }
 
     /// Checks the endpoint, the token and the keyspace before anything is written.
@@ -181,12 +198,14 @@ impl Writer {
         Ok(Some(DocumentTally { documents: estimated.max(counted.count), exact: false }))
     }
 
-    /// Reads back the documents with these ids (as Data API `_id` JSON and as stable keys).
+    /// Reads back the documents with these ids (as Data API `_id` JSON and as stable keys),
+    /// every page of the answer, within the documents-per-second ceiling.
     pub async fn read_back(&self, collection: &str, ids: &[(String, String)]) -> Result<Vec<Box<RawValue>>, TargetError> {
         counted(self.stats(), collection, self.read_back_uncounted(collection, ids)).await
     }
 
     async fn read_back_uncounted(&self, collection: &str, ids: &[(String, String)]) -> Result<Vec<Box<RawValue>>, TargetError> {
+        self.limiter().pace_documents(ids.len()).await;
         match self {
             Writer::DataApi(client) => {
                 let list = ids.iter().map(|(json, _)| json.as_str()).collect::<Vec<_>>().join(",");

@@ -139,17 +139,17 @@ impl JobManager {
         // Counting a large collection can keep the server from answering the driver's
         // heartbeat for longer than the checks above allow (SecantusDB, counting 1,000,000
         // documents, takes more than 5 s, and the driver then cancels the count): count
-        // through a more patient client.
+        // through a more patient client. A whole collection is not counted: an exact count
+        // is a full read of its own (as long as the copy's read on some servers), so it
+        // starts from the server's estimate and the copy, which reads every document,
+        // settles the exact count when it ends (`Store::settle_matched`).
         let counting = MongoSource::connect(&uri, COUNT_TIMEOUT).await?;
         let mut matched = Vec::with_capacity(spec.collections.len());
         for collection in &spec.collections {
             let filter = collection.filter_document().map_err(JobError::Invalid)?;
-            let count = counting
-                .client()
-                .database(&spec.database)
-                .collection::<bson::Document>(&collection.source)
-                .count_documents(filter)
-                .await
+            let source = counting.client().database(&spec.database).collection::<bson::Document>(&collection.source);
+            let count = if collection.filter.is_none() { source.estimated_document_count().await } else { source.count_documents(filter).await };
+            let count = count
                 .map_err(|e| {
                     // A command error on a filtered count is the server refusing the filter
                     // (an unknown operator, a wrong type); anything else is the count itself.

@@ -14,10 +14,13 @@
 //! reads `online::store`, which needs only `store`; `lock` needs only `error`.
 
 pub mod control;
+mod copy;
 pub mod error;
 mod history;
+pub mod ledger;
 mod lock;
 pub mod manager;
+mod plan;
 mod online;
 mod progress;
 mod reader;
@@ -31,5 +34,5 @@ pub mod verify;
 pub use error::{JobError, RunError};
 pub use manager::JobManager;
 pub use spec::{target_name, CollectionSpec, JobMode, JobSpec, TargetSpec, VerifyMode};
-pub use store::{DeadLetter, JobStore};
+pub use store::{CopiedDocument, DeadLetter, JobStore};
 pub use targets::TargetDirectory;

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     astra::RequestStats,
-    wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent},
+    wire::{CollectionProgress, JobProgress, JobStatus, ServerEvent, Throttle},
 };
 use std::{
     collections::{HashMap, VecDeque},
@@ -37,11 +37,19 @@ pub(crate) struct Publisher {
     rates: Mutex<HashMap<(String, String), RateSamples>>,
     /// The retries and throttling of the target of each job this process runs or ran.
     requests: Mutex<HashMap<String, Arc<RequestStats>>>,
+    /// The latest throttling sample of each job this process runs.
+    throttles: Mutex<HashMap<String, Throttle>>,
 }
 
 impl Publisher {
     pub(crate) fn new(store: JobStore) -> Self {
-        Self { store, events: broadcast::channel(EVENT_BACKLOG).0, rates: Mutex::new(HashMap::new()), requests: Mutex::new(HashMap::new()) }
+        Self {
+            store,
+            events: broadcast::channel(EVENT_BACKLOG).0,
+            rates: Mutex::new(HashMap::new()),
+            requests: Mutex::new(HashMap::new()),
+            throttles: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Reports, from now on, the retries and throttling that `stats` counts for `job`
@@ -50,9 +58,10 @@ impl Publisher {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner).insert(job.to_owned(), stats);
     }
 
-    /// Forgets what was kept in memory about a job (its rates, its retries).
+    /// Forgets what was kept in memory about a job (its rates, its retries, its throttling).
     pub(crate) fn forget(&self, job: &str) {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner).remove(job);
+        self.throttles.lock().unwrap_or_else(PoisonError::into_inner).remove(job);
         self.rates.lock().unwrap_or_else(PoisonError::into_inner).retain(|(j, _), _| j != job);
     }
 
@@ -111,6 +120,17 @@ impl Publisher {
         self.publish_progress(job);
     }
 
+    /// Keeps the job's latest throttling sample (and records it); says whether the target
+    /// started or stopped throttling since the last one.
+    pub(crate) fn set_throttle(&self, job: &str, throttle: Throttle) -> bool {
+        if let Err(err) = self.store.save_throttle(job, &throttle) {
+            tracing::warn!(job, error = %err, "cannot record the target's throttling");
+        }
+        let mut throttles = self.throttles.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = throttles.insert(job.to_owned(), throttle.clone());
+        before.is_none_or(|b| b.throttling != throttle.throttling)
+    }
+
     /// Documents accounted for per second over the last [`RATE_WINDOW`].
     fn rate(&self, job: &str, collection: &str, accounted: u64) -> f64 {
         let now = Instant::now();
@@ -154,7 +174,7 @@ impl Publisher {
             .map(|c| {
                 let counters = counters.iter().find(|(name, _)| name == &c.source).map(|(_, k)| *k).unwrap_or_default();
                 let met = requests.as_ref().map(|r| r.of(&c.target)).unwrap_or_default();
-                CollectionProgress {
+                Ok(CollectionProgress {
                     source: c.source.clone(),
                     target: c.target.clone(),
                     rate: if running { self.rate(&record.id, &c.source, counters.accounted()) } else { 0.0 },
@@ -162,9 +182,15 @@ impl Publisher {
                     verification: verifications.get(&c.source).cloned(),
                     retries: met.retries,
                     throttled: met.throttled,
-                }
+                    plan: self.store.read_plan(&record.id, &c.source)?,
+                })
             })
-            .collect();
+            .collect::<Result<_, JobError>>()?;
+        let live = self.throttles.lock().unwrap_or_else(PoisonError::into_inner).get(&record.id).cloned();
+        let throttle = match live {
+            Some(throttle) => Some(throttle),
+            None => self.store.throttle(&record.id)?,
+        };
         Ok(JobProgress {
             id: record.id.clone(),
             status: record.status,
@@ -178,6 +204,8 @@ impl Publisher {
             finished_at_ms: record.finished_at_ms,
             running_ms: record.running_ms.unsigned_abs(),
             verifying_ms: record.verifying_ms.unsigned_abs(),
+            throttle,
+            max_rate: spec.max_rate,
             online: match spec.mode {
                 JobMode::Online => OnlineStore::attach(&self.store).progress(&record.id, record.status)?,
                 JobMode::Copy => None,

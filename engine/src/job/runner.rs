@@ -1,35 +1,37 @@
-//! Runs one job: reads each collection in parallel `_id` ranges, converts, writes through
-//! the target's client, and commits a checkpoint per acknowledged batch; then checks the
-//! accounting and verifies; an online job then follows the changes until cut over
-//! ([`super::online`]). Channels are bounded, so memory stays flat whatever the size.
+//! Runs one job: each collection is read under its read plan ([`super::plan`]), converted,
+//! written through the target's limiter with several batches in flight, and committed batch
+//! by batch in order ([`super::copy`]); then the accounting is checked and the copy verified.
+//! An online job then follows the changes until cut over ([`super::online`]). Channels and
+//! the batches in flight are bounded, so memory stays flat whatever the size.
 
 use super::{
-    control::{wait_while_paused, Control},
+    control::Control,
+    copy::{slots, RangeCopy, Slots, Starved},
     error::RunError,
-    online::OnlineRun,
+    plan::{choose, split_point, Decision, RangeSample, Replanner},
     progress::Publisher,
-    reader::{Batches, RangeRead, SOURCE_TIMEOUT},
-    spec::{CollectionSpec, JobMode, JobSpec, TargetSpec},
-    store::{BatchCommit, DeadLetter, RangeState},
+    reader::{Frontier, NaturalPosition, ReadOrder, ORDER_CHANGED, SOURCE_TIMEOUT},
+    online::OnlineRun,
     recall,
+    spec::{CollectionSpec, JobMode, JobSpec, TargetSpec, VerifyMode},
     targets::{TargetDirectory, SANDBOX},
+    store::RangeBounds,
     verify,
 };
 use crate::{
-    astra::{DocumentOutcome, RetryPolicy, Writer},
-    convert::{canonical_extended_json, Converter},
+    astra::{Limiter, RetryPolicy, Writer},
     source::{
         mongo::{MongoSource, SourceUri},
-        ranges::{decode_id, encode_id, split, IdRange},
+        ranges::{decode_id, encode_id, IdRange},
     },
-    wire::JobStatus,
+    wire::{JobStatus, ReadPlan, ReadPlanKind},
 };
 use bson::{Bson, Document};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 
-/// Ranges smaller than this are not split further.
-const MIN_DOCUMENTS_PER_RANGE: u64 = 5_000;
+/// How often the target's throttling is sampled for progress reports.
+const THROTTLE_EVERY: Duration = Duration::from_secs(1);
 
 /// One run of a job, from its checkpoints to its end (or a pause that stops the process).
 pub(crate) struct JobRun {
@@ -76,14 +78,22 @@ impl JobRun {
     async fn copy_and_verify(&mut self) -> Result<(JobStatus, Option<String>), RunError> {
         let uri = SourceUri::parse(&self.spec.source_uri)?;
         let source = MongoSource::connect(&uri, SOURCE_TIMEOUT).await?;
+        let limiter = Limiter::new(self.spec.in_flight, self.spec.max_rate);
         let target = self.current_target().await?;
-        let writer = Writer::new(&target, self.spec.chunk_size, self.spec.in_flight, RetryPolicy::default())?;
+        let writer = Writer::with_limiter(&target, self.spec.chunk_size, RetryPolicy::default(), limiter.clone())?;
         self.publisher.track_requests(&self.id, writer.stats().clone());
         self.enter(JobStatus::Running);
+        let _throttle = ThrottleReports::start(self.id.clone(), limiter, self.publisher.clone());
 
+        let slots = slots(self.spec.batch_size);
         for collection in self.spec.collections.clone() {
-            if self.copy_collection(&source, &writer, &collection).await? == Control::Cancel {
+            if self.copy_collection(&source, &writer, &slots, &collection).await? == Control::Cancel {
                 return Ok((JobStatus::Cancelled, None));
+            }
+            if collection.filter.is_none() {
+                // Read whole: what was accounted for is the collection (see JobManager::create).
+                self.publisher.store.settle_matched(&self.id, &collection.source)?;
+                self.publisher.publish_progress(&self.id);
             }
         }
         if self.spec.mode == JobMode::Online {
@@ -101,10 +111,10 @@ impl JobRun {
         self.enter(JobStatus::Verifying);
         let mut failures = Vec::new();
         for collection in &self.spec.collections {
-            let Some(mut report) = verify::verify_collection(&self.id, &self.spec, collection, &source, &writer, &self.publisher, &self.control).await? else {
+            let Some(mut report) = verify::verify_collection(&self.id, &self.spec, collection, &writer, &self.publisher, &self.control).await? else {
                 return Ok((JobStatus::Cancelled, None));
             };
-            if collection.vector.is_some() && self.spec.verify != super::spec::VerifyMode::None {
+            if collection.vector.is_some() && self.spec.verify != VerifyMode::None {
                 let set_aside = self.publisher.store.dead_letter_ids(&self.id, &collection.source)?;
                 match recall::neighbour_recall(&self.spec, collection, &source, &writer, &set_aside, &self.control).await? {
                     Some(recall) => report.recall = Some(recall),
@@ -169,56 +179,154 @@ impl JobRun {
         Ok(target)
     }
 
-    /// Copies one collection; returns `Cancel` when the job was cancelled meanwhile.
-    async fn copy_collection(&mut self, source: &MongoSource, writer: &Writer, spec: &CollectionSpec) -> Result<Control, RunError> {
+    /// Copies one collection under its read plan; returns `Cancel` when the job was
+    /// cancelled meanwhile. A natural-order read whose checkpoint no longer matches the
+    /// collection starts the collection over in `_id` order (see [`super::plan`]).
+    async fn copy_collection(&mut self, source: &MongoSource, writer: &Writer, slots: &Slots, spec: &CollectionSpec) -> Result<Control, RunError> {
         let filter = spec.filter_document().map_err(RunError::Spec)?;
         let collection = source.client().database(&self.spec.database).collection::<Document>(&spec.source);
-        let mut ranges = self.publisher.store.ranges(&self.id, &spec.source)?;
-        if ranges.is_empty() {
-            let matched = self.publisher.store.counters(&self.id)?.into_iter().find(|(n, _)| n == &spec.source).map(|(_, c)| c.matched).unwrap_or(0);
-            let bounds = split(&collection, &filter, matched, self.spec.parallel_ranges.max(1), MIN_DOCUMENTS_PER_RANGE)
+        let store = self.publisher.store.clone();
+        if store.ranges(&self.id, &spec.source)?.is_empty() {
+            let matched = store.counters(&self.id)?.into_iter().find(|(n, _)| n == &spec.source).map(|(_, c)| c.matched).unwrap_or(0);
+            let chosen = choose(&collection, &filter, matched, self.spec.read_plan, self.spec.parallel_ranges.max(1))
                 .await
                 .map_err(|e| RunError::Read(source.uri().explain(&e, Duration::from_secs(10)).to_string()))?;
-            let encoded: Vec<_> = bounds.iter().map(|r| (r.lower.as_ref().map(encode_id), r.upper.as_ref().map(encode_id))).collect();
-            self.publisher.store.ensure_ranges(&self.id, &spec.source, &encoded)?;
-            ranges = self.publisher.store.ranges(&self.id, &spec.source)?;
+            tracing::info!(job = %self.id, collection = %spec.source, plan = chosen.plan.kind.as_str(), reason = %chosen.plan.reason, "read plan");
+            store.save_read_plan(&self.id, &spec.source, &chosen.plan)?;
+            store.ensure_ranges(&self.id, &spec.source, &encode(&chosen.ranges))?;
+            self.publisher.publish_progress(&self.id);
         }
-        let converter = spec.converter(self.spec.policy).map_err(RunError::Spec)?;
-        let converter = Arc::new(converter);
-
-        let mut tasks = tokio::task::JoinSet::new();
-        for range in ranges.into_iter().filter(|r| !r.done) {
-            let task = RangeTask {
-                job: self.id.clone(),
-                spec: spec.clone(),
-                filter: filter.clone(),
-                batch_size: self.spec.batch_size.max(1),
-                collection: collection.clone(),
-                converter: converter.clone(),
-                writer: writer.clone(),
-                publisher: self.publisher.clone(),
-                control: self.control.clone(),
-                source: source.clone(),
+        let converter = Arc::new(spec.converter(self.spec.policy).map_err(RunError::Spec)?);
+        let template = RangeCopy {
+            job: self.id.clone(),
+            spec: spec.clone(),
+            filter: filter.clone(),
+            batch_size: self.spec.batch_size.max(1),
+            collection: collection.clone(),
+            converter,
+            writer: writer.clone(),
+            publisher: self.publisher.clone(),
+            control: self.control.clone(),
+            source: source.clone(),
+            slots: slots.clone(),
+            record: self.spec.verify != VerifyMode::None,
+            starved: Arc::new(Starved::default()),
+        };
+        loop {
+            let plan = match store.read_plan(&self.id, &spec.source)? {
+                Some(plan) => plan,
+                // Recorded before read plans were: ranges in _id order.
+                None => ReadPlan { kind: ReadPlanKind::ParallelRanges, ranges: 0, reason: "recorded by an earlier docshift".into(), changes: Vec::new() },
             };
-            tasks.spawn(task.run(range));
-        }
-        let mut outcome = Ok(Control::Run);
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(Ok(Control::Cancel)) => outcome = outcome.map(|_| Control::Cancel),
-                Ok(Ok(_)) => {}
-                Ok(Err(err)) => {
-                    if outcome.is_ok() {
-                        outcome = Err(err);
-                    }
-                    tasks.abort_all();
+            if plan.kind != ReadPlanKind::NaturalOrder {
+                return self.copy_ranges(plan, &collection, &filter, writer, &template).await;
+            }
+            let Some(range) = store.ranges(&self.id, &spec.source)?.into_iter().next() else { return Ok(Control::Run) };
+            if range.done {
+                return Ok(Control::Run);
+            }
+            let resume = range.checkpoint.as_deref().map(NaturalPosition::decode).transpose()?;
+            match template.clone().run(range.index, ReadOrder::Natural { resume }, Frontier::new(None)).await {
+                Err(RunError::Read(reason)) if reason == ORDER_CHANGED => {
+                    let mut plan = plan;
+                    plan.kind = ReadPlanKind::OrderedCursor;
+                    plan.changes.push(format!("{ORDER_CHANGED}: the copy started over in _id order; what was written before counts as already present"));
+                    tracing::warn!(job = %self.id, collection = %spec.source, "{ORDER_CHANGED}; starting the collection over in _id order");
+                    store.restart_collection(&self.id, &spec.source, &encode(&[IdRange::whole()]), &plan)?;
+                    self.publisher.publish_progress(&self.id);
                 }
-                Err(join) if join.is_cancelled() => {}
-                Err(join) => {
-                    if outcome.is_ok() {
-                        outcome = Err(RunError::Read(format!("a range reader crashed: {join}")));
+                other => return other,
+            }
+        }
+    }
+
+    /// Copies the unfinished `_id` ranges of a collection in parallel, splitting one when the
+    /// writers wait for the readers (parallel ranges only).
+    async fn copy_ranges(&self, mut plan: ReadPlan, collection: &mongodb::Collection<Document>, filter: &Document, writer: &Writer, template: &RangeCopy) -> Result<Control, RunError> {
+        let store = &self.publisher.store;
+        let source = template.spec.source.clone();
+        let decode = |bytes: &Option<Vec<u8>>| -> Result<Option<Bson>, RunError> {
+            bytes.as_deref().map(decode_id).transpose().map_err(|e| RunError::Spec(format!("unreadable checkpoint: {e}")))
+        };
+        let mut live: Vec<Live> = Vec::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        for range in store.ranges(&self.id, &source)?.into_iter().filter(|r| !r.done) {
+            let (lower, upper, after) = (decode(&range.lower)?, decode(&range.upper)?, decode(&range.checkpoint)?);
+            live.push(start_range(&mut tasks, template, range.index, lower, upper, after));
+        }
+        let splitting = plan.kind == ReadPlanKind::ParallelRanges;
+        let mut replanner = Replanner::default();
+        let interval = Duration::from_secs(2);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        let mut outcome = Ok(Control::Run);
+        loop {
+            tokio::select! {
+                joined = tasks.join_next() => {
+                    let Some(joined) = joined else { break };
+                    match joined {
+                        Ok(Ok(Control::Cancel)) => outcome = outcome.map(|_| Control::Cancel),
+                        Ok(Ok(_)) => {}
+                        Ok(Err(err)) => {
+                            if outcome.is_ok() {
+                                outcome = Err(err);
+                            }
+                            tasks.abort_all();
+                        }
+                        Err(join) if join.is_cancelled() => {}
+                        Err(join) => {
+                            if outcome.is_ok() {
+                                outcome = Err(RunError::Read(format!("a range reader crashed: {join}")));
+                            }
+                            tasks.abort_all();
+                        }
                     }
-                    tasks.abort_all();
+                }
+                _ = tick.tick(), if splitting && outcome.is_ok() => {
+                    let samples: Vec<RangeSample> = live.iter_mut().map(Live::sample).collect();
+                    let throttle = writer.limiter().snapshot();
+                    let room = !throttle.throttling && throttle.in_flight < throttle.limit;
+                    match replanner.decide(&samples, interval, room, self.spec.parallel_ranges.max(1)) {
+                        Decision::Keep => {}
+                        Decision::Stop(why) => {
+                            plan.changes.push(why);
+                            store.save_read_plan(&self.id, &source, &plan)?;
+                        }
+                        Decision::Split { at } => {
+                            let (index, lower, frontier) = (live[at].index, live[at].lower.clone(), live[at].frontier.clone());
+                            let upper = frontier.lock().upper.clone();
+                            let upper = match upper {
+                                Some(upper) => Some(upper),
+                                None => {
+                                    let from = frontier.lock().position.clone().or_else(|| lower.clone());
+                                    replanner.max_id(collection, filter, from).await
+                                }
+                            };
+                            let Some(upper) = upper else {
+                                replanner.split_not_made();
+                                continue;
+                            };
+                            let mut state = frontier.lock();
+                            let Some(at_id) = split_point(state.position.as_ref(), lower.as_ref(), &upper).filter(|_| !state.finished) else {
+                                drop(state);
+                                replanner.split_not_made();
+                                continue;
+                            };
+                            let old_upper = state.upper.replace(at_id.clone());
+                            plan.ranges += 1;
+                            plan.changes.push(format!("range {index} split in two: the writers were waiting for documents ({} ranges)", plan.ranges));
+                            let new_index = match store.split_range(&self.id, &source, index, &encode_id(&at_id), &plan) {
+                                Ok(new_index) => new_index,
+                                Err(err) => {
+                                    state.upper = old_upper;
+                                    return Err(err.into());
+                                }
+                            };
+                            drop(state);
+                            tracing::info!(job = %self.id, collection = %source, range = index, new_range = new_index, "range split: the readers were the bottleneck");
+                            live.push(start_range(&mut tasks, template, new_index, Some(at_id.clone()), old_upper, None));
+                            self.publisher.publish_progress(&self.id);
+                        }
+                    }
                 }
             }
         }
@@ -226,105 +334,79 @@ impl JobRun {
     }
 }
 
-/// Reads one range and writes it, batch by batch.
-struct RangeTask {
+/// A range being copied, as the replanner follows it.
+struct Live {
+    index: u32,
+    lower: Option<Bson>,
+    frontier: Arc<Frontier>,
+    starved: Arc<Starved>,
+    /// Microseconds starved at the last sample.
+    seen: u64,
+}
+
+impl Live {
+    fn sample(&mut self) -> RangeSample {
+        let now = self.starved.micros();
+        let sample = RangeSample { frontier: self.frontier.clone(), starved: Duration::from_micros(now.saturating_sub(self.seen)) };
+        self.seen = now;
+        sample
+    }
+}
+
+/// Starts copying range `index` (`[lower, upper)`, after `after`) as a task of `tasks`.
+fn start_range(
+    tasks: &mut tokio::task::JoinSet<Result<Control, RunError>>,
+    template: &RangeCopy,
+    index: u32,
+    lower: Option<Bson>,
+    upper: Option<Bson>,
+    after: Option<Bson>,
+) -> Live {
+    let frontier = Frontier::new(upper.clone());
+    let starved = Arc::new(Starved::default());
+    let copy = RangeCopy { starved: starved.clone(), ..template.clone() };
+    tasks.spawn(copy.run(index, ReadOrder::ById { range: Box::new(IdRange { lower: lower.clone(), upper }), after }, frontier.clone()));
+    Live { index, lower, frontier, starved, seen: 0 }
+}
+
+/// Samples the target's limiter every [`THROTTLE_EVERY`] for the job's progress, and keeps
+/// the last sample in the store for later reports; stops (with a last sample) when dropped.
+struct ThrottleReports {
+    task: tokio::task::JoinHandle<()>,
     job: String,
-    spec: CollectionSpec,
-    filter: Document,
-    batch_size: usize,
-    collection: mongodb::Collection<Document>,
-    converter: Arc<Converter>,
-    writer: Writer,
+    limiter: Arc<Limiter>,
     publisher: Arc<Publisher>,
-    control: watch::Receiver<Control>,
-    source: MongoSource,
 }
 
-impl RangeTask {
-    async fn run(mut self, state: RangeState) -> Result<Control, RunError> {
-        let decode = |bytes: &Option<Vec<u8>>| -> Result<Option<Bson>, RunError> {
-            bytes.as_deref().map(decode_id).transpose().map_err(|e| RunError::Spec(format!("unreadable checkpoint: {e}")))
-        };
-        let range = IdRange { lower: decode(&state.lower)?, upper: decode(&state.upper)? };
-        let checkpoint = decode(&state.checkpoint)?;
-
-        let read = RangeRead { collection: self.collection.clone(), range, filter: self.filter.clone(), after: checkpoint, batch_size: self.batch_size };
-        let mut batches = Batches::start(read, self.source.clone());
-        while let Some(batch) = batches.next().await {
-            let batch = batch?;
-            if wait_while_paused(&mut self.control).await == Control::Cancel {
-                return Ok(Control::Cancel);
-            }
-            self.write_batch(state.index, batch).await?;
-        }
-        self.publisher.store.finish_range(&self.job, &self.spec.source, state.index)?;
-        Ok(Control::Run)
-    }
-
-    async fn write_batch(&self, range: u32, batch: Vec<Document>) -> Result<(), RunError> {
-        let Some(last_id) = batch.last().and_then(|d| d.get("_id")).cloned() else { return Ok(()) };
-        let mut dead_letters = Vec::new();
-        let mut to_write = Vec::with_capacity(batch.len());
-        let mut originals = Vec::with_capacity(batch.len());
-        for document in &batch {
-            match self.converter.convert(document) {
-                Ok(converted) => {
-                    originals.push(document);
-                    to_write.push(converted);
-                }
-                Err(rejection) => {
-                    let code = rejection.violations.first().map(|v| v.code().to_string()).unwrap_or_else(|| "REJECTED".into());
-                    dead_letters.push(DeadLetter {
-                        collection: self.spec.source.clone(),
-                        id: rejection.id_key.clone().unwrap_or_else(|| id_text(document)),
-                        code,
-                        reason: rejection.to_string(),
-                        document: canonical_extended_json(document),
-                    });
+impl ThrottleReports {
+    fn start(job: String, limiter: Arc<Limiter>, publisher: Arc<Publisher>) -> Self {
+        let (id, sampled, published) = (job.clone(), limiter.clone(), publisher.clone());
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(THROTTLE_EVERY);
+            loop {
+                tick.tick().await;
+                let throttle = sampled.snapshot();
+                let changed = published.set_throttle(&id, throttle.clone());
+                if changed || throttle.throttling {
+                    published.publish_progress(&id);
                 }
             }
-        }
-        let keys: Vec<String> = to_write.iter().map(|c| c.id_key().to_owned()).collect();
-        let outcomes = if to_write.is_empty() { Vec::new() } else { self.writer.write(&self.spec.target, to_write).await? };
-        let (mut written, mut already_present) = (0, 0);
-        let mut landed = Vec::with_capacity(outcomes.len());
-        for ((outcome, key), original) in outcomes.into_iter().zip(keys).zip(originals) {
-            match outcome {
-                DocumentOutcome::Written => {
-                    written += 1;
-                    landed.push(key);
-                }
-                DocumentOutcome::AlreadyPresent => {
-                    already_present += 1;
-                    landed.push(key);
-                }
-                DocumentOutcome::Failed { code, message } => dead_letters.push(DeadLetter {
-                    collection: self.spec.source.clone(),
-                    id: key,
-                    reason: format!("Astra refused the document: {message}"),
-                    code,
-                    document: canonical_extended_json(original),
-                }),
-            }
-        }
-        let commit = BatchCommit {
-            job: &self.job,
-            collection: &self.spec.source,
-            range,
-            checkpoint: encode_id(&last_id),
-            written,
-            already_present,
-            dead_letters: dead_letters.clone(),
-        };
-        self.publisher.store.commit_batch(&commit)?;
-        self.publisher.record_landed(&self.job, &self.spec.source, landed, &dead_letters);
-        Ok(())
+        });
+        Self { task, job, limiter, publisher }
     }
 }
 
-fn id_text(document: &Document) -> String {
-    match document.get("_id") {
-        Some(id) => id.clone().into_canonical_extjson().to_string(),
-        None => "(no _id)".into(),
+impl Drop for ThrottleReports {
+    fn drop(&mut self) {
+        self.task.abort();
+        let mut last = self.limiter.snapshot();
+        last.in_flight = 0;
+        last.throttling = false;
+        self.publisher.set_throttle(&self.job, last);
     }
+}
+
+/// Ranges as the store keeps them.
+fn encode(ranges: &[IdRange]) -> Vec<RangeBounds> {
+    ranges.iter().map(|r| (r.lower.as_ref().map(encode_id), r.upper.as_ref().map(encode_id))).collect()
 }

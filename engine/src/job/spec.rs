@@ -9,6 +9,7 @@ use crate::{
     policy::{ConversionPolicy, Indexing, VectorMapping},
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
 };
+pub use crate::wire::PlanChoice;
 use serde::{Deserialize, Serialize};
 
 /// A migration job's specification.
@@ -29,7 +30,8 @@ pub struct JobSpec {
     pub target_id: Option<String>,
     #[serde(default)]
     pub policy: ConversionPolicy,
-    /// `_id` ranges read in parallel per collection ([`PARALLEL_RANGES`]).
+    /// The most `_id` ranges read in parallel per collection, when the read plan uses
+    /// ranges ([`PARALLEL_RANGES`]).
     #[serde(default = "default_ranges")]
     pub parallel_ranges: usize,
     /// Documents read and written per batch, split into insertMany chunks ([`BATCH_SIZE`]).
@@ -38,11 +40,19 @@ pub struct JobSpec {
     /// Documents per `insertMany` ([`CHUNK_SIZE`]).
     #[serde(default = "default_chunk")]
     pub chunk_size: usize,
-    /// `insertMany` requests in flight per range ([`IN_FLIGHT`]).
+    /// The most write requests in flight for the job, the ceiling of its adaptive limit
+    /// ([`IN_FLIGHT`]).
     #[serde(default = "default_in_flight")]
     pub in_flight: usize,
     #[serde(default)]
     pub verify: VerifyMode,
+    /// How to read the source: measured and chosen (`auto`), or forced.
+    #[serde(default)]
+    pub read_plan: PlanChoice,
+    /// The most documents a second to copy (and to read back), to stay within a production
+    /// database's headroom; `None`: as fast as the source and the target allow.
+    #[serde(default)]
+    pub max_rate: Option<u64>,
     /// A copy, or an online job that follows the changes until cut over.
     #[serde(default)]
     pub mode: JobMode,
@@ -75,6 +85,8 @@ impl JobSpec {
             chunk_size: CHUNK_SIZE.default,
             in_flight: IN_FLIGHT.default,
             verify: VerifyMode::All,
+            read_plan: PlanChoice::Auto,
+            max_rate: None,
             mode: JobMode::Copy,
         }
     }
@@ -174,6 +186,8 @@ mod tests {
             chunk_size: 1,
             in_flight: 1,
             verify: VerifyMode::All,
+            read_plan: PlanChoice::Auto,
+            max_rate: None,
             mode: JobMode::Online,
         };
         let text = format!("{spec:?}");

@@ -1,7 +1,8 @@
 //! Durable job state in SQLite: jobs, per-range checkpoints, per-collection counters and
-//! dead letters. A batch's checkpoint, counters and dead letters change in one transaction,
-//! so after a crash the counters describe exactly the documents before each checkpoint,
-//! and resuming from the checkpoints counts every document once.
+//! dead letters. A batch's checkpoint, counters, dead letters and copied documents change in
+//! one transaction, so after a crash the counters describe exactly the documents before each
+//! checkpoint, and resuming from the checkpoints counts every document once. The read plans,
+//! copied documents and throttling records are in [`super::ledger`].
 //!
 //! Each job also keeps its timeline (created, started, paused and resumed by whom,
 //! verification, the end) and how long it spent copying and verifying, so a finished job
@@ -10,8 +11,9 @@
 
 pub use super::history::Act;
 use super::history;
+use crate::convert::ContentHash;
 pub use crate::wire::{Counters, JobStatus, TimelineEntry};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::{
     collections::HashSet,
     path::Path,
@@ -57,6 +59,17 @@ pub struct DeadLetter {
     pub document: String,
 }
 
+/// A document the copy wrote or found already present, as verification needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopiedDocument {
+    /// The `_id`'s stable key.
+    pub key: String,
+    /// The `_id` as Data API JSON, to ask the target for it.
+    pub id_json: String,
+    /// The content hash of the converted source document.
+    pub hash: ContentHash,
+}
+
 /// What one acknowledged batch changes, applied atomically by [`JobStore::commit_batch`].
 #[derive(Debug, Default)]
 pub struct BatchCommit<'a> {
@@ -68,6 +81,8 @@ pub struct BatchCommit<'a> {
     pub written: u64,
     pub already_present: u64,
     pub dead_letters: Vec<DeadLetter>,
+    /// The documents written or found present, for verification (empty when it won't run).
+    pub copied: Vec<CopiedDocument>,
 }
 
 /// What someone asked of a job that another process runs; that process applies it.
@@ -216,6 +231,28 @@ fn with_status((record, status): (JobRecord, String)) -> Result<JobRecord, Store
     Ok(JobRecord { status: parse_status(&status)?, ..record })
 }
 
+/// The tables of [`super::ledger`]: read plans, copied documents, throttling records.
+const LEDGER_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS read_plans (
+    job_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    PRIMARY KEY (job_id, collection)
+);
+CREATE TABLE IF NOT EXISTS copied (
+    job_id TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    id_key TEXT NOT NULL,
+    id_json TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (job_id, collection, id_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS throttles (
+    job_id TEXT PRIMARY KEY,
+    throttle TEXT NOT NULL
+);
+";
+
 fn parse_status(text: &str) -> Result<JobStatus, StoreError> {
     JobStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown job status {text:?}")))
 }
@@ -242,10 +279,11 @@ impl JobStore {
     fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
         conn.execute_batch(SCHEMA)?;
         history::prepare(&mut conn)?;
+        conn.execute_batch(LEDGER_SCHEMA)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -362,6 +400,16 @@ impl JobStore {
             .collect())
     }
 
+    /// A collection copied whole: its matched count becomes what the read accounted for
+    /// (the count taken before was the server's estimate).
+    pub fn settle_matched(&self, job: &str, collection: &str) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE collections SET matched = written + already_present + dead_lettered WHERE job_id = ?1 AND name = ?2",
+            params![job, collection],
+        )?;
+        Ok(())
+    }
+
     pub fn counters(&self, job: &str) -> Result<Vec<(String, Counters)>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
@@ -438,6 +486,7 @@ impl JobStore {
             "UPDATE ranges SET checkpoint = ?4 WHERE job_id = ?1 AND collection = ?2 AND idx = ?3",
             params![batch.job, batch.collection, batch.range as i64, batch.checkpoint],
         )?;
+        insert_copied(&tx, batch.job, batch.collection, &batch.copied)?;
         tx.execute("UPDATE jobs SET updated_at_ms = ?2 WHERE id = ?1", params![batch.job, now_ms()])?;
         tx.commit()?;
         Ok(())
@@ -531,6 +580,19 @@ impl JobStore {
     }
 }
 
+/// Records copied documents inside a batch's transaction.
+fn insert_copied(tx: &Transaction<'_>, job: &str, collection: &str, copied: &[CopiedDocument]) -> Result<(), StoreError> {
+    if copied.is_empty() {
+        return Ok(());
+    }
+    let mut statement =
+        tx.prepare_cached("INSERT OR REPLACE INTO copied (job_id, collection, id_key, id_json, hash) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for document in copied {
+        statement.execute(params![job, collection, document.key, document.id_json, &document.hash.0[..]])?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -553,6 +615,7 @@ mod tests {
                 written: 4,
                 already_present: 1,
                 dead_letters: vec![letter("a")],
+                copied: Vec::new(),
             })
             .unwrap();
         let counters = store.counters("j1").unwrap();

@@ -1,54 +1,88 @@
-//! Verification: reads the copied documents back from the target and compares each with
-//! the source, converted again, by content hash (key order aside, numbers by exact value).
-//! Documents that were dead-lettered are not expected in the target and are skipped.
+//! Verification: reads the copied documents back from the target and compares each with the
+//! source's converted content, by content hash (key order aside, numbers by exact value).
 //!
-//! The source is read in `_id` order by the copy's reader (reopened after the last `_id` read
-//! when it fails transiently); pause and cancel act between groups of documents.
+//! The source is not read again: the copy recorded the `_id` and content hash of every
+//! document it wrote or found already present, in the same transaction as its checkpoint
+//! ([`super::ledger`]). Verification pages through those records and asks the target for
+//! them in groups of at most 100 ids (`$in` takes no more), each group read to its last page,
+//! many groups at a time: the target's limiter sets the pace, not round trips. Dead-lettered
+//! documents were never recorded, so they are not expected in the target. Pause and cancel
+//! act between pages of records.
 
 use super::{
     control::{wait_while_paused, Control},
     error::RunError,
     progress::Publisher,
-    reader::{Batches, RangeRead},
     spec::{CollectionSpec, JobSpec, VerifyMode},
+    reader::{Batches, Frontier, RangeRead, ReadOrder},
+    store::CopiedDocument,
 };
 use crate::{
     astra::Writer,
     convert::{content_hash, id_key_from_json, ContentHash},
-    source::{mongo::MongoSource, ranges::IdRange},
+    source::mongo::MongoSource,
     wire::{JobStatus, Verification},
 };
 use bson::Document;
 use futures::{stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::{
-    collections::HashMap,
-    sync::Arc,
-};
+use std::{collections::HashMap, sync::Arc};
 use tokio::sync::watch;
 
-/// Ids read back from the target per request.
+/// Ids read back from the target per request (the Data API's `$in` limit).
 const READ_BACK: usize = 100;
+/// Copied records read from the state database at a time.
+const PAGE: usize = 2_000;
 /// Ids listed per kind of mismatch in a report.
 const LISTED: usize = 100;
 
-/// Compares a collection's source documents with the target. `None` when the job was
+/// Compares a collection's copied documents with the target. `None` when the job was
 /// cancelled meanwhile.
 pub(crate) async fn verify_collection(
     job: &str,
     spec: &JobSpec,
     collection: &CollectionSpec,
-    source: &MongoSource,
     writer: &Writer,
     publisher: &Arc<Publisher>,
     control: &watch::Receiver<Control>,
 ) -> Result<Option<Verification>, RunError> {
-    verify_collection_skipping(job, spec, collection, source, writer, publisher, control, &|_| false).await
+    let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new(), recall: None };
+    let store = &publisher.store;
+    let step = match spec.verify {
+        VerifyMode::None => return Ok(Some(report)),
+        VerifyMode::All => 1,
+        VerifyMode::Sample(n) => (store.copied_count(job, &collection.source)? / n.max(1)).max(1),
+    };
+
+    let state = Pages {
+        job: job.to_owned(),
+        collection: collection.source.clone(),
+        publisher: publisher.clone(),
+        control: control.clone(),
+        step,
+        after: None,
+        position: 0,
+        done: false,
+    };
+    let pages = stream::try_unfold(state, Pages::next);
+    let records = pages.map_ok(|page| stream::iter(page.into_iter().map(Ok))).try_flatten();
+    // Groups are read back many at a time (the limiter decides how many requests go), in
+    // order, so the report lists mismatches in key order and memory stays bounded.
+    let concurrency = writer.limiter().ceiling().max(1);
+    let mut groups = std::pin::pin!(records.try_chunks(READ_BACK).map_err(|e| e.1).map_ok(|group| compare(writer, &collection.target, group)).try_buffered(concurrency));
+    while let Some(group) = groups.try_next().await? {
+        add(&mut report, group);
+    }
+    if *control.borrow() == Control::Cancel {
+        return Ok(None);
+    }
+    Ok(Some(report))
 }
 
-/// [`verify_collection`], leaving out the documents whose id key `skip` names (an online
-/// job's documents changed after its cutover's barrier).
+/// An online job's verification: the source is read again (its documents changed since
+/// the copy recorded them), leaving out the documents whose id key `skip` names (changed
+/// after the cutover's barrier).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn verify_collection_skipping(
     job: &str,
@@ -74,15 +108,15 @@ pub(crate) async fn verify_collection_skipping(
     let converter = collection.converter(spec.policy).map_err(RunError::Spec)?;
     let read = RangeRead {
         collection: source.client().database(&spec.database).collection::<Document>(&collection.source),
-        range: IdRange::whole(),
+        order: ReadOrder::Natural { resume: None },
         filter: collection.filter_document().map_err(RunError::Spec)?,
-        after: None,
         batch_size: spec.batch_size.max(1),
+        frontier: Frontier::new(None),
     };
 
     // Groups of ids are read back `in_flight` at a time (each is a few sequential `find`
     // pages) while the source is read on; results come in order, so the report lists
-    // mismatches in `_id` order, and memory stays bounded.
+    // mismatches in the source's order, and memory stays bounded.
     let in_flight = spec.in_flight.max(1);
     // Pause and cancel act before each batch of the source, so the groups already on their
     // way finish; a cancel ends the reading.
@@ -98,13 +132,13 @@ pub(crate) async fn verify_collection_skipping(
         let batch = batches.next().await?;
         Some((batch, (batches, control, publisher, job)))
     });
-    let documents = batches.map_ok(|batch| stream::iter(batch.into_iter().map(Ok))).try_flatten();
+    let documents = batches.map_ok(|batch| stream::iter(batch.documents.into_iter().map(Ok))).try_flatten();
     let expected = documents.enumerate().filter_map(|(position, document)| {
         let expected = match document {
             Err(e) => Some(Err(e)),
             Ok(_) if !(position as u64).is_multiple_of(step) => None,
             Ok(document) => match converter.convert(&document) {
-                Ok(converted) if !dead.contains(converted.id_key()) && !skip(converted.id_key()) => Some(Ok(Expected {
+                Ok(converted) if !dead.contains(converted.id_key()) && !skip(converted.id_key()) => Some(Ok(CopiedDocument {
                     id_json: converted.id_json().to_owned(),
                     key: converted.id_key().to_owned(),
                     hash: converted.content_hash(),
@@ -128,10 +162,42 @@ pub(crate) async fn verify_collection_skipping(
     Ok(Some(report))
 }
 
-struct Expected {
-    id_json: String,
-    key: String,
-    hash: ContentHash,
+/// Pages of copied records, every `step`-th kept; pause and cancel act before each page.
+struct Pages {
+    job: String,
+    collection: String,
+    publisher: Arc<Publisher>,
+    control: watch::Receiver<Control>,
+    step: u64,
+    after: Option<String>,
+    position: u64,
+    done: bool,
+}
+
+impl Pages {
+    async fn next(mut self) -> Result<Option<(Vec<CopiedDocument>, Self)>, RunError> {
+        if self.done {
+            return Ok(None);
+        }
+        let paused = *self.control.borrow() == Control::Pause;
+        if wait_while_paused(&mut self.control).await == Control::Cancel {
+            return Ok(None);
+        }
+        if paused {
+            self.publisher.set_status_keeping_message(&self.job, JobStatus::Verifying);
+        }
+        let page = self.publisher.store.copied_page(&self.job, &self.collection, self.after.as_deref(), PAGE)?;
+        self.done = page.len() < PAGE;
+        self.after = page.last().map(|c| c.key.clone());
+        let mut kept = Vec::with_capacity(page.len() / self.step as usize + 1);
+        for record in page {
+            if self.position.is_multiple_of(self.step) {
+                kept.push(record);
+            }
+            self.position += 1;
+        }
+        Ok(Some((kept, self)))
+    }
 }
 
 #[derive(Deserialize)]
@@ -141,7 +207,7 @@ struct WithId<'a> {
 }
 
 /// Reads one group back and compares it: a report of this group alone.
-async fn compare(writer: &Writer, target: &str, expected: Vec<Expected>) -> Result<Verification, RunError> {
+async fn compare(writer: &Writer, target: &str, expected: Vec<CopiedDocument>) -> Result<Verification, RunError> {
     let mut report = Verification { checked: 0, matching: 0, missing: Vec::new(), different: Vec::new(), recall: None };
     let ids: Vec<(String, String)> = expected.iter().map(|e| (e.id_json.clone(), e.key.clone())).collect();
     let found = writer.read_back(target, &ids).await?;

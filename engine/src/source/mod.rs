@@ -2,4 +2,5 @@
 //! ranges for parallel reads (`ranges`), and change streams for online jobs (`changes`).
 pub mod changes;
 pub mod mongo;
+pub mod probe;
 pub mod ranges;

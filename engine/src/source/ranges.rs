@@ -8,9 +8,10 @@
 //! values of the upper bound's bracket below the bound. Every document of the collection
 //! then falls in exactly one range, whatever mix of `_id` types it has.
 
-use bson::{doc, Bson, Document};
+use bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use futures::TryStreamExt;
 use mongodb::Collection;
+use std::time::Duration;
 
 /// `[lower, upper)` over `_id`; `None` is an open end.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,27 +157,33 @@ fn id_condition(lower: Option<Bound<'_>>, upper: Option<&Bson>) -> Option<Docume
 }
 
 /// Splits the documents matching `filter` into at most `parts` ranges of about equal size,
-/// none smaller than `min_per_range` documents. Reads one `_id` per boundary.
+/// none smaller than `min_per_range` documents. Reads one `_id` per boundary; with
+/// `max_time`, a boundary the server takes longer to find ends the splitting there (fewer
+/// ranges, never a wrong one).
 pub async fn split(
     collection: &Collection<Document>,
     filter: &Document,
     matched: u64,
     parts: usize,
     min_per_range: u64,
+    max_time: Option<Duration>,
 ) -> mongodb::error::Result<Vec<IdRange>> {
     let parts = (parts as u64).min(matched / min_per_range.max(1)).max(1);
     let mut boundaries: Vec<Bson> = Vec::new();
     for i in 1..parts {
         let position = matched * i / parts;
-        let found: Vec<Document> = collection
-            .find(filter.clone())
-            .sort(doc! { "_id": 1 })
-            .projection(doc! { "_id": 1 })
-            .skip(position)
-            .limit(1)
-            .await?
-            .try_collect()
-            .await?;
+        let mut find = collection.find(filter.clone()).sort(doc! { "_id": 1 }).projection(doc! { "_id": 1 }).skip(position).limit(1);
+        if let Some(limit) = max_time {
+            find = find.max_time(limit);
+        }
+        let found: Vec<Document> = match find.await {
+            Ok(cursor) => cursor.try_collect().await,
+            Err(e) => Err(e),
+        }
+        .or_else(|e| if is_time_limit(&e) { Ok(Vec::new()) } else { Err(e) })?;
+        if found.is_empty() && max_time.is_some() {
+            break;
+        }
         if let Some(id) = found.into_iter().next().and_then(|mut d| d.remove("_id")) {
             // A bound must be comparable: MinKey/MaxKey ids can't split a bracket.
             if !is_singleton(bracket(&id)) && boundaries.last() != Some(&id) {
@@ -192,6 +199,63 @@ pub async fn split(
     }
     ranges.push(IdRange { lower, upper: None });
     Ok(ranges)
+}
+
+/// Whether the server stopped a query at its `maxTimeMS` (MaxTimeMSExpired, code 50).
+pub fn is_time_limit(error: &mongodb::error::Error) -> bool {
+    matches!(error.kind.as_ref(), mongodb::error::ErrorKind::Command(command) if command.code == 50)
+}
+
+/// A value about halfway between `a` and `b` in `_id` order (`a < b`, one bracket), to split
+/// a range without asking the server: ObjectIds (as 96-bit numbers), integers, doubles and
+/// dates are interpolated; `None` for other types, or when nothing lies between.
+pub fn midpoint(a: &Bson, b: &Bson) -> Option<Bson> {
+    fn number(value: &Bson) -> Option<f64> {
+        match value {
+            Bson::Int32(n) => Some(f64::from(*n)),
+            Bson::Int64(n) => Some(*n as f64),
+            Bson::Double(x) if x.is_finite() => Some(*x),
+            _ => None,
+        }
+    }
+    let mid = match (a, b) {
+        (Bson::ObjectId(a), Bson::ObjectId(b)) => {
+            let (x, y) = (oid_number(a), oid_number(b));
+            (y > x + 1).then(|| Bson::ObjectId(oid_from_number(x + (y - x) / 2)))?
+        }
+        (Bson::DateTime(a), Bson::DateTime(b)) => {
+            let (x, y) = (i128::from(a.timestamp_millis()), i128::from(b.timestamp_millis()));
+            (y > x + 1).then(|| Bson::DateTime(DateTime::from_millis((x + (y - x) / 2) as i64)))?
+        }
+        (Bson::Int32(x), Bson::Int32(y)) => (i64::from(*y) > i64::from(*x) + 1).then(|| Bson::Int32(((i64::from(*x) + i64::from(*y)) / 2) as i32))?,
+        (Bson::Int32(_) | Bson::Int64(_), Bson::Int32(_) | Bson::Int64(_)) => {
+            let as_i128 = |v: &Bson| match v {
+                Bson::Int32(n) => i128::from(*n),
+                Bson::Int64(n) => i128::from(*n),
+                _ => 0,
+            };
+            let (x, y) = (as_i128(a), as_i128(b));
+            (y > x + 1).then(|| Bson::Int64(((x + y) / 2) as i64))?
+        }
+        _ => {
+            let (x, y) = (number(a)?, number(b)?);
+            let mid = x + (y - x) / 2.0;
+            (mid > x && mid < y).then_some(Bson::Double(mid))?
+        }
+    };
+    Some(mid)
+}
+
+fn oid_number(id: &ObjectId) -> u128 {
+    id.bytes().iter().fold(0u128, |n, b| (n << 8) | u128::from(*b))
+}
+
+fn oid_from_number(n: u128) -> ObjectId {
+    let mut bytes = [0u8; 12];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = (n >> (8 * (11 - i))) as u8;
+    }
+    ObjectId::from_bytes(bytes)
 }
 
 /// An `_id` as bytes for the checkpoint store: the BSON document `{v: id}`.
@@ -239,6 +303,19 @@ mod tests {
         assert!(types.contains(&Bson::from("minKey")) && types.contains(&Bson::from("long")));
         let after_max = IdRange::whole().condition(Some(&Bson::MaxKey)).unwrap();
         assert_eq!(after_max, doc! { "_id": { "$in": [] } });
+    }
+
+    #[test]
+    fn midpoints_lie_strictly_between() {
+        let a = ObjectId::parse_str("650000000000000000000000").unwrap();
+        let b = ObjectId::parse_str("650000000000000000001000").unwrap();
+        let Some(Bson::ObjectId(mid)) = midpoint(&Bson::ObjectId(a), &Bson::ObjectId(b)) else { panic!("no midpoint") };
+        assert!(a < mid && mid < b, "{mid}");
+        assert_eq!(midpoint(&Bson::Int32(1), &Bson::Int32(2)), None);
+        assert_eq!(midpoint(&Bson::Int32(1), &Bson::Int64(9)), Some(Bson::Int64(5)));
+        assert_eq!(midpoint(&Bson::Int32(1), &Bson::Double(2.0)), Some(Bson::Double(1.5)));
+        assert_eq!(midpoint(&Bson::DateTime(DateTime::from_millis(0)), &Bson::DateTime(DateTime::from_millis(10))), Some(Bson::DateTime(DateTime::from_millis(5))));
+        assert_eq!(midpoint(&Bson::from("a"), &Bson::from("z")), None);
     }
 
     #[test]

@@ -46,7 +46,8 @@ fn faults() -> astra_local::Faults {
     }
 }
 
-/// The engine's retries, counted by cause, from its "retrying Data API request" events.
+/// The engine's retries, counted by cause, from its "retrying Data API request" events (and
+/// its "throttled by the target" ones: a 429 is sent again without spending an attempt).
 #[derive(Clone, Default)]
 struct RetryCounter(Arc<Mutex<BTreeMap<&'static str, u64>>>);
 
@@ -97,10 +98,12 @@ impl<S: tracing::Subscriber> Layer<S> for RetryCounter {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
         let mut fields = EventFields::default();
         event.record(&mut fields);
-        if fields.message != "retrying Data API request" {
+        // A 429 is waited out by the limiter, not retried as a failure: its own event.
+        let throttled = fields.message == "throttled by the target; sending again";
+        if fields.message != "retrying Data API request" && !throttled {
             return;
         }
-        let cause = if fields.reason.starts_with("HTTP 429") {
+        let cause = if throttled || fields.reason.starts_with("HTTP 429") {
             "429"
         } else if fields.reason.starts_with("HTTP 5") {
             "5xx"
@@ -143,7 +146,7 @@ async fn probe_latency(endpoint: String, stop: Arc<AtomicBool>) -> Probe {
 }
 
 /// Every `_id` in the target collection, as stable keys, read page by page.
-async fn target_ids(endpoint: &str, collection: &str) -> Vec<String> {
+pub(crate) async fn target_ids(endpoint: &str, collection: &str) -> Vec<String> {
     let client = DataApiClient::new(DataApiConfig::new(endpoint, "default_keyspace", Token::new(TOKEN))).unwrap();
     let query = FindQuery { projection: Some(serde_json::json!({ "_id": 1 })), ..Default::default() };
     let pages: Vec<_> = client.find_pages(collection, query).try_collect().await.unwrap();

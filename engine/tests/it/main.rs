@@ -18,6 +18,7 @@ mod convert_types;
 mod convert_vectors;
 mod job_faults;
 mod job_migrate;
+mod job_throughput;
 mod job_vectors;
 mod job_online;
 mod source_ranges;

@@ -39,7 +39,7 @@ async fn ranges_partition_a_collection_of_mixed_id_types() {
     assert_eq!(all.len(), ids.len());
 
     for parts in [1, 2, 4, 7, 16] {
-        let ranges = split(&collection, &doc! {}, all.len() as u64, parts, 1).await.unwrap();
+        let ranges = split(&collection, &doc! {}, all.len() as u64, parts, 1, None).await.unwrap();
         assert_eq!(ranges.len(), parts, "{parts} ranges asked for");
         let mut union = Vec::new();
         for range in &ranges {
@@ -61,7 +61,7 @@ async fn a_range_resumes_after_its_checkpoint_and_keeps_the_user_filter() {
     let all = ids_in(&collection, filter.clone()).await;
     assert_eq!(all.len(), ids.len());
 
-    let ranges = split(&collection, &filter, all.len() as u64, 3, 1).await.unwrap();
+    let ranges = split(&collection, &filter, all.len() as u64, 3, 1, None).await.unwrap();
     let mut union = Vec::new();
     for range in &ranges {
         let inside = ids_in(&collection, range.filter(&filter, None)).await;
@@ -82,6 +82,6 @@ async fn small_collections_stay_in_one_range() {
     let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
     let collection = client.database("t").collection::<Document>("small");
     collection.insert_many((0..50).map(|i| doc! { "_id": i })).await.unwrap();
-    let ranges = split(&collection, &doc! {}, 50, 4, 1_000).await.unwrap();
+    let ranges = split(&collection, &doc! {}, 50, 4, 1_000, None).await.unwrap();
     assert_eq!(ranges, vec![IdRange::whole()]);
 }

@@ -14,8 +14,8 @@ use clap::{
 use engine::{
     job::{target_name, CollectionSpec, JobMode, JobSpec, TargetSpec, VerifyMode},
     policy::{Indexing, InvalidVectorPolicy, VectorMapping, VectorMetric},
-    tuning::{Setting, BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
-    wire::TargetKind,
+    tuning::{Setting, BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, MAX_RATE, PARALLEL_RANGES},
+    wire::{PlanChoice, TargetKind},
 };
 
 /// Copy MongoDB collections into Astra DB, then verify the copy.
@@ -96,13 +96,22 @@ pub struct MigrateArgs {
     /// What happens to a document whose vector is missing, of another length or holds NaN.
     #[arg(long, value_enum, default_value_t = InvalidVectors::DeadLetter)]
     invalid_vectors: InvalidVectors,
-    #[arg(long, value_name = "N", default_value_t = PARALLEL_RANGES.default, help = bounded("`_id` ranges read and written in parallel per collection", PARALLEL_RANGES))]
+    #[arg(long, value_name = "N", default_value_t = PARALLEL_RANGES.default, help = bounded("Most `_id` ranges read in parallel per collection, when the source is read in ranges", PARALLEL_RANGES))]
     parallel_ranges: usize,
+    /// How to read the source: `auto` measures it and chooses (parallel `_id` ranges where
+    /// they are index scans and parallel reads gain, else one plain cursor in natural order);
+    /// `ranges`, `ordered` (one `_id`-ordered cursor) or `natural` force a plan.
+    #[arg(long, value_name = "PLAN", default_value = "auto", value_parser = parse_plan)]
+    read_plan: PlanChoice,
+    /// The most documents a second to copy and to read back, to leave a production database
+    /// its headroom (default: as fast as the source and Astra allow).
+    #[arg(long, value_name = "DOCS", value_parser = parse_rate)]
+    max_rate: Option<u64>,
     #[arg(long, value_name = "N", default_value_t = BATCH_SIZE.default, help = bounded("Documents read and checkpointed per batch", BATCH_SIZE))]
     batch_size: usize,
     #[arg(long, value_name = "N", default_value_t = CHUNK_SIZE.default, help = bounded("Documents per insertMany request", CHUNK_SIZE))]
     chunk_size: usize,
-    #[arg(long, value_name = "N", default_value_t = IN_FLIGHT.default, help = bounded("Write requests in flight per range", IN_FLIGHT))]
+    #[arg(long, value_name = "N", default_value_t = IN_FLIGHT.default, help = bounded("Most write requests in flight for the job; docshift adapts below it to Astra's answers", IN_FLIGHT))]
     in_flight: usize,
     /// What verification reads back from the target and compares with the source: `all`,
     /// `none` (counts only), or `sample:N` (about N documents per collection).
@@ -170,6 +179,17 @@ fn target_kind() -> impl TypedValueParser<Value = TargetKind> {
         .try_map(|name| TargetKind::parse(&name).ok_or(format!("unknown target kind {name}")))
 }
 
+fn parse_plan(text: &str) -> Result<PlanChoice, String> {
+    PlanChoice::parse(text).ok_or_else(|| "expected auto, ranges, ordered or natural".into())
+}
+
+fn parse_rate(text: &str) -> Result<u64, String> {
+    match text.replace(['_', ','], "").parse::<u64>() {
+        Ok(n) if MAX_RATE.contains(n as usize) => Ok(n),
+        _ => Err(format!("expected documents a second, {}", MAX_RATE.range())),
+    }
+}
+
 fn parse_verify(text: &str) -> Result<VerifyMode, String> {
     match text {
         "all" => Ok(VerifyMode::All),
@@ -215,6 +235,8 @@ impl MigrateArgs {
             chunk_size: self.chunk_size,
             in_flight: self.in_flight,
             verify: self.verify,
+            read_plan: self.read_plan,
+            max_rate: self.max_rate,
             mode: if self.online { JobMode::Online } else { JobMode::Copy },
         })
     }
@@ -341,6 +363,14 @@ mod tests {
         assert!(before.contains("before any --collection"), "{before}");
         let twice = spec(&["--collection", "orders", "--target-collection", "a", "--target-collection", "b"]).unwrap_err().to_string();
         assert!(twice.contains("--collection orders is followed by --target-collection twice"), "{twice}");
+    }
+
+    #[test]
+    fn read_plans_and_rates_parse() {
+        let natural = spec(&["--collection", "orders", "--read-plan", "natural", "--max-rate", "2,000"]).unwrap();
+        assert_eq!((natural.read_plan.as_str(), natural.max_rate), ("natural", Some(2_000)));
+        assert_eq!(spec(&["--collection", "orders"]).unwrap().read_plan, PlanChoice::Auto);
+        assert!(parse_plan("fastest").is_err() && parse_rate("0").is_err() && parse_rate("ten").is_err());
     }
 
     #[test]

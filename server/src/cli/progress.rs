@@ -158,14 +158,16 @@ impl View {
         self.status = progress.status;
         let totals = progress.totals();
         let rate: f64 = progress.collections.iter().map(|c| c.rate).sum();
+        let throttling = throttling(progress);
         let sync = progress.online.as_ref().map(|o| format!(" | {}", super::online::line(o))).unwrap_or_default();
         self.header.set_message(format!(
-            "job {}: {} — {} of {} documents accounted for, {:.0} docs/s{sync}",
+            "job {}: {} — {} of {} documents accounted for, {:.0} docs/s{sync}{}",
             self.id,
             progress.status.as_str(),
             totals.accounted(),
             totals.matched,
-            rate
+            rate,
+            throttling.as_deref().map(|t| format!("; {t}")).unwrap_or_default()
         ));
         for (bar, collection) in self.bars.iter().zip(&progress.collections) {
             bar.set_length(collection.counters.matched);
@@ -176,6 +178,9 @@ impl View {
             self.last_line = Instant::now();
             if status_changed {
                 eprintln!("docshift: job {} is {}", self.id, progress.status.as_str());
+            }
+            if let Some(line) = &throttling {
+                eprintln!("docshift:   {line}");
             }
             for collection in &progress.collections {
                 let c = collection.counters;
@@ -199,6 +204,11 @@ impl View {
             eprintln!();
         }
     }
+}
+
+/// "Astra is throttling: N req/s accepted, M in flight" while the target answers 429s.
+fn throttling(progress: &JobProgress) -> Option<String> {
+    progress.throttle.as_ref().filter(|t| t.throttling && progress.status == JobStatus::Running).map(|t| t.line())
 }
 
 /// `orders`, or `sensor-readings → sensor_readings` when the Astra name differs.

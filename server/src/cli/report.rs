@@ -50,6 +50,9 @@ pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> St
     };
     let _ = writeln!(out, "Job {} {verdict}", progress.id);
     let _ = writeln!(out, "  from MongoDB database {} to {}", progress.database, progress.target);
+    if let Some(rate) = progress.max_rate {
+        let _ = writeln!(out, "  at most {rate} documents a second (--max-rate)");
+    }
     for collection in &progress.collections {
         let c = collection.counters;
         let _ = write!(
@@ -81,6 +84,13 @@ pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> St
                 let _ = writeln!(out, "; not verified");
             }
         }
+        if let Some(plan) = &collection.plan {
+            let ranges = if plan.ranges > 1 { format!(" ({} ranges)", plan.ranges) } else { String::new() };
+            let _ = writeln!(out, "    read plan: {}{ranges}: {}", plan.kind.label(), plan.reason);
+            for change in &plan.changes {
+                let _ = writeln!(out, "      then {change}");
+            }
+        }
         if let Some(recall) = collection.verification.as_ref().and_then(|v| v.recall) {
             let _ = writeln!(
                 out,
@@ -92,6 +102,16 @@ pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> St
                 recall.expected
             );
         }
+    }
+    if let Some(throttle) = progress.throttle.as_ref().filter(|t| t.throttled > 0) {
+        let _ = writeln!(
+            out,
+            "  Astra throttled {} of {} requests ({:.1} %); docshift slowed down{}",
+            throttle.throttled,
+            throttle.requests,
+            throttle.throttled_percent(),
+            throttle.rate_cap.map(|cap| format!(" to about {cap:.0} requests a second")).unwrap_or_default()
+        );
     }
     if let Some(online) = &progress.online {
         let _ = writeln!(out, "  sync: {}", super::online::line(online));

@@ -7,10 +7,10 @@ use super::{
     wire::{ApiErrorEntry, ApiReply},
 };
 use crate::astra::{
-    http::{body_excerpt, join_segments, with_retries, ApiError, AttemptFailure, Http},
-    retry::{self, RetryPolicy},
+    http::{body_excerpt, exchange, join_segments, with_retries, ApiError, AttemptFailure, Http},
+    retry::RetryPolicy,
     stats::RequestStats,
-    Token,
+    Limiter, Token,
 };
 use bytes::Bytes;
 use reqwest::{
@@ -36,6 +36,7 @@ pub struct DataApiClient {
     pub(super) retry: RetryPolicy,
     /// Retries and throttling met, per collection (see [`crate::astra::stats`]).
     pub(super) stats: Arc<RequestStats>,
+    pub(super) limiter: Arc<Limiter>,
 }
 
 impl fmt::Debug for DataApiClient {
@@ -75,6 +76,7 @@ impl DataApiClient {
             config.concurrency,
         )?;
         let keyspace_url = join_segments(&base, &["api", "json", "v1", &config.keyspace]);
+        let limiter = config.limiter.unwrap_or_else(|| Limiter::new(config.concurrency, None));
         Ok(Self {
             http,
             keyspace_url,
@@ -85,12 +87,18 @@ impl DataApiClient {
             concurrency: config.concurrency,
             retry: config.retry,
             stats: Arc::default(),
+            limiter,
         })
     }
 
     /// The retries and throttling this client's requests met.
     pub fn stats(&self) -> &Arc<RequestStats> {
         &self.stats
+    }
+
+    /// The pace of the target this client sends to.
+    pub fn limiter(&self) -> &Arc<Limiter> {
+        &self.limiter
     }
 
     /// The keyspace this client addresses.
@@ -116,7 +124,7 @@ impl DataApiClient {
     ) -> Result<ApiReply, DataApiError> {
         let (url, body) = (&url, &body);
         with_retries(&self.retry, command, move || async move {
-            let reply = self.send_once(command, url, body.clone()).await?;
+            let reply = self.send_once(command, url, body.clone(), 0).await?;
             match reply.errors.first() {
                 None => Ok(reply),
                 Some(error) if error.code() == "EXISTING_COLLECTION_DIFFERENT_SETTINGS" => {
@@ -131,26 +139,25 @@ impl DataApiClient {
         .await
     }
 
-    /// One HTTP exchange: the parsed answer, or why it is not one.
+    /// One HTTP exchange through the target's limiter (which waits out 429s): the parsed
+    /// answer, or why it is not one. `documents`: how many the request carries.
     pub(super) async fn send_once(
         &self,
         command: &'static str,
         url: &Url,
         body: Bytes,
+        documents: usize,
     ) -> Result<ApiReply, Failure> {
         let size = body.len();
-        let response = self
-            .http
-            .post(url.clone())
-            .header("Token", self.token_header.clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| Failure::transport(&self.token, e))?;
-        let status = response.status().as_u16();
-        let retry_after = retry::retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(|e| Failure::transport(&self.token, e))?;
+        let request = || {
+            self.http
+                .post(url.clone())
+                .header("Token", self.token_header.clone())
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.clone())
+        };
+        let answer = exchange(&self.limiter, documents, DataApiError::API, request).await.map_err(|e| Failure::transport(&self.token, e))?;
+        let (status, retry_after, bytes) = (answer.status, answer.retry_after, answer.bytes);
         match status {
             200..=299 => serde_json::from_slice::<ApiReply>(&bytes).map_err(|e| {
                 Failure::Fatal(DataApiError::InvalidResponse {

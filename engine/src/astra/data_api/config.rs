@@ -2,10 +2,10 @@
 //! defaults it is checked against.
 
 use crate::{
-    astra::{RetryPolicy, Token},
+    astra::{Limiter, RetryPolicy, Token},
     tuning,
 };
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 /// Most documents one `insertMany` may carry.
 pub const MAX_CHUNK_SIZE: usize = tuning::CHUNK_SIZE.max;
@@ -36,6 +36,9 @@ pub struct DataApiConfig {
     pub concurrency: usize,
     /// When and how long to retry.
     pub retry: RetryPolicy,
+    /// The pace of the target, shared with other clients of it; `None`: a limiter of this
+    /// client's own, with `concurrency` as its ceiling.
+    pub limiter: Option<Arc<Limiter>>,
 }
 
 impl DataApiConfig {
@@ -51,6 +54,7 @@ impl DataApiConfig {
             chunk_size: DEFAULT_CHUNK_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
             retry: RetryPolicy::default(),
+            limiter: None,
         }
     }
 }

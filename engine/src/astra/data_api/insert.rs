@@ -139,7 +139,7 @@ impl DataApiClient {
                 command: "insertMany",
                 problem: format!("the request could not be written: {e}"),
             })?);
-            let failure = match self.send_once("insertMany", url, body).await {
+            let failure = match self.send_once("insertMany", url, body, pending.len()).await {
                 Ok(reply) => {
                     match self.apply_insert_reply(&reply, collection, &chunk, &pending, &mut outcomes, &mut last_errors) {
                         Ok(still_pending) if still_pending.is_empty() => break,

@@ -6,4 +6,5 @@
 #![allow(dead_code)]
 
 pub mod convert;
+pub mod proxy;
 pub mod target;

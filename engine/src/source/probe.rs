@@ -1,0 +1,115 @@
+//! Timing what a source does fast, before choosing how to read it: a point lookup on `_id`,
+//! an `_id` range in exactly the shape the range readers send (bounded by `maxTimeMS`, so a
+//! server that answers it with a collection scan stops early), and whether lookups sent in
+//! parallel finish sooner than one after another. `explain` is not used: a server may report
+//! an index scan for a query it runs as a collection scan.
+
+use super::ranges::{is_time_limit, IdRange};
+use bson::{doc, oid::ObjectId, Bson, Document};
+use futures::{StreamExt, TryStreamExt};
+use mongodb::Collection;
+use std::time::{Duration, Instant};
+
+/// Lookups per leg of the parallel test.
+const LOOKUPS: usize = 32;
+/// Lookups in flight in its parallel leg.
+const PARALLEL: usize = 8;
+
+/// What the probes measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Probe {
+    /// The fastest of a few point lookups on a missing `_id`.
+    pub point: Duration,
+    /// How long an empty `_id` range took, or `None` when it outlasted `range_budget`.
+    pub empty_range: Option<Duration>,
+    /// The `maxTimeMS` the range probe had.
+    pub range_budget: Duration,
+    /// Sequential lookups' time over parallel ones' (1.0: no gain); measured only when the
+    /// range was fast.
+    pub parallel_speedup: Option<f64>,
+}
+
+impl Probe {
+    /// Whether an `_id` range costs about what a point lookup costs: the server reads it
+    /// from an index.
+    pub fn ranges_are_index_scans(&self) -> bool {
+        self.empty_range.is_some_and(|t| t <= self.point * 5 + Duration::from_millis(5))
+    }
+}
+
+/// An `_id` no document has (the zero ObjectId is never generated).
+fn missing_id(n: u8) -> Bson {
+    let mut bytes = [0u8; 12];
+    bytes[11] = n;
+    Bson::ObjectId(ObjectId::from_bytes(bytes))
+}
+
+/// Probes `collection` as the readers would query it under `user_filter`.
+pub async fn probe(collection: &Collection<Document>, user_filter: &Document) -> mongodb::error::Result<Probe> {
+    let mut point = Duration::MAX;
+    for n in 0..3 {
+        let started = Instant::now();
+        collection.find_one(doc! { "_id": missing_id(n) }).await?;
+        point = point.min(started.elapsed());
+    }
+    let range_budget = (point * 20).clamp(Duration::from_millis(20), Duration::from_secs(1));
+    let empty = IdRange { lower: Some(missing_id(0)), upper: Some(missing_id(1)) };
+    let started = Instant::now();
+    let answer = collection.find(empty.filter(user_filter, None)).sort(doc! { "_id": 1 }).max_time(range_budget).batch_size(1);
+    // A server that ignores maxTimeMS is given a little longer before the probe gives up on it.
+    let waited = tokio::time::timeout(range_budget * 4 + Duration::from_secs(1), async {
+        let mut cursor = answer.await?;
+        cursor.try_next().await.map(|_| ())
+    })
+    .await;
+    let empty_range = match waited {
+        Ok(Ok(())) => Some(started.elapsed()).filter(|t| *t <= range_budget),
+        Ok(Err(e)) if is_time_limit(&e) => None,
+        Ok(Err(e)) => return Err(e),
+        Err(_) => None,
+    };
+    let mut probe = Probe { point, empty_range, range_budget, parallel_speedup: None };
+    if probe.ranges_are_index_scans() {
+        probe.parallel_speedup = Some(parallel_speedup(collection).await?);
+    }
+    Ok(probe)
+}
+
+/// [`LOOKUPS`] point lookups one after another, then [`PARALLEL`] at a time: the ratio of
+/// the times.
+async fn parallel_speedup(collection: &Collection<Document>) -> mongodb::error::Result<f64> {
+    let lookup = |n: usize| {
+        let collection = collection.clone();
+        async move { collection.find_one(doc! { "_id": missing_id((n % 200) as u8 + 2) }).await.map(|_| ()) }
+    };
+    let started = Instant::now();
+    for n in 0..LOOKUPS {
+        lookup(n).await?;
+    }
+    let sequential = started.elapsed();
+    let started = Instant::now();
+    futures::stream::iter((0..LOOKUPS).map(lookup)).buffer_unordered(PARALLEL).try_collect::<()>().await?;
+    let parallel = started.elapsed();
+    Ok(sequential.as_secs_f64() / parallel.as_secs_f64().max(1e-6))
+}
+
+
+/// The largest `_id` of `range` under `user_filter`, read from the top, or `None` when the
+/// server takes longer than `budget` to say (it reads the whole range first) or the range is
+/// empty.
+pub async fn last_id(collection: &Collection<Document>, range: &IdRange, user_filter: &Document, budget: Duration) -> Option<Bson> {
+    let read = async {
+        let mut cursor = collection
+            .find(range.filter(user_filter, None))
+            .sort(doc! { "_id": -1 })
+            .projection(doc! { "_id": 1 })
+            .batch_size(1)
+            .max_time(budget)
+            .await?;
+        cursor.try_next().await
+    };
+    match tokio::time::timeout(budget * 2, read).await {
+        Ok(Ok(Some(mut document))) => document.remove("_id"),
+        _ => None,
+    }
+}
