@@ -34,8 +34,11 @@ use std::time::Duration;
 pub(super) const MIN_DOCUMENTS_PER_RANGE: u64 = 5_000;
 /// Parallel lookups must be this much faster than sequential ones for ranges to pay.
 const PARALLEL_GAIN: f64 = 1.5;
-/// How long one range boundary may take to find before the split stops there.
-const BOUNDARY_BUDGET: Duration = Duration::from_secs(2);
+/// How long one range boundary may take to find before the split stops there. A boundary is
+/// looked up once per split, for a copy long enough to gain from ranges (minutes), so a few
+/// seconds are cheap; a busy server can take that long for a lookup it usually answers in a
+/// fraction of one (2 s made the plan fall back to one cursor on a loaded 2-core machine).
+const BOUNDARY_BUDGET: Duration = Duration::from_secs(6);
 /// A split must raise the read rate this much for the next one to be tried.
 const SPLIT_GAIN: f64 = 1.15;
 /// After splitting stopped paying, a read rate below this share of the rate then means the
