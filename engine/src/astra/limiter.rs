@@ -132,8 +132,11 @@ impl Seconds {
     }
 
     /// (accepted, throttled) over the last second — this one so far, and the part of the one
-    /// before that it does not cover — and the span they cover in seconds (less when the
-    /// limiter is younger than a second, but at least a quarter).
+    /// before that it does not cover — and the span they are taken to cover: a whole second,
+    /// even when the limiter is younger. A quota counts requests per second: when it first
+    /// answers 429, what it accepted so far is what it accepts in a second; spreading that
+    /// over a younger limiter's age overestimated the quota up to four times, and the pace
+    /// set from it kept the 429s coming for another second.
     fn last_second(&self, now: Instant) -> (f64, f64, f64) {
         let second = self.now(now);
         let age = now.duration_since(self.epoch).as_secs_f64();
@@ -144,7 +147,7 @@ impl Seconds {
             total.0 += f64::from(*a) * weight;
             total.1 += f64::from(*t) * weight;
         }
-        (total.0, total.1, age.clamp(0.25, 1.0))
+        (total.0, total.1, 1.0)
     }
 
     /// Accepted a second over the last `seconds` whole seconds.
@@ -522,6 +525,35 @@ mod tests {
         }
         let throttle = limiter.snapshot();
         assert!(throttle.accepted_per_second > 90.0, "{throttle:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quota_is_found_at_once_and_then_held_with_few_429s() {
+        // A target that answers in 5 ms under a quota of 40 requests a second (counted per
+        // whole second, as astra-local's), for 20 seconds.
+        let limiter = Limiter::new(20, None);
+        let epoch = Instant::now();
+        let (mut second, mut used) = (0, 0);
+        let (mut settled, mut settled_throttled, mut settled_accepted) = (0u32, 0u32, 0u32);
+        while epoch.elapsed() < Duration::from_secs(20) {
+            let permit = limiter.acquire(0).await;
+            tokio::time::advance(Duration::from_millis(5)).await;
+            if epoch.elapsed().as_secs() != second {
+                (second, used) = (epoch.elapsed().as_secs(), 0);
+            }
+            used += 1;
+            let throttled = used > 40;
+            if epoch.elapsed() >= Duration::from_secs(2) {
+                settled += 1;
+                settled_throttled += u32::from(throttled);
+                settled_accepted += u32::from(!throttled);
+            }
+            permit.finish(if throttled { Outcome::Throttled } else { Outcome::Answered });
+        }
+        let share = f64::from(settled_throttled) / f64::from(settled);
+        let rate = f64::from(settled_accepted) / 18.0;
+        assert!(share <= 0.05, "{:.1} % of the requests after the first 2 s were 429s", share * 100.0);
+        assert!(rate >= 36.0, "{rate:.1} accepted a second against a quota of 40");
     }
 
     #[tokio::test(start_paused = true)]
