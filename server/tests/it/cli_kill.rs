@@ -9,47 +9,17 @@
 //!
 //! astra-local runs inside the test process, so it outlives every `docshift` it serves.
 
-use crate::common::cli::{astra, docshift, jobs, migrate_args, target_ids, text, MongoServer};
+use crate::common::cli::{astra, jobs, migrate_args, progress, spawn, target_ids, text, wait_until, MongoServer};
 use astra_local::testing::TestAstra;
 use engine::{
     job::JobManager,
     wire::{JobProgress, JobStatus},
 };
 use rand::Rng;
-use std::{
-    path::Path,
-    process::Stdio,
-    time::{Duration, Instant},
-};
-use tokio::process::{Child, Command};
+use std::time::{Duration, Instant};
+use tokio::process::Child;
 
 const DOCUMENTS: u64 = 100_000;
-
-fn spawn(args: &[String], log: &Path) -> Child {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let stderr = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap_or_else(|e| panic!("log: {e}"));
-    let mut command = Command::from(docshift(&args));
-    command.stdout(Stdio::piped()).stderr(Stdio::from(stderr)).kill_on_drop(true);
-    command.spawn().unwrap_or_else(|e| panic!("cannot start docshift: {e}"))
-}
-
-/// The only job's progress as the state database says now, if it exists yet.
-fn progress(manager: &JobManager) -> Option<JobProgress> {
-    manager.jobs().ok()?.into_iter().next()
-}
-
-/// Waits until `ready` holds for the job, or the child has exited (then returns false).
-async fn wait_until(child: &mut Child, manager: &JobManager, ready: impl Fn(&JobProgress) -> bool) -> bool {
-    loop {
-        if child.try_wait().ok().flatten().is_some() {
-            return false;
-        }
-        if progress(manager).is_some_and(|p| ready(&p)) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy() -> Result<(), Box<dyn std::error::Error>> {
@@ -64,7 +34,9 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
     let state_dir = state.path().display().to_string();
 
     let mut rng = rand::thread_rng();
-    let mut kill_at: Vec<f64> = (0..3).map(|_| rng.gen_range(0.05..0.9)).collect();
+    // Up to 80 %: the copy reads and writes several batches ahead, and a kill aimed at 90 %
+    // could land after the last document.
+    let mut kill_at: Vec<f64> = (0..3).map(|_| rng.gen_range(0.05..0.8)).collect();
     kill_at.sort_by(f64::total_cmp);
 
     let copy_started = Instant::now();
@@ -77,7 +49,7 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
         if !wait_until(&mut child, &manager, |p| p.totals().accounted() >= threshold).await {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..200))).await;
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..50))).await;
         child.start_kill()?;
         child.wait().await?;
         let at = progress(&manager).ok_or("no job after a kill")?;

@@ -5,51 +5,19 @@
 //! exactly the source's documents with the same content, none missing, none extra, and the
 //! report says complete and verified.
 
-use crate::common::cli::{astra, docshift, jobs, migrate_args, text, MongoServer, TOKEN};
+use crate::common::cli::{astra, docshift, jobs, migrate_args, progress, spawn, text, wait_until, MongoServer, TOKEN};
 use engine::{
     job::JobManager,
     testing::changes::{assert_same, SourceWriter},
     wire::{JobProgress, JobStatus, OnlinePhase},
 };
 use rand::Rng;
-use std::{
-    path::Path,
-    process::Stdio,
-    time::{Duration, Instant},
-};
-use tokio::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 const DOCUMENTS: u64 = 12_000;
 
-fn spawn(args: &[String], log: &Path) -> Child {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let stderr = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap_or_else(|e| panic!("log: {e}"));
-    let mut command = Command::from(docshift(&args));
-    command.stdout(Stdio::piped()).stderr(Stdio::from(stderr)).kill_on_drop(true);
-    command.spawn().unwrap_or_else(|e| panic!("cannot start docshift: {e}"))
-}
-
-fn progress(manager: &JobManager) -> Option<JobProgress> {
-    manager.jobs().ok()?.into_iter().next()
-}
-
 fn phase(progress: &JobProgress) -> Option<OnlinePhase> {
     progress.online.as_ref().map(|o| o.phase)
-}
-
-/// Waits until `ready` holds for the job; false if the child exits first.
-async fn wait_until(child: &mut Child, manager: &JobManager, ready: impl Fn(&JobProgress) -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        if child.try_wait().ok().flatten().is_some() {
-            return false;
-        }
-        if progress(manager).is_some_and(|p| ready(&p)) {
-            return true;
-        }
-        assert!(Instant::now() < deadline, "the job never got there: {:?}", progress(manager));
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

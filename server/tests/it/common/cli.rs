@@ -8,12 +8,15 @@ use engine::astra::{
     data_api::{DataApiClient, DataApiConfig, FindQuery},
     Token,
 };
+use engine::{job::JobManager, wire::JobProgress};
 use futures::TryStreamExt;
 use std::{
     collections::HashSet,
     path::Path,
-    process::{Command, Output},
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
 };
+use tokio::process::Child;
 
 /// The token astra-local accepts.
 pub const TOKEN: &str = "AstraCS:cli-test-token-secret";
@@ -36,6 +39,36 @@ pub fn docshift(args: &[&str]) -> Command {
         .env_remove("ASTRA_DB_API_ENDPOINT")
         .env_remove("RUST_LOG");
     command
+}
+
+/// Starts `docshift` with `args` in the background: its stdout piped, its stderr appended to `log`.
+pub fn spawn(args: &[String], log: &Path) -> Child {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let stderr = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap_or_else(|e| panic!("log: {e}"));
+    let mut command = tokio::process::Command::from(docshift(&args));
+    command.stdout(Stdio::piped()).stderr(Stdio::from(stderr)).kill_on_drop(true);
+    command.spawn().unwrap_or_else(|e| panic!("cannot start docshift: {e}"))
+}
+
+/// The only job's progress as the state database says now, if it exists yet.
+pub fn progress(manager: &JobManager) -> Option<JobProgress> {
+    manager.jobs().ok()?.into_iter().next()
+}
+
+/// Waits until `ready` holds for the only job; false if the child exits first. Fails the
+/// test after three minutes.
+pub async fn wait_until(child: &mut Child, manager: &JobManager, ready: impl Fn(&JobProgress) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        if progress(manager).is_some_and(|p| ready(&p)) {
+            return true;
+        }
+        assert!(Instant::now() < deadline, "the job never got there: {:?}", progress(manager));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Runs `docshift` to its end (without blocking the runtime that serves astra-local).
