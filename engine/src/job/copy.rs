@@ -186,6 +186,9 @@ async fn head(in_flight: &mut InFlight) -> Result<Option<Acknowledged>, RunError
     in_flight.0.pop_front();
     match result {
         Ok(done) => done,
+        // Cancelled: the process is stopping, not a failure of the batch (it is not committed,
+        // so a resume reads it again).
+        Err(join) if join.is_cancelled() => Err(RunError::Interrupted),
         Err(join) => Err(RunError::Read(format!("a batch writer crashed: {join}"))),
     }
 }

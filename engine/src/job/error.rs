@@ -48,4 +48,8 @@ pub enum RunError {
     /// An online job's change stream.
     #[error("{0}")]
     Changes(#[from] ChangeError),
+    /// The process is stopping under the run (its runtime cancelled the run's tasks, as
+    /// after Ctrl-C): nothing is recorded; the checkpoints stand and a resume goes on from them.
+    #[error("the run was interrupted: the process is stopping")]
+    Interrupted,
 }

@@ -50,6 +50,12 @@ impl JobRun {
             // The manager recorded the cancellation, with who asked and when.
             Ok((JobStatus::Cancelled, _)) => return self.publisher.publish_progress(&self.id),
             Ok(status) => status,
+            // The process is stopping: whoever stops it has recorded why (a pause), or a
+            // resume finds the job interrupted.
+            Err(RunError::Interrupted) => {
+                tracing::info!(job = %self.id, "the run stopped with its process");
+                return;
+            }
             Err(err) => {
                 // An outage of the target, or of an online job's source: paused, to resume.
                 let outage = match &err {
