@@ -16,7 +16,7 @@ use crate::shred::{self, Indexing};
 use crate::vector::{Metric, MAX_DIMENSION, SOURCE_MODELS};
 use crate::{AppState, Collection};
 
-use super::commands::store_failure;
+use super::options::store_failure;
 
 /// A collection's settings from `createCollection`.
 #[derive(Debug, Clone, Default)]
@@ -367,7 +367,7 @@ pub(crate) async fn delete_collection(state: &AppState, keyspace: &str, command:
 }
 
 pub(crate) fn find_collections(state: &AppState, keyspace: &str, command: &Node<'_>) -> Result<Reply, ApiError> {
-    let explain = super::commands::Options::of(command).bool("explain")?;
+    let explain = super::options::Options::of(command).bool("explain")?;
     let mut out = String::from("[");
     for (i, collection) in state.collections_in(keyspace).iter().enumerate() {
         if i > 0 {

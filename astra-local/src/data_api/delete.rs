@@ -7,7 +7,7 @@
 //! `moreData` when more matched; with an empty filter it empties the collection and answers
 //! `deletedCount: -1`.
 
-use super::commands::store_failure;
+use super::options::store_failure;
 use super::errors::ApiError;
 use super::filter::Filter;
 use super::find::{self, document_data};

@@ -17,7 +17,8 @@
 
 use base64::Engine as _;
 
-use super::commands::{store_failure, Options};
+use super::options::{store_failure, Options};
+use super::documents::{matches, parse_doc};
 use super::errors::ApiError;
 use super::filter::Filter;
 use super::projection::Projection;
@@ -41,26 +42,6 @@ pub(crate) struct Page {
     pub more: bool,
 }
 
-fn parse_doc(body: &str) -> Option<Node<'_>> {
-    json::parse(body, usize::MAX).ok()
-}
-
-/// Whether a stored document matches `filter`; with `view` (see
-/// [`Projection::for_indexing`]) only its indexed part is looked at.
-pub(crate) fn matches(filter: &Filter<'_>, view: Option<&Projection>, body: &str) -> bool {
-    if filter.is_empty() {
-        return true;
-    }
-    let Some(doc) = parse_doc(body) else { return false };
-    match view {
-        None => filter.matches(&doc),
-        Some(view) => {
-            let mut indexed = String::with_capacity(body.len());
-            view.write(&doc, &mut indexed);
-            parse_doc(&indexed).is_some_and(|d| filter.matches(&d))
-        }
-    }
-}
 
 /// Reads up to `want` documents matching `filter`, in key order, after key `after`.
 pub(crate) async fn read_page(
@@ -202,17 +183,6 @@ pub(crate) fn decode_page_state(state: &str) -> Result<(usize, Vec<u8>), ApiErro
     let (count, key) = bytes.split_at(8);
     let count: [u8; 8] = count.try_into().map_err(|_| invalid())?;
     Ok((u64::from_be_bytes(count) as usize, key.to_vec()))
-}
-
-pub(crate) fn write_document(body: &str, projection: &Projection, out: &mut String) {
-    if projection.keeps_unchanged(body) {
-        out.push_str(body);
-        return;
-    }
-    match parse_doc(body) {
-        Some(doc) => projection.write(&doc, out),
-        None => out.push_str(body),
-    }
 }
 
 /// `data.document` of a single-document answer.

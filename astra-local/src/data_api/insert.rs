@@ -4,7 +4,7 @@
 //! stargate/data-api's `InsertCollectionOperation` writes with `IF NOT EXISTS`. A `$vector` is
 //! checked against the collection (see [`super::vsearch`]) and stored with its document.
 
-use super::commands::{store_failure, Options};
+use super::options::{store_failure, Options};
 use super::errors::ApiError;
 use super::vsearch;
 use super::Reply;

@@ -7,11 +7,13 @@
 pub mod collections;
 pub mod commands;
 pub mod delete;
+pub mod documents;
 pub mod errors;
 pub mod filter;
 pub mod find;
 pub mod insert;
 pub mod locator;
+pub mod options;
 pub mod path;
 pub mod projection;
 pub mod sort;

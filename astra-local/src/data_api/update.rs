@@ -15,7 +15,7 @@
 //! - `updateMany` updates one page of matches (the page size, 50; `maxDocumentUpdateCount` is not
 //!   what caps it) and answers `moreData` and `nextPageState` when more may match.
 
-use super::commands::{return_after, Options};
+use super::options::{return_after, Options};
 use super::errors::ApiError;
 use super::filter::Filter;
 use super::find::{self, decode_page_state, encode_page_state};
@@ -141,7 +141,7 @@ impl Writer<'_, '_> {
                 .store()
                 .replace_if(self.coll.id, doc.key.clone(), Some(doc.tx), shredded.json.clone(), vector)
                 .await
-                .map_err(super::commands::store_failure)?;
+                .map_err(super::options::store_failure)?;
             if written {
                 let document = match self.returning {
                     Some(r) if r.after => Some(projected(&parse_stored(&shredded.json)?, r.projection)),
@@ -171,7 +171,7 @@ impl Writer<'_, '_> {
             .store()
             .replace_if(self.coll.id, key.clone(), None, shredded.json.clone(), vector)
             .await
-            .map_err(super::commands::store_failure)?;
+            .map_err(super::options::store_failure)?;
         if written {
             let document = match self.returning {
                 Some(r) if r.after => Some(projected(&parse_stored(&shredded.json)?, r.projection)),

@@ -16,10 +16,10 @@
 //!
 //! The neighbours are exact (every vector is compared), where Astra's index is approximate.
 
-use super::commands::store_failure;
+use super::options::store_failure;
 use super::errors::ApiError;
 use super::filter::Filter;
-use super::find::{matches, write_document};
+use super::documents::{matches, write_document};
 use super::projection::Projection;
 use crate::store::StoredDoc;
 use crate::vector::{self, check_indexable};
