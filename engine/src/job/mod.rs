@@ -26,6 +26,7 @@ mod progress;
 mod reader;
 mod recall;
 pub mod runner;
+mod schema;
 pub mod spec;
 pub mod store;
 pub mod targets;

@@ -10,7 +10,7 @@
 //! are brought up to date when opened ([`JobStore::open`]); nothing in them is lost.
 
 pub use super::history::Act;
-use super::history;
+use super::{history, schema};
 use crate::convert::ContentHash;
 pub use crate::wire::{Counters, JobStatus, TimelineEntry};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -152,59 +152,6 @@ pub struct JobStore {
     conn: Arc<Mutex<Connection>>,
 }
 
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    spec TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at_ms INTEGER NOT NULL,
-    updated_at_ms INTEGER NOT NULL,
-    message TEXT
-);
-CREATE TABLE IF NOT EXISTS collections (
-    job_id TEXT NOT NULL REFERENCES jobs(id),
-    name TEXT NOT NULL,
-    matched INTEGER NOT NULL DEFAULT 0,
-    written INTEGER NOT NULL DEFAULT 0,
-    already_present INTEGER NOT NULL DEFAULT 0,
-    dead_lettered INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (job_id, name)
-);
-CREATE TABLE IF NOT EXISTS ranges (
-    job_id TEXT NOT NULL,
-    collection TEXT NOT NULL,
-    idx INTEGER NOT NULL,
-    lower BLOB,
-    upper BLOB,
-    checkpoint BLOB,
-    done INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (job_id, collection, idx)
-);
-CREATE TABLE IF NOT EXISTS verifications (
-    job_id TEXT NOT NULL,
-    collection TEXT NOT NULL,
-    report TEXT NOT NULL,
-    PRIMARY KEY (job_id, collection)
-);
-CREATE TABLE IF NOT EXISTS requests (
-    job_id TEXT PRIMARY KEY,
-    action TEXT NOT NULL,
-    who TEXT NOT NULL,
-    at_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    job_id TEXT NOT NULL,
-    collection TEXT NOT NULL,
-    id TEXT NOT NULL,
-    code TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    document TEXT NOT NULL,
-    PRIMARY KEY (job_id, collection, id)
-);
-";
-
 /// The columns every job query reads, in [`JobRecord`]'s order (see [`job_record`]).
 const JOB_COLUMNS: &str = "id, spec, status, created_at_ms, updated_at_ms, message, started_at_ms, finished_at_ms, running_ms, verifying_ms";
 
@@ -231,28 +178,6 @@ fn with_status((record, status): (JobRecord, String)) -> Result<JobRecord, Store
     Ok(JobRecord { status: parse_status(&status)?, ..record })
 }
 
-/// The tables of [`super::ledger`]: read plans, copied documents, throttling records.
-const LEDGER_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS read_plans (
-    job_id TEXT NOT NULL,
-    collection TEXT NOT NULL,
-    plan TEXT NOT NULL,
-    PRIMARY KEY (job_id, collection)
-);
-CREATE TABLE IF NOT EXISTS copied (
-    job_id TEXT NOT NULL,
-    collection TEXT NOT NULL,
-    id_key TEXT NOT NULL,
-    id_json TEXT NOT NULL,
-    hash BLOB NOT NULL,
-    PRIMARY KEY (job_id, collection, id_key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS throttles (
-    job_id TEXT PRIMARY KEY,
-    throttle TEXT NOT NULL
-);
-";
-
 fn parse_status(text: &str) -> Result<JobStatus, StoreError> {
     JobStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown job status {text:?}")))
 }
@@ -277,9 +202,9 @@ impl JobStore {
     }
 
     fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
-        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(schema::JOBS)?;
         history::prepare(&mut conn)?;
-        conn.execute_batch(LEDGER_SCHEMA)?;
+        conn.execute_batch(schema::LEDGER)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
