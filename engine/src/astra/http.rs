@@ -133,7 +133,7 @@ where
                 }
                 let wait = retry_after.unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER);
                 tracing::debug!(api, wait_ms = wait.as_millis() as u64, reason = "HTTP 429", "throttled by the target; sending again");
-                super::stats::record_retry("HTTP 429: throttled, sent again");
+                super::stats::record_throttled();
                 tokio::time::sleep(wait).await;
                 continue;
             }

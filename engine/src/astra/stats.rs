@@ -61,7 +61,16 @@ pub(crate) async fn counted<F: Future>(stats: &Arc<RequestStats>, collection: &s
 /// Counts one retry of the request the current task runs (nothing outside [`counted`]).
 /// `reason` is the transient failure as the clients word it: `HTTP 429: …` when throttled.
 pub(crate) fn record_retry(reason: &str) {
-    let throttled = reason.starts_with("HTTP 429");
+    record(reason.starts_with("HTTP 429"));
+}
+
+/// Counts one request the target throttled and the limiter sent again (a 429 spends no
+/// attempt of the retry policy, but it is a retry to the people watching).
+pub(crate) fn record_throttled() {
+    record(true);
+}
+
+fn record(throttled: bool) {
     let _ = CURRENT.try_with(|(stats, collection)| stats.add(collection, throttled));
 }
 
