@@ -12,10 +12,13 @@
 //!   the connection could carry) is never slowed by concurrency alone, so when 429s are more
 //!   than a few percent of the last second's answers the limiter paces request starts at a
 //!   little under the rate the target accepted in that second, then probes upward by 1 % a
-//!   second. A few seconds after slowing down it checks that the share of 429s fell; if it
-//!   did not, those 429s were not about the rate (a few, whatever the pace): the pace goes
-//!   back, and that share counts as noise from then on, so it cannot spiral the pace down.
-//!   A `Retry-After` holds the throttled request back at least that long.
+//!   second. 429s that come bunched (a quota spent: everything past it refused) say what the
+//!   quota is; scattered ones (noise, or a token bucket near its rate) only step the pace
+//!   down by that little. A few seconds after slowing down, on enough answers for the share
+//!   to mean something, it checks that the share of 429s fell; if it did not, those 429s
+//!   were not about the rate (a few, whatever the pace): the pace goes back, and that share
+//!   counts as noise from then on, so it cannot spiral the pace down. A `Retry-After` holds
+//!   the throttled request back at least that long.
 //!
 //! A 429 is the target asking for a slower pace, not a failure: the clients wait and send the
 //! request again without spending an attempt of their retry policy ([`super::http`]). Only when
@@ -49,6 +52,12 @@ const TOLERANCE: f64 = 1.5;
 const OVERLOAD_SHARE: f64 = 0.5;
 /// Shortest measurement window.
 const MIN_WINDOW: Duration = Duration::from_millis(20);
+/// 429s are bunched (a quota's) when the latest this many answers all are.
+const BUNCHED: usize = 3;
+/// A slow-down is judged on at least this many answers after it...
+const CHECK_ANSWERS: u32 = 300;
+/// ...or on what came in this long, if fewer.
+const CHECK_LONGEST: Duration = Duration::from_secs(10);
 /// The concurrency limit a limiter starts with (or the ceiling, if lower).
 const INITIAL_LIMIT: f64 = 4.0;
 
@@ -93,8 +102,8 @@ struct State {
     last_decrease: Option<Instant>,
     /// Answers per second, accepted and throttled, for the last [`HISTORY`] seconds.
     seconds: Seconds,
-    /// A slow-down to check: when, the pace before it, and the share of 429s that caused it.
-    check: Option<(Instant, Option<f64>, f64)>,
+    /// A slow-down to check.
+    check: Option<Check>,
     /// The share of 429s that slowing down did not remove.
     noise: f64,
     last_accepted: Instant,
@@ -102,11 +111,26 @@ struct State {
     throttled: u64,
 }
 
+/// A slow-down to check (or several, one after another, checked together).
+#[derive(Debug, Clone, Copy)]
+struct Check {
+    /// When the first of them came.
+    first: Instant,
+    /// When the latest came.
+    latest: Instant,
+    /// The pace before the first.
+    pace: Option<f64>,
+    /// The share of 429s that caused them.
+    share: f64,
+}
+
 /// Counts per whole second since the limiter started, in a ring.
 #[derive(Debug)]
 struct Seconds {
     epoch: Instant,
     ring: VecDeque<(u64, u32, u32)>,
+    /// The answers of the last second, oldest first: when, and whether a 429.
+    recent: VecDeque<(Instant, bool)>,
 }
 
 impl Seconds {
@@ -115,6 +139,10 @@ impl Seconds {
     }
 
     fn count(&mut self, now: Instant, accepted: bool) {
+        self.recent.push_back((now, !accepted));
+        while self.recent.front().is_some_and(|(at, _)| now.duration_since(*at) >= Duration::from_secs(1)) {
+            self.recent.pop_front();
+        }
         let second = self.now(now);
         if self.ring.back().is_none_or(|(s, _, _)| *s != second) {
             self.ring.push_back((second, 0, 0));
@@ -131,23 +159,26 @@ impl Seconds {
         }
     }
 
-    /// (accepted, throttled) over the last second — this one so far, and the part of the one
-    /// before that it does not cover — and the span they are taken to cover: a whole second,
-    /// even when the limiter is younger. A quota counts requests per second: when it first
-    /// answers 429, what it accepted so far is what it accepts in a second; spreading that
-    /// over a younger limiter's age overestimated the quota up to four times, and the pace
-    /// set from it kept the 429s coming for another second.
+    /// (accepted, throttled) over the last second, and how much of it the limiter has lived.
     fn last_second(&self, now: Instant) -> (f64, f64, f64) {
-        let second = self.now(now);
+        let (accepted, throttled) = self
+            .recent
+            .iter()
+            .filter(|(at, _)| now.duration_since(*at) < Duration::from_secs(1))
+            .fold((0u32, 0u32), |(a, t), (_, throttled)| if *throttled { (a, t + 1) } else { (a + 1, t) });
         let age = now.duration_since(self.epoch).as_secs_f64();
-        let into = age.fract();
-        let mut total = (0.0, 0.0);
-        for (s, a, t) in self.ring.iter().rev().take(2) {
-            let weight = if *s == second { 1.0 } else if *s + 1 == second { 1.0 - into } else { 0.0 };
-            total.0 += f64::from(*a) * weight;
-            total.1 += f64::from(*t) * weight;
-        }
-        (total.0, total.1, 1.0)
+        (f64::from(accepted), f64::from(throttled), age.min(1.0))
+    }
+
+    /// What was accepted in the whole second before this one.
+    fn accepted_before(&self, now: Instant) -> f64 {
+        let second = self.now(now);
+        self.ring.iter().rev().find(|(s, _, _)| *s + 1 == second).map_or(0.0, |(_, a, _)| f64::from(*a))
+    }
+
+    /// Whether the latest `n` answers all were 429s.
+    fn bunched(&self, n: usize) -> bool {
+        self.recent.len() >= n && self.recent.iter().rev().take(n).all(|(_, throttled)| *throttled)
     }
 
     /// Accepted a second over the last `seconds` whole seconds.
@@ -166,11 +197,16 @@ impl Seconds {
 
     /// The share of 429s in the answers of seconds `from..to`.
     fn throttled_share(&self, from: u64, to: u64) -> f64 {
+        self.answers(from, to).1
+    }
+
+    /// The answers of seconds `from..to`, and the share of 429s among them.
+    fn answers(&self, from: u64, to: u64) -> (u32, f64) {
         let (a, t) = self.ring.iter().filter(|(s, _, _)| *s >= from && *s < to).fold((0u32, 0u32), |(a, t), (_, x, y)| (a + x, t + y));
         if a + t == 0 {
-            0.0
+            (0, 0.0)
         } else {
-            f64::from(t) / f64::from(a + t)
+            (a + t, f64::from(t) / f64::from(a + t))
         }
     }
 }
@@ -208,7 +244,7 @@ impl Limiter {
                 baseline: None,
                 window: Window::new(now),
                 last_decrease: None,
-                seconds: Seconds { epoch: now, ring: VecDeque::new() },
+                seconds: Seconds { epoch: now, ring: VecDeque::new(), recent: VecDeque::new() },
                 check: None,
                 noise: 0.0,
                 last_accepted: now,
@@ -331,7 +367,7 @@ impl Limiter {
 
 impl State {
     /// A 429: when 429s are more than a few of the last second's answers, pace at a little
-    /// under what the target accepted in that second (never below half its best second),
+    /// under what the target accepts in a second (never less than the whole second before),
     /// at most once a second (the answers to requests sent before a change come after it).
     fn on_throttled(&mut self, now: Instant) {
         if self.last_decrease.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
@@ -339,19 +375,44 @@ impl State {
         }
         let (accepted, throttled, span) = self.seconds.last_second(now);
         let share = throttled / (accepted + throttled).max(1.0);
-        // Evidence: a few 429s among enough answers, above what slowing down cannot remove.
-        if throttled < 3.0 || accepted + throttled < 20.0 || share < self.noise + THROTTLED_SHARE {
+        // Evidence: a few 429s among enough answers, above what slowing down cannot remove by
+        // more than chance explains (three standard deviations of the noise over this many).
+        let answers = accepted + throttled;
+        let expected = answers * self.noise;
+        if throttled < 3.0
+            || answers < 20.0
+            || share < self.noise + THROTTLED_SHARE
+            || throttled - expected < 3.0 * expected.max(1.0).sqrt()
+        {
             return;
         }
-        let accepted = accepted / span;
+        // What the target accepts in a second. A quota counted per second answers 429 to
+        // everything past it: when most of the latest answers are 429s, what it accepted in
+        // the last second is the quota, however young the limiter (spreading that over a
+        // younger limiter's age overestimated the quota up to four times, and the 429s kept
+        // coming for another second). When 429s come between acceptances, the target is still
+        // accepting at the rate it did: a 429 then and again, as a token bucket gives near
+        // its rate and noise gives at any rate, slows down by the back-off alone, not to
+        // what a young limiter happened to count so far.
+        let bunched = self.seconds.bunched(BUNCHED);
+        // While a slow-down waits for its check, only a quota's bunched 429s slow down more:
+        // scattered ones coming on as before are what the check weighs, and each answered by
+        // another slow-down, a noisy target's pace fell by half before the first check.
+        if self.check.is_some() && !bunched {
+            return;
+        }
+        // And never less than the whole second before accepted: the last second straddles
+        // the quota's own seconds, and right after a slow-down it holds the 429s of the
+        // quota spent before it — what a young second accepted would be taken for the quota.
+        let accepted = if bunched { accepted } else { accepted / span.max(0.1) }.max(self.seconds.accepted_before(now));
         // The share before, over a few seconds: the second that set this off is a high one.
         let second = self.seconds.now(now);
         let before = self.seconds.throttled_share(second.saturating_sub(2), second + 1).max(share * 0.5);
-        // A slow-down during another's check is checked with it (at the same time), against
-        // the pace before both.
+        // A slow-down during another's check is checked with it, from now (the 429s between
+        // them were the first one's falling short), against the pace before both.
         self.check = Some(match self.check {
-            Some((at, pace, share)) => (at, pace, share.max(before)),
-            None => (now, self.pace, before),
+            Some(check) => Check { latest: now, share: check.share.max(before), ..check },
+            None => Check { first: now, latest: now, pace: self.pace, share: before },
         });
         let pace = (accepted * BACK_OFF).max(1.0);
         self.pace = Some(self.pace.map_or(pace, |p| p.min(pace)).max(1.0));
@@ -366,14 +427,32 @@ impl State {
     /// Three seconds after a slow-down, checks that it all but ended the 429s; if not, undoes
     /// it and counts their share as noise.
     fn grow_pace(&mut self, now: Instant) {
-        if let Some((at, before, share)) = self.check {
-            if now.duration_since(at) >= Duration::from_secs(3) {
+        if let Some(Check { first, latest, pace: before, share }) = self.check {
+            // The answers since the latest slow-down (the 429s before it were the earlier
+            // ones falling short), or since the first when those are few.
+            let since = |at: Instant| self.seconds.answers(self.seconds.now(at) + 1, self.seconds.now(now));
+            let (mut answers, mut after) = since(latest);
+            // Enough answers that the share after is not one of chance: at a slowed pace two
+            // seconds can hold a hundred answers, and a steady 4 % of 429s then shows as under
+            // 2.5 % one time in four. And no later than CHECK_LONGEST after the first, so that
+            // noise setting off one slow-down after another cannot put the check off for ever.
+            let ready = now.duration_since(latest) >= Duration::from_secs(3) && answers >= CHECK_ANSWERS;
+            if ready || now.duration_since(first) >= CHECK_LONGEST {
+                if answers < CHECK_ANSWERS / 10 {
+                    (answers, after) = since(first);
+                }
                 self.check = None;
-                let from = self.seconds.now(at) + 1;
-                let after = self.seconds.throttled_share(from, from + 2);
-                // Under a quota, pacing below it all but ends the 429s.
-                if after >= (share * 0.5).min(self.noise + THROTTLED_SHARE / 2.0) {
-                    self.noise = self.noise.max(after);
+                // Under a quota, pacing below it all but ends the 429s: what stays is noise.
+                // So the slow-down did not work when 429s still come about as often as before
+                // it, give or take two standard deviations of a share over this many answers:
+                // a slow-down set off by a chance cluster of noise finds that. No 429 at all
+                // after it is the quota's sign, however few the answers. Either way, what
+                // stays is noise from then on.
+                let likely = after.max(self.noise).max(THROTTLED_SHARE / 4.0);
+                let spread = (2.0 * (likely / f64::from(answers.max(1))).sqrt()).max(THROTTLED_SHARE / 4.0);
+                let failed = after > 0.0 && (share - after < spread || after > share / 2.0);
+                self.noise = self.noise.max(after);
+                if failed {
                     self.pace = before;
                     self.pace_changed = now;
                 }
@@ -450,150 +529,4 @@ impl Drop for Permit {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn flat_round_trips_grow_the_limit_to_the_ceiling() {
-        let limiter = Limiter::new(32, None);
-        for _ in 0..200 {
-            let permits: Vec<Permit> = futures::future::join_all((0..limiter.snapshot().limit).map(|_| limiter.acquire(0))).await;
-            tokio::time::advance(Duration::from_millis(10)).await;
-            for permit in permits {
-                permit.finish(Outcome::Answered);
-            }
-        }
-        assert_eq!(limiter.snapshot().limit, 32);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn rising_round_trips_shrink_the_limit() {
-        let limiter = Limiter::new(64, None);
-        // The target answers in 10 ms per request in flight: it serves one at a time.
-        for _ in 0..300 {
-            let n = limiter.snapshot().limit;
-            let permits: Vec<Permit> = futures::future::join_all((0..n).map(|_| limiter.acquire(0))).await;
-            tokio::time::advance(Duration::from_millis(10 * u64::from(n))).await;
-            for permit in permits {
-                permit.finish(Outcome::Answered);
-            }
-        }
-        assert!(limiter.snapshot().limit <= 8, "{:?}", limiter.snapshot());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_429_paces_below_the_accepted_rate_then_probes_upward() {
-        let limiter = Limiter::new(20, None);
-        tokio::time::advance(Duration::from_secs(2)).await;
-        // 40 answers in the last second, then a single 429: not yet a quota.
-        for _ in 0..40 {
-            limiter.acquire(0).await.finish(Outcome::Answered);
-            tokio::time::advance(Duration::from_millis(25)).await;
-        }
-        limiter.acquire(0).await.finish(Outcome::Throttled);
-        assert_eq!(limiter.snapshot().rate_cap, None);
-        // Three more: the pace drops below what was accepted.
-        for _ in 0..3 {
-            limiter.acquire(0).await.finish(Outcome::Throttled);
-        }
-        let throttle = limiter.snapshot();
-        let pace = throttle.rate_cap.unwrap();
-        assert!((36.0..=39.0).contains(&pace), "{throttle:?}");
-        assert!(throttle.throttling && throttle.throttled == 4 && throttle.requests == 44);
-        // Paced: 38 requests take about a second.
-        let started = tokio::time::Instant::now();
-        for _ in 0..38 {
-            limiter.acquire(0).await.finish(Outcome::Answered);
-        }
-        let took = started.elapsed();
-        assert!(took >= Duration::from_millis(900) && took <= Duration::from_millis(1100), "{took:?}");
-        // Without 429s the pace grows, about 1 % a second.
-        tokio::time::advance(Duration::from_secs(10)).await;
-        limiter.acquire(0).await.finish(Outcome::Answered);
-        assert!(limiter.snapshot().rate_cap.unwrap() > pace * 1.05);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_few_429s_whatever_the_rate_do_not_spiral_the_pace_down() {
-        let limiter = Limiter::new(64, None);
-        // 200 answers a second, 4 % of them 429s (10 % for a start), for 30 seconds.
-        for n in 0..30 * 200 {
-            let share = if n < 200 { 0.1 } else { 0.04 };
-            let permit = limiter.acquire(0).await;
-            tokio::time::advance(Duration::from_millis(5)).await;
-            permit.finish(if rand::random::<f64>() < share { Outcome::Throttled } else { Outcome::Answered });
-        }
-        let throttle = limiter.snapshot();
-        assert!(throttle.accepted_per_second > 90.0, "{throttle:?}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_quota_is_found_at_once_and_then_held_with_few_429s() {
-        // A target that answers in 5 ms under a quota of 40 requests a second (counted per
-        // whole second, as astra-local's), for 20 seconds.
-        let limiter = Limiter::new(20, None);
-        let epoch = Instant::now();
-        let (mut second, mut used) = (0, 0);
-        let (mut settled, mut settled_throttled, mut settled_accepted) = (0u32, 0u32, 0u32);
-        while epoch.elapsed() < Duration::from_secs(20) {
-            let permit = limiter.acquire(0).await;
-            tokio::time::advance(Duration::from_millis(5)).await;
-            if epoch.elapsed().as_secs() != second {
-                (second, used) = (epoch.elapsed().as_secs(), 0);
-            }
-            used += 1;
-            let throttled = used > 40;
-            if epoch.elapsed() >= Duration::from_secs(2) {
-                settled += 1;
-                settled_throttled += u32::from(throttled);
-                settled_accepted += u32::from(!throttled);
-            }
-            permit.finish(if throttled { Outcome::Throttled } else { Outcome::Answered });
-        }
-        let share = f64::from(settled_throttled) / f64::from(settled);
-        let rate = f64::from(settled_accepted) / 18.0;
-        assert!(share <= 0.05, "{:.1} % of the requests after the first 2 s were 429s", share * 100.0);
-        assert!(rate >= 36.0, "{rate:.1} accepted a second against a quota of 40");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_documents_ceiling_paces_writes() {
-        let limiter = Limiter::new(20, Some(1_000));
-        let started = tokio::time::Instant::now();
-        for _ in 0..10 {
-            limiter.acquire(50).await.finish(Outcome::Answered);
-        }
-        // 500 documents at 1,000 a second: the last request starts after 450 ms.
-        let took = started.elapsed();
-        assert!(took >= Duration::from_millis(440) && took <= Duration::from_millis(500), "{took:?}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn mostly_gateway_errors_shrink_the_limit_and_a_few_do_not() {
-        let limiter = Limiter::new(16, None);
-        {
-            let mut state = limiter.lock();
-            state.limit = 16.0;
-            state.slow_start = false;
-        }
-        let round = |errors: usize| {
-            let limiter = limiter.clone();
-            async move {
-                let n = limiter.snapshot().limit;
-                let permits: Vec<Permit> = futures::future::join_all((0..n).map(|_| limiter.acquire(0))).await;
-                tokio::time::advance(Duration::from_millis(30)).await;
-                for (i, permit) in permits.into_iter().enumerate() {
-                    permit.finish(if i < errors { Outcome::Overloaded } else { Outcome::Answered });
-                }
-            }
-        };
-        for _ in 0..3 {
-            round(1).await;
-        }
-        assert!(limiter.snapshot().limit >= 15, "{:?}", limiter.snapshot());
-        for _ in 0..3 {
-            round(14).await;
-        }
-        assert!(limiter.snapshot().limit <= 12, "{:?}", limiter.snapshot());
-    }
-}
+mod tests;
