@@ -1,7 +1,9 @@
 //! Issue 5's crash test: a 100,000-document `docshift migrate` is killed with SIGKILL at
 //! random points (three times while copying, once more while verifying if it gets the
 //! chance), each time restarted with `docshift resume ID`, until it exits 0. Then the target
-//! holds exactly the source's documents, none twice, and the final report says verified.
+//! holds exactly the source's documents, none twice, and the final report says verified and
+//! names the read plan. The plan the engine picks for this source runs at full size; every
+//! other plan (`--read-plan`), which checkpoints its own way, at a smaller size.
 //!
 //! And Ctrl-C (SIGINT): the job is paused, `docshift migrate` exits 130 saying how to go on,
 //! and `docshift resume ID` finishes it. A pause from another process on the same state
@@ -13,7 +15,7 @@ use crate::common::cli::{astra, jobs, migrate_args, progress, spawn, target_ids,
 use astra_local::testing::TestAstra;
 use engine::{
     job::JobManager,
-    wire::{JobProgress, JobStatus},
+    wire::{JobProgress, JobStatus, PlanChoice, ReadPlanKind},
 };
 use rand::Rng;
 use std::time::{Duration, Instant};
@@ -23,10 +25,31 @@ const DOCUMENTS: u64 = 100_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy() -> Result<(), Box<dyn std::error::Error>> {
+    killed_and_resumed(PlanChoice::Auto, DOCUMENTS, 3).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_under_parallel_ranges_it_resumes_to_an_exact_verified_copy() -> Result<(), Box<dyn std::error::Error>> {
+    killed_and_resumed(PlanChoice::Forced(ReadPlanKind::ParallelRanges), 30_000, 2).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_under_one_ordered_cursor_it_resumes_to_an_exact_verified_copy() -> Result<(), Box<dyn std::error::Error>> {
+    killed_and_resumed(PlanChoice::Forced(ReadPlanKind::OrderedCursor), 30_000, 2).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_under_one_natural_cursor_it_resumes_to_an_exact_verified_copy() -> Result<(), Box<dyn std::error::Error>> {
+    killed_and_resumed(PlanChoice::Forced(ReadPlanKind::NaturalOrder), 30_000, 2).await
+}
+
+/// `documents` orders copied under `plan`, killed `times` times while copying (and once
+/// more while verifying, when it can be), resumed each time, until the copy is exact.
+async fn killed_and_resumed(plan: PlanChoice, documents: u64, times: usize) -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let server = MongoServer::start();
-    server.load_sample("shop", "orders", DOCUMENTS).await;
-    eprintln!("loaded {DOCUMENTS} documents into SecantusDB in {:.1?}", started.elapsed());
+    server.load_sample("shop", "orders", documents).await;
+    eprintln!("loaded {documents} documents into SecantusDB in {:.1?}", started.elapsed());
     let state = tempfile::tempdir()?;
     let astra = astra().await;
     let manager = JobManager::open(state.path())?;
@@ -36,16 +59,16 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
     let mut rng = rand::thread_rng();
     // Up to 80 %: the copy reads and writes several batches ahead, and a kill aimed at 90 %
     // could land after the last document.
-    let mut kill_at: Vec<f64> = (0..3).map(|_| rng.gen_range(0.05..0.8)).collect();
+    let mut kill_at: Vec<f64> = (0..times).map(|_| rng.gen_range(0.05..0.8)).collect();
     kill_at.sort_by(f64::total_cmp);
 
     let copy_started = Instant::now();
     let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "shop");
-    args.extend(["--collection", "orders", "--json"].map(String::from));
+    args.extend(["--collection", "orders", "--json", "--read-plan", plan.as_str()].map(String::from));
     let mut child = spawn(&args, &log);
     let mut kills = Vec::new();
     for fraction in kill_at {
-        let threshold = (fraction * DOCUMENTS as f64) as u64;
+        let threshold = (fraction * documents as f64) as u64;
         if !wait_until(&mut child, &manager, |p| p.totals().accounted() >= threshold).await {
             break;
         }
@@ -53,14 +76,14 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
         child.start_kill()?;
         child.wait().await?;
         let at = progress(&manager).ok_or("no job after a kill")?;
-        eprintln!("killed at {} of {DOCUMENTS} accounted for ({:.1?} in), status {}", at.totals().accounted(), copy_started.elapsed(), at.status.as_str());
+        eprintln!("killed at {} of {documents} accounted for ({:.1?} in), status {}", at.totals().accounted(), copy_started.elapsed(), at.status.as_str());
         kills.push(at);
         // The way a user finds the job again.
         let id = jobs(state.path()).await.first().ok_or("docshift jobs lists no job")?.id.clone();
         child = spawn(&["resume".into(), id, "--state-dir".into(), state_dir.clone(), "--json".into()], &log);
     }
-    assert_eq!(kills.len(), 3, "the job ended before it could be killed three times: {}", text(&std::fs::read(&log)?));
-    assert!(kills.iter().all(|p| p.status == JobStatus::Running && p.totals().accounted() < DOCUMENTS), "every kill hit a running copy");
+    assert_eq!(kills.len(), times, "the job ended before it could be killed {times} times: {}", text(&std::fs::read(&log)?));
+    assert!(kills.iter().all(|p| p.status == JobStatus::Running && p.totals().accounted() < documents), "every kill hit a running copy");
 
     // Once more while it verifies, when the kill comes before the end.
     if wait_until(&mut child, &manager, |p| p.status == JobStatus::Verifying).await {
@@ -84,16 +107,23 @@ async fn a_migration_killed_at_random_points_resumes_to_an_exact_verified_copy()
     assert_eq!(report.status, JobStatus::Complete);
     let orders = report.collections.first().ok_or("no collection in the report")?;
     let c = orders.counters;
-    assert_eq!(c.matched, DOCUMENTS);
+    assert_eq!(c.matched, documents);
     assert_eq!(c.dead_lettered, 0);
-    assert_eq!(c.written + c.already_present, DOCUMENTS, "every document counted once: {c:?}");
+    assert_eq!(c.written + c.already_present, documents, "every document counted once: {c:?}");
+    // The report says how the source was read, and why.
+    let chosen = orders.plan.as_ref().ok_or("no read plan in the report")?;
+    if let PlanChoice::Forced(kind) = plan {
+        assert_eq!(chosen.kind, kind, "the plan asked for: {chosen:?}");
+    }
+    assert!(!chosen.reason.is_empty(), "{chosen:?}");
+    eprintln!("read plan: {} ({})", chosen.kind.as_str(), chosen.reason);
     let verification = orders.verification.as_ref().ok_or("no verification")?;
-    assert_eq!((verification.checked, verification.matching), (DOCUMENTS, DOCUMENTS));
+    assert_eq!((verification.checked, verification.matching), (documents, documents));
 
     let read_started = Instant::now();
     let (ids, read) = target_ids(&astra.endpoint(), "orders").await;
     eprintln!("read {read} ids back from astra-local in {:.1?}; {} already present after the kills", read_started.elapsed(), c.already_present);
-    assert_eq!(read as u64, DOCUMENTS, "the target holds as many documents as the source");
+    assert_eq!(read as u64, documents, "the target holds as many documents as the source");
     assert_eq!(ids.len(), read, "no _id twice");
     eprintln!("whole test: {:.1?}", started.elapsed());
     Ok(())
