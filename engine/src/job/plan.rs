@@ -196,7 +196,13 @@ impl Replanner {
                 return Decision::Keep;
             }
             self.before_split = None;
-            if rate < before * SPLIT_GAIN {
+            // Far slower than before the split: the source changed meanwhile (a split that
+            // costs this much does not happen where the probe found parallel reads gain), so
+            // the comparison says nothing about the split — and a slower source is where more
+            // ranges pay. Decide afresh.
+            if rate < before * SLOWDOWN {
+                tracing::info!(before, rate, "the read rate fell after a split by more than a split explains: deciding afresh");
+            } else if rate < before * SPLIT_GAIN {
                 self.done = true;
                 self.stopped_at = rate.max(before);
                 return Decision::Stop(format!("the last split did not raise the read rate ({before:.0} → {rate:.0} docs/s): no more splits"));
@@ -289,6 +295,21 @@ mod tests {
         assert!(matches!(replanner.decide(&[sample(10_900, 900, false), sample(0, 900, false)], second, true, 4), Decision::Keep));
         // 300 docs/s, the writers waiting: the source changed, splitting is tried again.
         assert!(matches!(replanner.decide(&[sample(11_200, 900, false), sample(0, 900, false)], second, true, 4), Decision::Split { at: 1 }));
+    }
+
+    #[test]
+    fn a_source_that_slows_down_right_after_a_split_is_split_again() {
+        let second = Duration::from_secs(1);
+        let mut replanner = Replanner::default();
+        let samples = vec![sample(2_000, 900, false), sample(1_000, 900, false)];
+        assert!(matches!(replanner.decide(&samples, second, true, 4), Decision::Split { at: 1 }));
+        // Then the source gets four times slower: 750 docs/s where it read 3,000.
+        for read in [3_750, 4_500] {
+            let samples = vec![sample(read, 900, false), sample(1_000, 900, false)];
+            assert!(matches!(replanner.decide(&samples, second, true, 4), Decision::Keep));
+        }
+        let samples = vec![sample(5_250, 900, false), sample(1_000, 900, false), sample(0, 900, false)];
+        assert!(matches!(replanner.decide(&samples, second, true, 4), Decision::Split { at: 2 }), "the fall is the source's, not the split's");
     }
 
     #[test]
