@@ -159,12 +159,12 @@ impl Seconds {
         }
     }
 
-    /// (accepted, throttled) over the last second, and how much of it the limiter has lived.
+    /// (accepted, throttled) over the last second (as of the latest answer), and how much of
+    /// it the limiter has lived.
     fn last_second(&self, now: Instant) -> (f64, f64, f64) {
         let (accepted, throttled) = self
             .recent
             .iter()
-            .filter(|(at, _)| now.duration_since(*at) < Duration::from_secs(1))
             .fold((0u32, 0u32), |(a, t), (_, throttled)| if *throttled { (a, t + 1) } else { (a + 1, t) });
         let age = now.duration_since(self.epoch).as_secs_f64();
         (f64::from(accepted), f64::from(throttled), age.min(1.0))
@@ -387,7 +387,7 @@ impl State {
             return;
         }
         // What the target accepts in a second. A quota counted per second answers 429 to
-        // everything past it: when most of the latest answers are 429s, what it accepted in
+        // everything past it: when the latest answers all are 429s, what it accepted in
         // the last second is the quota, however young the limiter (spreading that over a
         // younger limiter's age overestimated the quota up to four times, and the 429s kept
         // coming for another second). When 429s come between acceptances, the target is still
@@ -424,8 +424,8 @@ impl State {
     }
 
     /// Probes upward: the pace grows by [`PROBE_PER_SECOND`] a second since the last change.
-    /// Three seconds after a slow-down, checks that it all but ended the 429s; if not, undoes
-    /// it and counts their share as noise.
+    /// Once a slow-down has enough answers after it (or waited [`CHECK_LONGEST`]), checks that
+    /// it all but ended the 429s; if not, undoes it. What stays counts as noise either way.
     fn grow_pace(&mut self, now: Instant) {
         if let Some(Check { first, latest, pace: before, share }) = self.check {
             // The answers since the latest slow-down (the 429s before it were the earlier

@@ -81,15 +81,16 @@ async fn a_few_429s_whatever_the_rate_do_not_spiral_the_pace_down() {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_quota_is_found_at_once_and_then_held_with_few_429s() {
-    // A target that answers in 5 ms under a quota of 40 requests a second (counted per
-    // whole second, as astra-local's), for 20 seconds.
+/// A target that answers in 5 ms under a quota of 40 requests a second (counted per whole
+/// second, as astra-local's), for `length`, and answers 429 besides to the requests under the
+/// quota that `noise` picks. What share of the requests after `settle` went over the quota,
+/// and how many a second it accepted then.
+async fn under_a_quota(length: Duration, settle: Duration, mut noise: impl FnMut() -> bool) -> (f64, f64) {
     let limiter = Limiter::new(20, None);
     let epoch = Instant::now();
     let (mut second, mut used) = (0, 0);
-    let (mut settled, mut settled_throttled, mut settled_accepted) = (0u32, 0u32, 0u32);
-    while epoch.elapsed() < Duration::from_secs(20) {
+    let (mut settled, mut over_quota, mut accepted) = (0u32, 0u32, 0u32);
+    while epoch.elapsed() < length {
         let permit = limiter.acquire(0).await;
         tokio::time::advance(Duration::from_millis(5)).await;
         if epoch.elapsed().as_secs() != second {
@@ -97,15 +98,20 @@ async fn a_quota_is_found_at_once_and_then_held_with_few_429s() {
         }
         used += 1;
         let throttled = used > 40;
-        if epoch.elapsed() >= Duration::from_secs(2) {
+        let noise = !throttled && noise();
+        if epoch.elapsed() >= settle {
             settled += 1;
-            settled_throttled += u32::from(throttled);
-            settled_accepted += u32::from(!throttled);
+            over_quota += u32::from(throttled);
+            accepted += u32::from(!throttled && !noise);
         }
-        permit.finish(if throttled { Outcome::Throttled } else { Outcome::Answered });
+        permit.finish(if throttled || noise { Outcome::Throttled } else { Outcome::Answered });
     }
-    let share = f64::from(settled_throttled) / f64::from(settled);
-    let rate = f64::from(settled_accepted) / 18.0;
+    (f64::from(over_quota) / f64::from(settled), f64::from(accepted) / (length - settle).as_secs_f64())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quota_is_found_at_once_and_then_held_with_few_429s() {
+    let (share, rate) = under_a_quota(Duration::from_secs(20), Duration::from_secs(2), || false).await;
     assert!(share <= 0.05, "{:.1} % of the requests after the first 2 s were 429s", share * 100.0);
     assert!(rate >= 36.0, "{rate:.1} accepted a second against a quota of 40");
 }
@@ -113,34 +119,12 @@ async fn a_quota_is_found_at_once_and_then_held_with_few_429s() {
 #[tokio::test(start_paused = true)]
 async fn a_quota_is_found_through_noise() {
     use rand::{rngs::StdRng, Rng, SeedableRng};
-    // The quota of 40 a second as above, and 3 % of the other answers 429s at random too.
+    // The same quota, and 3 % of the other answers 429s at random too.
     for seed in 0..20 {
         let mut rng = StdRng::seed_from_u64(seed);
-        let limiter = Limiter::new(20, None);
-        let epoch = Instant::now();
-        let (mut second, mut used) = (0, 0);
-        let (mut settled, mut over_quota, mut settled_accepted) = (0u32, 0u32, 0u32);
-        while epoch.elapsed() < Duration::from_secs(30) {
-            let permit = limiter.acquire(0).await;
-            tokio::time::advance(Duration::from_millis(5)).await;
-            if epoch.elapsed().as_secs() != second {
-                (second, used) = (epoch.elapsed().as_secs(), 0);
-            }
-            used += 1;
-            let throttled = used > 40;
-            let noise = !throttled && rng.gen::<f64>() < 0.03;
-            if epoch.elapsed() >= Duration::from_secs(5) {
-                settled += 1;
-                over_quota += u32::from(throttled);
-                settled_accepted += u32::from(!throttled && !noise);
-            }
-            permit.finish(if throttled || noise { Outcome::Throttled } else { Outcome::Answered });
-        }
-        let share = f64::from(over_quota) / f64::from(settled);
-        let rate = f64::from(settled_accepted) / 25.0;
+        let (share, rate) = under_a_quota(Duration::from_secs(30), Duration::from_secs(5), || rng.gen::<f64>() < 0.03).await;
         assert!(share <= 0.1, "draw {seed}: {:.1} % of the requests after the first 5 s went over the quota", share * 100.0);
         assert!(rate >= 36.0, "draw {seed}: {rate:.1} accepted a second against a quota of 40");
-
     }
 }
 
