@@ -335,22 +335,18 @@ impl IndexedCheck<'_> {
                 Ok(())
             }
             Node::Array(items) => {
-                if items.len() > limits::MAX_ARRAY_LENGTH {
-                    if field != Some("$vector") {
-                        return Err(ApiError::shred_doc_limit_violation(&format!(
-                            "number of elements an indexable Array (field '{}') has ({}) exceeds maximum allowed ({})",
-                            field.unwrap_or("null"),
-                            items.len(),
-                            limits::MAX_ARRAY_LENGTH
-                        )));
-                    }
-                    if items.len() > limits::MAX_VECTOR_LENGTH {
-                        return Err(ApiError::shred_doc_limit_violation(&format!(
-                            "number of elements Vector embedding (field '$vector') has ({}) exceeds maximum allowed ({})",
-                            items.len(),
-                            limits::MAX_VECTOR_LENGTH
-                        )));
-                    }
+                // `$vector` has a limit of its own, above the one of other arrays.
+                let (max, what) = if field == Some("$vector") {
+                    (limits::MAX_VECTOR_LENGTH, "Vector embedding")
+                } else {
+                    (limits::MAX_ARRAY_LENGTH, "an indexable Array")
+                };
+                if items.len() > max {
+                    return Err(ApiError::shred_doc_limit_violation(&format!(
+                        "number of elements {what} (field '{}') has ({}) exceeds maximum allowed ({max})",
+                        field.unwrap_or("null"),
+                        items.len(),
+                    )));
                 }
                 for item in items {
                     self.value(item, path, field, full)?;

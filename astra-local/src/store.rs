@@ -330,13 +330,15 @@ impl Store {
     /// Writes `body` (and `vector`, or no vector) as the document with `key` if it is still at
     /// `expected` (`Some(tx)`: the document read, unchanged since; `None`: no document with that
     /// key). Returns whether the write happened — `false` means another request wrote first, as
-    /// a failed lightweight transaction does on Astra.
+    /// a failed lightweight transaction does on Astra. `vectors`: whether the collection holds
+    /// vectors at all (without, there is no vector row to write or clear).
     pub async fn replace_if(
         &self,
         collection: i64,
         key: Vec<u8>,
         expected: Option<i64>,
         body: String,
+        vectors: bool,
         vector: Option<Vec<f32>>,
     ) -> Result<bool, StoreError> {
         let tx_id = self.last_tx.fetch_add(1, Ordering::Relaxed) + 1;
@@ -359,16 +361,21 @@ impl Store {
                 lost.fetch_add(1, Ordering::Relaxed);
                 return Ok(false);
             }
-            vector_index::write_row(&conn, collection, &key, vector.as_deref())?;
+            if vectors {
+                vector_index::write_row(&conn, collection, &key, vector.as_deref())?;
+            }
             conn.commit()?;
-            backend.vectors.written(collection, &key, vector.as_deref());
+            if vectors {
+                backend.vectors.written(collection, &key, vector.as_deref());
+            }
             Ok(true)
         })
         .await
     }
 
     /// Deletes the document with `key` if its `tx_id` is still `expected`; returns whether it did.
-    pub async fn delete_if(&self, collection: i64, key: Vec<u8>, expected: i64) -> Result<bool, StoreError> {
+    /// `vectors`: whether the collection holds vectors (then its vector row goes too).
+    pub async fn delete_if(&self, collection: i64, key: Vec<u8>, expected: i64, vectors: bool) -> Result<bool, StoreError> {
         let lost = self.lost_writes.clone();
         self.call_backend(move |backend| {
             let conn = backend.conn.transaction()?;
@@ -379,9 +386,13 @@ impl Store {
                 lost.fetch_add(1, Ordering::Relaxed);
                 return Ok(false);
             }
-            vector_index::write_row(&conn, collection, &key, None)?;
+            if vectors {
+                vector_index::write_row(&conn, collection, &key, None)?;
+            }
             conn.commit()?;
-            backend.vectors.written(collection, &key, None);
+            if vectors {
+                backend.vectors.written(collection, &key, None);
+            }
             Ok(true)
         })
         .await

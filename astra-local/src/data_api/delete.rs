@@ -41,7 +41,7 @@ async fn delete_document(state: &AppState, coll: &Collection, filter: &Filter<'_
     let mut current = Some(doc);
     for _attempt in 0..=LWT_RETRIES {
         let Some(doc) = current.take() else { return Ok(Deleted::No) };
-        if state.store().delete_if(coll.id, doc.key.clone(), doc.tx).await.map_err(store_failure)? {
+        if state.store().delete_if(coll.id, doc.key.clone(), doc.tx, coll.settings.vector.is_some()).await.map_err(store_failure)? {
             return Ok(Deleted::Yes(doc));
         }
         current = find::reread(state, coll, filter, &doc.key).await?;

@@ -125,7 +125,8 @@ pub struct Filter<'a> {
 /// How the `_id` part of a filter narrows the documents to read.
 #[derive(Debug, Default)]
 pub struct IdAccess {
-    /// Exact keys (from `_id` equality or `$in`); `None` when not restricted that way.
+    /// Exact keys (from `_id` equality or `$in`), sorted, each once; `None` when not
+    /// restricted that way.
     pub keys: Option<Vec<Vec<u8>>>,
     pub lower: Option<(Vec<u8>, bool)>,
     pub upper: Option<(Vec<u8>, bool)>,
@@ -331,7 +332,12 @@ impl<'a> Filter<'a> {
         for cmp in self.cmps.iter().filter(|c| c.path.is_id()) {
             match (cmp.op, cmp.ids.as_slice()) {
                 (Op::Eq, [id]) => access.keys = Some(vec![id.key.clone()]),
-                (Op::In, ids) => access.keys = Some(ids.iter().map(|id| id.key.clone()).collect()),
+                (Op::In, ids) => {
+                    let mut keys: Vec<Vec<u8>> = ids.iter().map(|id| id.key.clone()).collect();
+                    keys.sort();
+                    keys.dedup();
+                    access.keys = Some(keys);
+                }
                 (Op::Gt | Op::Gte, [id]) => {
                     access.lower = Some((id.key.clone(), cmp.op == Op::Gte));
                     access.upper = Some((vec![id.key[0] + 1], false));

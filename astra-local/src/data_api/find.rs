@@ -61,8 +61,6 @@ pub(crate) async fn read_page(
         matched.len() > want
     };
     if let Some(mut keys) = access.keys {
-        keys.sort();
-        keys.dedup();
         keys.retain(|key| after.is_none_or(|a| key.as_slice() > a));
         for doc in state.store().get_many(coll.id, keys).await.map_err(store_failure)? {
             if accept(doc, &mut matched) {

@@ -121,6 +121,21 @@ impl Writer<'_, '_> {
         Outcome { failure: Some((error, id_json)), ..Outcome::default() }
     }
 
+    /// Shreds `doc` and writes it if the stored document with its `_id` is still at `expected`
+    /// ([`crate::store::Store::replace_if`]): whether it was written, and what was shredded.
+    async fn write(&self, doc: &Node<'_>, expected: Option<i64>) -> Result<(bool, shred::ShreddedDocument), ApiError> {
+        let mut shredded = shred::shred(doc, &self.coll.settings.indexing, self.coll.settings.default_id).map_err(|r| r.error)?;
+        let vector = vsearch::written_vector(self.coll, shredded.vector.take())?;
+        let vectors = self.coll.settings.vector.is_some();
+        let written = self
+            .state
+            .store()
+            .replace_if(self.coll.id, shredded.id.key.clone(), expected, shredded.json.clone(), vectors, vector)
+            .await
+            .map_err(super::options::store_failure)?;
+        Ok((written, shredded))
+    }
+
     /// Updates `doc`, retrying lost writes on the re-read document.
     async fn update_existing(&self, doc: StoredDoc) -> Result<Outcome, ApiError> {
         let first_id = parse_stored(&doc.body)?.get("_id").map(Node::to_json).unwrap_or_default();
@@ -133,15 +148,7 @@ impl Writer<'_, '_> {
                 let document = self.returning.map(|r| projected(&original, r.projection));
                 return Ok(Outcome { document, ..Outcome::default() });
             }
-            let mut shredded =
-                shred::shred(&updated, &self.coll.settings.indexing, self.coll.settings.default_id).map_err(|r| r.error)?;
-            let vector = vsearch::written_vector(self.coll, shredded.vector.take())?;
-            let written = self
-                .state
-                .store()
-                .replace_if(self.coll.id, doc.key.clone(), Some(doc.tx), shredded.json.clone(), vector)
-                .await
-                .map_err(super::options::store_failure)?;
+            let (written, shredded) = self.write(&updated, Some(doc.tx)).await?;
             if written {
                 let document = match self.returning {
                     Some(r) if r.after => Some(projected(&parse_stored(&shredded.json)?, r.projection)),
@@ -163,15 +170,7 @@ impl Writer<'_, '_> {
             set_path(&mut doc, &path.encoded, value.clone())?;
         }
         self.change.apply(&mut doc, true)?;
-        let mut shredded = shred::shred(&doc, &self.coll.settings.indexing, self.coll.settings.default_id).map_err(|r| r.error)?;
-        let vector = vsearch::written_vector(self.coll, shredded.vector.take())?;
-        let key = shredded.id.key.clone();
-        let written = self
-            .state
-            .store()
-            .replace_if(self.coll.id, key.clone(), None, shredded.json.clone(), vector)
-            .await
-            .map_err(super::options::store_failure)?;
+        let (written, shredded) = self.write(&doc, None).await?;
         if written {
             let document = match self.returning {
                 Some(r) if r.after => Some(projected(&parse_stored(&shredded.json)?, r.projection)),
@@ -179,7 +178,7 @@ impl Writer<'_, '_> {
             };
             return Ok(Outcome { upserted: Some(shredded.id.json), document, ..Outcome::default() });
         }
-        match find::reread(self.state, self.coll, self.filter, &key).await? {
+        match find::reread(self.state, self.coll, self.filter, &shredded.id.key).await? {
             Some(existing) => self.update_existing(existing).await,
             None => Ok(self.failed(shredded.id.json)),
         }

@@ -17,6 +17,7 @@
 //! The neighbours are exact (every vector is compared), where Astra's index is approximate.
 
 use super::options::store_failure;
+use super::collections::VectorOptions;
 use super::errors::ApiError;
 use super::filter::Filter;
 use super::documents::{matches, write_document};
@@ -29,11 +30,17 @@ use crate::{AppState, Collection};
 /// vector for a vector collection, nothing for another one.
 pub(crate) fn written_vector(coll: &Collection, vector: Option<Vec<f32>>) -> Result<Option<Vec<f32>>, ApiError> {
     let (Some(options), Some(vector)) = (&coll.settings.vector, vector) else { return Ok(None) };
+    check_vector(coll, options, &vector)?;
+    Ok(Some(vector))
+}
+
+/// A vector written or searched with: of the collection's dimension, and one its metric can
+/// index.
+fn check_vector(coll: &Collection, options: &VectorOptions, vector: &[f32]) -> Result<(), ApiError> {
     if vector.len() != options.dimension {
         return Err(ApiError::invalid_vector_length(&coll.keyspace, &coll.name, options.dimension));
     }
-    check_indexable(&vector, options.metric).map_err(|problem| ApiError::invalid_database_query(&coll.keyspace, &coll.name, &problem))?;
-    Ok(Some(vector))
+    check_indexable(vector, options.metric).map_err(|problem| ApiError::invalid_database_query(&coll.keyspace, &coll.name, &problem))
 }
 
 /// The `want` documents matching `filter` whose `$vector` is most similar to `query`, with their
@@ -48,15 +55,8 @@ pub(crate) async fn vector_window(
     let Some(options) = &coll.settings.vector else {
         return Err(ApiError::vector_search_not_supported(&coll.keyspace, &coll.name));
     };
-    if query.len() != options.dimension {
-        return Err(ApiError::invalid_vector_length(&coll.keyspace, &coll.name, options.dimension));
-    }
-    check_indexable(query, options.metric).map_err(|problem| ApiError::invalid_database_query(&coll.keyspace, &coll.name, &problem))?;
-    let keys = filter.id_access().keys.map(|mut keys| {
-        keys.sort();
-        keys.dedup();
-        keys
-    });
+    check_vector(coll, options, query)?;
+    let keys = filter.id_access().keys;
     // Without a filter the best `want` are the answer; with one, candidates are checked in
     // order of similarity until `want` match.
     let top = filter.is_empty().then_some(want);
