@@ -136,7 +136,7 @@ pub(super) fn timeline(conn: &Connection, id: &str) -> rusqlite::Result<Vec<Time
 /// Deletes every row of the job, in every table; `false` when there is no such job.
 pub(super) fn delete_job(conn: &mut Connection, id: &str) -> rusqlite::Result<bool> {
     let tx = conn.transaction()?;
-    for table in ["collections", "verifications", "requests", "timeline", "dead_letters", "ranges"] {
+    for table in ["collections", "verifications", "requests", "timeline", "dead_letters", "ranges", "read_plans", "copied", "throttles"] {
         tx.execute(&format!("DELETE FROM {table} WHERE job_id = ?1"), params![id])?;
     }
     let deleted = tx.execute("DELETE FROM jobs WHERE id = ?1", params![id])? > 0;

@@ -14,6 +14,7 @@ use crate::{
     wire::{ReadPlan, Throttle},
 };
 use rusqlite::{params, OptionalExtension};
+use std::collections::HashMap;
 
 impl JobStore {
     /// The read plan recorded for a collection, if its copy has started.
@@ -23,6 +24,19 @@ impl JobStore {
             .query_row("SELECT plan FROM read_plans WHERE job_id = ?1 AND collection = ?2", params![job, collection], |r| r.get(0))
             .optional()?;
         text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("unreadable read plan: {e}")))).transpose()
+    }
+
+    /// The read plans of all the job's collections, by collection (one query, for progress).
+    pub fn read_plans(&self, job: &str) -> Result<HashMap<String, ReadPlan>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached("SELECT collection, plan FROM read_plans WHERE job_id = ?1")?;
+        let rows = stmt.query_map(params![job], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (collection, text) = row?;
+            let plan = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("unreadable read plan: {e}")))?;
+            Ok((collection, plan))
+        })
+        .collect()
     }
 
     /// Records (or replaces) a collection's read plan.
@@ -158,6 +172,20 @@ mod tests {
     }
 
     #[test]
+    fn a_deleted_job_leaves_no_plan_copied_documents_or_throttling_behind() {
+        let store = JobStore::in_memory().unwrap();
+        store.create_job("j1", "{}", &[("c".into(), 1)]).unwrap();
+        store.ensure_ranges("j1", "c", &[(None, None)]).unwrap();
+        store.save_read_plan("j1", "c", &plan(1)).unwrap();
+        store.save_throttle("j1", &Throttle::default()).unwrap();
+        store.commit_batch(&BatchCommit { job: "j1", collection: "c", checkpoint: vec![1], written: 1, copied: vec![copied("a")], ..Default::default() }).unwrap();
+        store.delete_job("j1").unwrap();
+        assert_eq!(store.read_plan("j1", "c").unwrap(), None);
+        assert_eq!(store.throttle("j1").unwrap(), None);
+        assert_eq!(store.copied_count("j1", "c").unwrap(), 0);
+    }
+
+    #[test]
     fn a_split_range_ends_where_the_new_one_starts() {
         let store = JobStore::in_memory().unwrap();
         store.create_job("j1", "{}", &[("c".into(), 4)]).unwrap();
@@ -168,6 +196,7 @@ mod tests {
         assert_eq!((ranges[0].lower.clone(), ranges[0].upper.clone()), (None, Some(vec![5])));
         assert_eq!((ranges[1].lower.clone(), ranges[1].upper.clone()), (Some(vec![5]), Some(vec![9])));
         assert_eq!(store.read_plan("j1", "c").unwrap(), Some(plan(2)));
+        assert_eq!(store.read_plans("j1").unwrap().get("c"), Some(&plan(2)));
     }
 
     #[test]

@@ -166,6 +166,7 @@ impl Publisher {
         let spec: JobSpec = serde_json::from_str(&record.spec).map_err(|e| JobError::Invalid(format!("job {} is unreadable: {e}", record.id)))?;
         let counters = self.store.counters(&record.id)?;
         let verifications: HashMap<String, _> = self.store.verifications(&record.id)?.into_iter().collect();
+        let plans = self.store.read_plans(&record.id)?;
         let running = record.status == JobStatus::Running;
         let requests = self.requests.lock().unwrap_or_else(PoisonError::into_inner).get(&record.id).cloned();
         let collections = spec
@@ -182,7 +183,7 @@ impl Publisher {
                     verification: verifications.get(&c.source).cloned(),
                     retries: met.retries,
                     throttled: met.throttled,
-                    plan: self.store.read_plan(&record.id, &c.source)?,
+                    plan: plans.get(&c.source).cloned(),
                 })
             })
             .collect::<Result<_, JobError>>()?;

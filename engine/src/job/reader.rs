@@ -13,7 +13,7 @@ use bson::{doc, Bson, Document};
 use futures::TryStreamExt;
 use std::{
     sync::{Arc, Mutex, MutexGuard},
-    time::{Duration, Instant},
+    time::Duration,
 };
 use tokio::{sync::mpsc, task::JoinHandle};
 
@@ -75,9 +75,8 @@ pub(super) struct FrontierState {
     pub upper: Option<Bson>,
     /// Whether the reader has reached the end.
     pub finished: bool,
-    /// Documents read, and the time spent waiting for them.
+    /// Documents read.
     pub documents: u64,
-    pub waiting: Duration,
 }
 
 impl Frontier {
@@ -163,7 +162,6 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
         if sorted {
             find = find.sort(doc! { "_id": 1 });
         }
-        let mut waited = Instant::now();
         let mut cursor = match find.await {
             Ok(cursor) => cursor,
             Err(e) => {
@@ -178,9 +176,7 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
         let mut passed = 0u64;
         natural = None;
         loop {
-            let next = cursor.try_next().await;
-            let waiting = waited.elapsed();
-            match next {
+            match cursor.try_next().await {
                 Ok(Some(document)) => {
                     failures = 0;
                     let id = document.get("_id").cloned().unwrap_or(Bson::Null);
@@ -200,7 +196,6 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
                     {
                         let mut frontier = read.frontier.lock();
                         frontier.documents += 1;
-                        frontier.waiting += waiting;
                         if sorted {
                             // Split meanwhile: the rest belongs to another range.
                             if frontier.upper.as_ref().is_some_and(|upper| !id_before(&id, upper)) {
@@ -227,7 +222,6 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
                             sent = natural.clone();
                         }
                     }
-                    waited = Instant::now();
                 }
                 Ok(None) => {
                     if let Some(target) = &skip_to {

@@ -284,8 +284,9 @@ impl JobStore {
         Ok(entries)
     }
 
-    /// Forgets a job: its row, counters, ranges, verification, requests, timeline and
-    /// dead letters. The documents it wrote stay in the target.
+    /// Forgets a job: its row, counters, ranges, verification, requests, timeline, dead
+    /// letters, read plans, copied documents and throttling. The documents it wrote stay in
+    /// the target.
     pub fn delete_job(&self, id: &str) -> Result<(), StoreError> {
         if history::delete_job(&mut self.lock(), id)? {
             Ok(())
