@@ -17,12 +17,16 @@ use leptos::prelude::*;
 pub fn CollectionCard(#[prop(into)] job: Signal<JobProgress>, source: String) -> impl IntoView {
     let live = use_live_state();
     let name = StoredValue::new(source);
-    let progress = Memo::new(move |_| -> Option<CollectionProgress> { job.get().collections.into_iter().find(|c| c.source == name.get_value()) });
+    // Read in place (`with`): a `get` cloned every collection of the job, for every card.
+    let progress = Memo::new(move |_| -> Option<CollectionProgress> {
+        job.with(|j| name.with_value(|name| j.collections.iter().find(|c| &c.source == name).cloned()))
+    });
     let counters = Signal::derive(move || progress.get().map(|p| p.counters).unwrap_or_default());
     let rate = move || progress.get().map(|p| p.rate).unwrap_or_default();
-    let ended = move || job.get().status.is_final();
+    let ended = move || job.with(|j| j.status.is_final());
     let samples = Signal::derive(move || {
-        live.rate_history.get().get(&(job.get().id, name.get_value())).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        let key = (job.with(|j| j.id.clone()), name.get_value());
+        live.rate_history.with(|history| history.get(&key).map(|s| s.iter().cloned().collect()).unwrap_or_default())
     });
     let pushed_back = move || progress.get().filter(|p| p.retries > 0).map(|p| (p.retries, p.throttled));
     view! {

@@ -4,7 +4,7 @@
 //! collection budget for the selection.
 
 use crate::{
-    components::dry_run::budget_text,
+    components::{dry_run::budget_text, policies::parse},
     jobs::name_problem,
     views::{CollectionBudget, CollectionRequest, TargetCollectionState, TargetListing},
 };
@@ -70,14 +70,6 @@ impl Row {
             deny: self.deny.get_untracked().split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
             vector: self.vector_mapping(),
         }
-    }
-}
-
-fn metric_of(name: &str) -> VectorMetric {
-    match name {
-        "dot_product" => VectorMetric::DotProduct,
-        "euclidean" => VectorMetric::Euclidean,
-        _ => VectorMetric::Cosine,
     }
 }
 
@@ -149,7 +141,7 @@ pub fn CollectionPicker(rows: RwSignal<Vec<Row>>, #[prop(into)] contents: Signal
                                 <Show when=move || !row.vector.get().trim().is_empty()>
                                     <select data-testid="vector-metric" aria-label=format!("Similarity metric for {}", row.name.get_value())
                                         prop:value=move || row.metric.get().as_str()
-                                        on:change=move |ev| row.metric.set(metric_of(&event_target_value(&ev)))>
+                                        on:change=move |ev| row.metric.set(parse::<VectorMetric>(&event_target_value(&ev)).unwrap_or_default())>
                                         {[VectorMetric::Cosine, VectorMetric::DotProduct, VectorMetric::Euclidean].map(|m| view! { <option value=m.as_str()>{m.as_str()}</option> })}
                                     </select>
                                 </Show>

@@ -114,12 +114,13 @@ fn announcement(job: &JobProgress) -> String {
 #[component]
 fn Feeds(#[prop(into)] job: Signal<JobProgress>) -> impl IntoView {
     let live = use_live_state();
-    let id = move || job.get().id;
-    let dead_lettered = Memo::new(move |_| job.get().totals().dead_lettered);
-    let stored_refusals = Resource::new(move || (id(), dead_lettered.get()), |(id, _)| job_dead_letters(id));
-    let landed = Memo::new(move |_| live.landed.get().into_iter().filter(|l| l.job == id()).take(20).collect::<Vec<_>>());
-    let ended = move || job.get().status.is_final();
-    let some_were_present = move || job.get().totals().already_present > 0;
+    // Read in place (`with`): a `get` cloned the whole job, once per landed id, on every update.
+    let id = Memo::new(move |_| job.with(|j| j.id.clone()));
+    let dead_lettered = Memo::new(move |_| job.with(|j| j.totals().dead_lettered));
+    let stored_refusals = Resource::new(move || (id.get(), dead_lettered.get()), |(id, _)| job_dead_letters(id));
+    let landed = Memo::new(move |_| live.landed.get().into_iter().filter(|l| id.with(|id| &l.job == id)).take(20).collect::<Vec<_>>());
+    let ended = move || job.with(|j| j.status.is_final());
+    let some_were_present = move || job.with(|j| j.totals().already_present > 0);
     view! {
         <section class="feeds">
             <div>
