@@ -182,6 +182,9 @@ pub enum ReadPlanKind {
 }
 
 impl ReadPlanKind {
+    /// Every plan, in the order the UI and the CLI offer them.
+    pub const ALL: [ReadPlanKind; 3] = [ReadPlanKind::ParallelRanges, ReadPlanKind::OrderedCursor, ReadPlanKind::NaturalOrder];
+
     /// Its name on the command line and in forms: `ranges`, `ordered`, `natural`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -215,13 +218,10 @@ pub enum PlanChoice {
 impl PlanChoice {
     /// `auto`, or a plan's name ([`ReadPlanKind::as_str`]).
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "auto" => Some(PlanChoice::Auto),
-            "ranges" => Some(PlanChoice::Forced(ReadPlanKind::ParallelRanges)),
-            "ordered" => Some(PlanChoice::Forced(ReadPlanKind::OrderedCursor)),
-            "natural" => Some(PlanChoice::Forced(ReadPlanKind::NaturalOrder)),
-            _ => None,
+        if text == "auto" {
+            return Some(PlanChoice::Auto);
         }
+        ReadPlanKind::ALL.into_iter().find(|kind| kind.as_str() == text).map(PlanChoice::Forced)
     }
 
     /// Its name.

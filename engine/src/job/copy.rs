@@ -209,11 +209,7 @@ async fn write_batch(converter: &Converter, writer: &Writer, spec: &CollectionSp
         match converter.convert(document) {
             Ok(converted) => {
                 originals.push(document);
-                copied.push(record.then(|| CopiedDocument {
-                    key: converted.id_key().to_owned(),
-                    id_json: converted.id_json().to_owned(),
-                    hash: converted.content_hash(),
-                }));
+                copied.push(record.then(|| CopiedDocument::of(&converted)));
                 to_write.push(converted);
             }
             Err(rejection) => {

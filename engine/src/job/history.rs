@@ -58,9 +58,12 @@ pub(super) fn prepare(conn: &mut Connection) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-/// Puts an entry on a job's timeline.
-pub(super) fn add(tx: &Transaction<'_>, job: &str, at_ms: i64, kind: &str, detail: Option<&str>) -> rusqlite::Result<()> {
-    tx.execute("INSERT INTO timeline (job_id, at_ms, kind, detail) VALUES (?1, ?2, ?3, ?4)", params![job, at_ms, kind, detail])?;
+/// Puts an entry on a job's timeline (saying who, for a person's act).
+pub(super) fn add(tx: &Transaction<'_>, job: &str, at_ms: i64, kind: &str, detail: Option<&str>, who: Option<&str>) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO timeline (job_id, at_ms, kind, detail, who) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![job, at_ms, kind, detail, who],
+    )?;
     Ok(())
 }
 
@@ -106,13 +109,11 @@ pub(super) fn change_status(
         params![id, status.as_str(), message, now, running, verifying, started, finished],
     )?;
     match act {
-        Some(act) => {
-            tx.execute("INSERT INTO timeline (job_id, at_ms, kind, who) VALUES (?1, ?2, ?3, ?4)", params![id, now, act.kind, act.who])?;
-        }
+        Some(act) => add(&tx, id, now, act.kind, None, Some(act.who))?,
         None if !unchanged => {
             // Why it failed, or why it paused by itself (a target outage).
             let detail = matches!(status, JobStatus::Failed | JobStatus::Paused).then_some(message).flatten();
-            add(&tx, id, now, status.as_str(), detail.as_deref())?;
+            add(&tx, id, now, status.as_str(), detail.as_deref(), None)?;
         }
         None => {}
     }

@@ -11,7 +11,7 @@
 
 pub use super::history::Act;
 use super::{history, schema};
-use crate::convert::ContentHash;
+use crate::convert::{ContentHash, Converted};
 pub use crate::wire::{Counters, JobStatus, TimelineEntry};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::{
@@ -68,6 +68,13 @@ pub struct CopiedDocument {
     pub id_json: String,
     /// The content hash of the converted source document.
     pub hash: ContentHash,
+}
+
+impl CopiedDocument {
+    /// What verification needs of a converted document.
+    pub fn of(converted: &Converted) -> Self {
+        Self { key: converted.id_key().to_owned(), id_json: converted.id_json().to_owned(), hash: converted.content_hash() }
+    }
 }
 
 /// What one acknowledged batch changes, applied atomically by [`JobStore::commit_batch`].
@@ -230,7 +237,7 @@ impl JobStore {
             tx.execute("INSERT INTO collections (job_id, name, matched) VALUES (?1, ?2, ?3)", params![id, name, *matched as i64])?;
         }
         tx.execute("UPDATE jobs SET status_since_ms = ?2 WHERE id = ?1", params![id, now])?;
-        history::add(&tx, id, now, "created", None)?;
+        history::add(&tx, id, now, "created", None, None)?;
         tx.commit()?;
         Ok(())
     }
@@ -438,7 +445,7 @@ impl JobStore {
             params![job, collection, text],
         )?;
         let kind = if report.passed() { "verified" } else { "verification_failed" };
-        history::add(&tx, job, now_ms(), kind, Some(&verdict))?;
+        history::add(&tx, job, now_ms(), kind, Some(&verdict), None)?;
         tx.commit()?;
         Ok(())
     }

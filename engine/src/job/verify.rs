@@ -138,11 +138,7 @@ pub(crate) async fn verify_collection_skipping(
             Err(e) => Some(Err(e)),
             Ok(_) if !(position as u64).is_multiple_of(step) => None,
             Ok(document) => match converter.convert(&document) {
-                Ok(converted) if !dead.contains(converted.id_key()) && !skip(converted.id_key()) => Some(Ok(CopiedDocument {
-                    id_json: converted.id_json().to_owned(),
-                    key: converted.id_key().to_owned(),
-                    hash: converted.content_hash(),
-                })),
+                Ok(converted) if !dead.contains(converted.id_key()) && !skip(converted.id_key()) => Some(Ok(CopiedDocument::of(&converted))),
                 _ => None,
             },
         };
