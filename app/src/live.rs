@@ -100,6 +100,12 @@ impl LiveState {
 }
 
 impl LiveState {
+    /// The name this browser acts under from now on: shown, and remembered for next time.
+    pub fn set_who(&self, name: String) {
+        remember_who(&name);
+        self.who.set(name);
+    }
+
     /// Records every running collection's rate, once a second.
     fn sample_rates(&self) {
         let jobs = self.jobs.get_untracked();
@@ -142,7 +148,7 @@ pub fn who() -> String {
 }
 
 /// Remembers the name this browser acts under.
-pub fn set_who(name: &str) {
+fn remember_who(name: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(storage) = window().local_storage().ok().flatten() {
         let _ = storage.set_item("docshift-name", name);

@@ -2,7 +2,7 @@
 //! a name starts, pauses, resumes, cancels or deletes something, docshift offers to set one
 //! before doing it. Asked once per browser; "Continue without a name" acts as "someone".
 
-use crate::live::{set_who, use_live_state, who};
+use crate::live::{use_live_state, who};
 use leptos::prelude::*;
 
 /// Whether this browser was already offered to set a name (kept in local storage).
@@ -64,8 +64,7 @@ pub fn NamePromptPanel() -> impl IntoView {
     let finish = move |save: bool| {
         if save && !name.get_untracked().trim().is_empty() {
             let chosen = name.get_untracked().trim().to_owned();
-            set_who(&chosen);
-            live.who.set(chosen);
+            live.set_who(chosen);
         }
         remember_asked();
         if let Some(action) = prompt.pending.get_untracked() {

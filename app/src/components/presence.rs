@@ -20,14 +20,13 @@ pub fn PresenceBadge() -> impl IntoView {
 /// "Acting as": the name shown to everyone when this browser pauses or resumes a job.
 #[component]
 pub fn NameField() -> impl IntoView {
-    let name = use_live_state().who;
+    let live = use_live_state();
+    let name = live.who;
     view! {
         <label class="who">"You are "
             <input type="text" placeholder="your name" size="10" maxlength="40" autocomplete="nickname" prop:value=move || name.get()
                 on:change=move |ev| {
-                    let value = event_target_value(&ev);
-                    crate::live::set_who(&value);
-                    name.set(value);
+                    live.set_who(event_target_value(&ev));
                 }/>
         </label>
     }

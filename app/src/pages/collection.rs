@@ -6,7 +6,7 @@ use super::param;
 use crate::{
     components::{
         census::{CensusReport, CollectionPath},
-        status::{thousands, ErrorBox, Loading},
+        status::{thousands, Empty, ErrorBox, Loading},
     },
     jobs::RunCensus,
     sources::{find_document, first_documents, ExactCount},
@@ -101,7 +101,7 @@ pub fn CollectionPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match documents.await {
-                    Ok(docs) if docs.is_empty() => view! { <p class="empty">"This collection is empty."</p> }.into_any(),
+                    Ok(docs) if docs.is_empty() => view! { <Empty text="This collection is empty."/> }.into_any(),
                     Ok(docs) => view! {
                         <p class="hint">"The first " {docs.len()} " documents by _id:"</p>
                         <ol class="documents" data-testid="documents">

@@ -2,7 +2,7 @@
 
 use super::param;
 use crate::{
-    components::status::{thousands, ErrorBox, Loading},
+    components::status::{thousands, Empty, ErrorBox, Loading},
     sources::list_collections,
 };
 use leptos::prelude::*;
@@ -25,7 +25,7 @@ pub fn DatabasePage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match collections.await {
-                    Ok(list) if list.is_empty() => view! { <p class="empty">"This database has no collections."</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <Empty text="This database has no collections."/> }.into_any(),
                     Ok(list) => view! {
                         <table data-testid="collections">
                             <thead><tr><th>"Collection"</th><th>"Documents (estimated)"</th></tr></thead>

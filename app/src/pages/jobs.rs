@@ -6,7 +6,7 @@ use crate::{
     components::{
         online::LagBadge,
         progress::{ProgressBar, StatusTag},
-        status::{thousands, LocalTime},
+        status::{thousands, Empty, LocalTime},
     },
     live::use_live_state,
 };
@@ -25,9 +25,9 @@ pub fn JobsPage() -> impl IntoView {
         </div>
         <Show when=move || !live.jobs.get().is_empty()
             fallback=move || view! {
-                <p class="empty" data-testid="no-jobs">
-                    {move || if live.connected.get() { "No job yet: start one from New migration." } else { "Connecting…" }}
-                </p>
+                <Empty testid="no-jobs" text=Signal::derive(move || {
+                    if live.connected.get() { "No job yet: start one from New migration." } else { "Connecting…" }.to_owned()
+                })/>
             }>
             <ul class="cards jobs" data-testid="jobs">
                 <For each=move || live.jobs.get() key=|job| (job.id.clone(), job.updated_at_ms, job.status.as_str(), job.totals().accounted()) let:job>

@@ -14,7 +14,7 @@ use crate::{
         name_prompt::use_name_prompt,
         online::ModeChoice,
         policies::{parse, selected, PolicySelect, DOCUMENT_IDS, FIELD_NAMES, NON_FINITE_NUMBERS, UNSUPPORTED_VALUES},
-        status::{ErrorBox, Loading},
+        status::{Empty, ErrorBox, Loading},
     },
     jobs::{job_details, name_problem, DryRun, StartMigration},
     live::who,
@@ -226,8 +226,8 @@ pub fn MigratePage() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || collections.get().map(|result| match result {
                     Err(error) => view! { <ErrorBox error/> }.into_any(),
-                    Ok(_) if database.get().is_empty() => view! { <p class="empty" data-testid="choose-database">"Choose a database to see its collections."</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="empty">"This database has no collections."</p> }.into_any(),
+                    Ok(_) if database.get().is_empty() => view! { <Empty testid="choose-database" text="Choose a database to see its collections."/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <Empty text="This database has no collections."/> }.into_any(),
                     Ok(_) => view! { <CollectionPicker rows contents=Signal::derive(move || contents.get().and_then(Result::ok))/> }.into_any(),
                 })}
             </Suspense>

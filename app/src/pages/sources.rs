@@ -1,7 +1,7 @@
 //! The Sources page: the configured MongoDB servers and a form to add one.
 
 use crate::{
-    components::status::{ErrorBox, Loading},
+    components::status::{Empty, ErrorBox, Loading},
     sources::{list_sources, AddSource},
 };
 use leptos::prelude::*;
@@ -19,7 +19,7 @@ pub fn SourcesPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match sources.await {
-                    Ok(list) if list.is_empty() => view! { <p class="empty">"No source yet: add one below."</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <Empty text="No source yet: add one below."/> }.into_any(),
                     Ok(list) => view! {
                         <ul class="cards" data-testid="sources">
                             {list.into_iter().map(|s| view! {
