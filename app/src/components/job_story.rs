@@ -39,7 +39,8 @@ pub fn JobSummary(#[prop(into)] job: Signal<JobProgress>) -> impl IntoView {
 #[component]
 pub fn Timeline(#[prop(into)] job: Signal<JobProgress>) -> impl IntoView {
     // Read again whenever the job's status or message changes: that is when entries are added.
-    let timeline = Resource::new(move || { let j = job.get(); (j.id, j.status, j.message, j.collections.iter().filter(|c| c.verification.is_some()).count()) }, |(id, ..)| job_timeline(id));
+    let key = move || job.with(|j| (j.id.clone(), j.status, j.message.clone(), j.collections.iter().filter(|c| c.verification.is_some()).count()));
+    let timeline = Resource::new(key, |(id, ..)| job_timeline(id));
     view! {
         <section aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
