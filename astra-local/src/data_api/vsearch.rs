@@ -86,12 +86,9 @@ pub(crate) async fn vector_window(
 /// Writes a document projected, with `"$similarity"` added last when given
 /// (`DocumentProjector.applyProjection(document, similarityScore)`).
 pub(crate) fn write_scored(body: &str, projection: &Projection, similarity: Option<f32>, out: &mut String) {
-    let Some(similarity) = similarity else {
-        write_document(body, projection, out);
-        return;
-    };
     let start = out.len();
     write_document(body, projection, out);
+    let Some(similarity) = similarity else { return };
     if out.ends_with('}') {
         out.pop();
         if out.len() > start + 1 {
