@@ -4,7 +4,8 @@
 //! Two controls, because a target can say "slower" in two ways:
 //! - **Concurrency**, adaptive (after Vector's adaptive request concurrency and the gradient
 //!   of Netflix's concurrency-limits): requests in flight grow while the median round trip
-//!   of a window stays near the lowest seen (slow start doubles, then one more per window),
+//!   of a window stays near the lowest seen (within half of it, or a few milliseconds; slow
+//!   start doubles, then one more per window),
 //!   and shrink in proportion when it rises — the target is queueing — or when most answers
 //!   of a window are gateway errors. The median, so that a rare slow answer is not taken for
 //!   queueing. The user's in-flight setting is the ceiling.
@@ -46,8 +47,13 @@ const THROTTLED_SHARE: f64 = 0.05;
 const BACK_OFF: f64 = 0.95;
 /// Growth of the pace per second without a 429.
 const PROBE_PER_SECOND: f64 = 0.01;
-/// Round trips this much slower than the lowest seen mean that the target is queueing.
+/// Round trips this much slower than the lowest seen mean that the target is queueing...
 const TOLERANCE: f64 = 1.5;
+/// ...when they are also this much slower, in seconds: a rise of a few milliseconds is not
+/// worth giving up throughput for. A target next door answers in a fraction of a
+/// millisecond and, serving requests in parallel, a little later with more in flight: judged
+/// by the ratio alone, its limit fell to one or two, at a twelfth of the rate it could take.
+const QUEUE_ALLOWANCE: f64 = 0.005;
 /// Share of gateway errors in a window that counts as overload.
 const OVERLOAD_SHARE: f64 = 0.5;
 /// Shortest measurement window.
@@ -486,7 +492,7 @@ impl State {
             // is followed.
             let drifted = self.baseline.map(|b| b * (1.0 + 0.01 * elapsed.as_secs_f64()));
             let baseline = drifted.map_or(mean, |b| b.min(mean));
-            let gradient = (baseline * TOLERANCE / mean).min(1.0);
+            let gradient = ((baseline * TOLERANCE).max(baseline + QUEUE_ALLOWANCE) / mean).min(1.0);
             if gradient < 1.0 {
                 self.limit = (self.limit * gradient.max(0.5)).max(1.0);
                 self.slow_start = false;
