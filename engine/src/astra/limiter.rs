@@ -14,10 +14,12 @@
 //!   than a few percent of the last second's answers the limiter paces request starts at a
 //!   little under the rate the target accepted in that second, then probes upward by 1 % a
 //!   second. 429s that come bunched (a quota spent: everything past it refused) say what the
-//!   quota is; scattered ones (noise, or a token bucket near its rate) only step the pace
-//!   down by that little. A few seconds after slowing down, on enough answers for the share
-//!   to mean something, it checks that the share of 429s fell; if it did not, those 429s
-//!   were not about the rate (a few, whatever the pace): the pace goes back, and that share
+//!   quota is: the pace then grows to 98 % of it at that speed, and past it ten times slower.
+//!   Scattered ones (noise, or a token bucket near its rate) only step the pace down by that
+//!   little. A few seconds after slowing down, on enough answers to requests sent after it
+//!   had settled (a second later: the quota's second may still be spent) for the share to
+//!   mean something, it checks that the share of 429s fell; if it did not, those 429s were
+//!   not about the rate (a few, whatever the pace): the pace goes back, and that share
 //!   counts as noise from then on, so it cannot spiral the pace down. A `Retry-After` holds
 //!   the throttled request back at least that long.
 //!
@@ -45,8 +47,14 @@ const HISTORY: usize = 64;
 const THROTTLED_SHARE: f64 = 0.05;
 /// After a 429, the pace is set to this share of the rate the target accepted.
 const BACK_OFF: f64 = 0.95;
-/// Growth of the pace per second without a 429.
+/// Growth of the pace per second without a 429...
 const PROBE_PER_SECOND: f64 = 0.01;
+/// ...up to this share of a quota the target showed (bunched 429s: what it accepted in that
+/// second)...
+const QUOTA_HEADROOM: f64 = 0.98;
+/// ...and past it, this much a second: a quota found stays the quota until the target says
+/// otherwise, but a higher one (another client of the database gone quiet) is still found.
+const PROBE_PAST_QUOTA: f64 = 0.001;
 /// Round trips this much slower than the lowest seen mean that the target is queueing...
 const TOLERANCE: f64 = 1.5;
 /// ...when they are also this much slower, in seconds: a rise of a few milliseconds is not
@@ -60,6 +68,9 @@ const OVERLOAD_SHARE: f64 = 0.5;
 const MIN_WINDOW: Duration = Duration::from_millis(20);
 /// 429s are bunched (a quota's) when the latest this many answers all are.
 const BUNCHED: usize = 3;
+/// Requests sent this soon after a slow-down count as sent before it: a quota counted per
+/// second may be spent for the rest of its second, and a `Retry-After` says as much.
+const SETTLING: Duration = Duration::from_secs(1);
 /// A slow-down is judged on at least this many answers after it...
 const CHECK_ANSWERS: u32 = 300;
 /// ...or on what came in this long, if fewer.
@@ -97,6 +108,8 @@ struct State {
     sending: usize,
     /// Requests per second to hold to, after a 429.
     pace: Option<f64>,
+    /// Requests per second the target accepted when its 429s came bunched: its quota.
+    quota: Option<f64>,
     /// When the pace was last set or grown.
     pace_changed: Instant,
     next_request: Instant,
@@ -126,8 +139,40 @@ struct Check {
     latest: Instant,
     /// The pace before the first.
     pace: Option<f64>,
-    /// The share of 429s that caused them.
-    share: f64,
+    /// The answers of the few seconds that set the first off, and every answer since to a
+    /// request sent before the latest had settled ([`SETTLING`]): the 429s it was to end.
+    /// Requests already on the wire when the pace fell, or sent while the quota's second
+    /// was still spent, answer 429 after it: those are still the 429s before, not a sign that
+    /// slowing down did not work.
+    before: Tally,
+    /// The answers to requests sent after that.
+    after: Tally,
+}
+
+/// Answers, and how many of them were 429s.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    answers: u32,
+    throttled: u32,
+}
+
+impl Tally {
+    fn add(&mut self, throttled: bool) {
+        self.answers += 1;
+        self.throttled += u32::from(throttled);
+    }
+
+    fn plus(self, other: Tally) -> Tally {
+        Tally { answers: self.answers + other.answers, throttled: self.throttled + other.throttled }
+    }
+
+    fn share(&self) -> f64 {
+        if self.answers == 0 {
+            0.0
+        } else {
+            f64::from(self.throttled) / f64::from(self.answers)
+        }
+    }
 }
 
 /// Counts per whole second since the limiter started, in a ring.
@@ -187,6 +232,11 @@ impl Seconds {
         self.recent.len() >= n && self.recent.iter().rev().take(n).all(|(_, throttled)| *throttled)
     }
 
+    /// How many of the latest answers in a row were 429s.
+    fn trailing_throttled(&self) -> usize {
+        self.recent.iter().rev().take_while(|(_, throttled)| *throttled).count()
+    }
+
     /// Accepted a second over the last `seconds` whole seconds.
     fn accepted_rate(&self, now: Instant, seconds: u64) -> f64 {
         let second = self.now(now);
@@ -201,19 +251,10 @@ impl Seconds {
         self.ring.iter().any(|(s, _, t)| *s >= from && *t > 0)
     }
 
-    /// The share of 429s in the answers of seconds `from..to`.
-    fn throttled_share(&self, from: u64, to: u64) -> f64 {
-        self.answers(from, to).1
-    }
-
-    /// The answers of seconds `from..to`, and the share of 429s among them.
-    fn answers(&self, from: u64, to: u64) -> (u32, f64) {
-        let (a, t) = self.ring.iter().filter(|(s, _, _)| *s >= from && *s < to).fold((0u32, 0u32), |(a, t), (_, x, y)| (a + x, t + y));
-        if a + t == 0 {
-            (0, 0.0)
-        } else {
-            (a + t, f64::from(t) / f64::from(a + t))
-        }
+    /// The answers of seconds `from..to`.
+    fn tally(&self, from: u64, to: u64) -> Tally {
+        let (answers, throttled) = self.ring.iter().filter(|(s, _, _)| *s >= from && *s < to).fold((0u32, 0u32), |(a, t), (_, x, y)| (a + x + y, t + y));
+        Tally { answers, throttled }
     }
 }
 
@@ -243,6 +284,7 @@ impl Limiter {
                 held: 0,
                 sending: 0,
                 pace: None,
+                quota: None,
                 pace_changed: now,
                 next_request: now,
                 next_documents: now,
@@ -352,6 +394,10 @@ impl Limiter {
         let mut state = self.lock();
         state.held = state.held.saturating_sub(1);
         state.sending = state.sending.saturating_sub(1);
+        if let (Some(check), true) = (state.check.as_mut(), outcome != Outcome::Overloaded) {
+            let tally = if sent > check.latest + SETTLING { &mut check.after } else { &mut check.before };
+            tally.add(outcome == Outcome::Throttled);
+        }
         match outcome {
             Outcome::Answered => {
                 state.seconds.count(now, true);
@@ -378,6 +424,20 @@ impl State {
     fn on_throttled(&mut self, now: Instant) {
         if self.last_decrease.is_some_and(|t| now.duration_since(t) < Duration::from_secs(1)) {
             return;
+        }
+        // Probing past a quota the target showed, a 429 says it is still there: back to a
+        // little under it (or under what the whole second before accepted, if more). Scattered
+        // 429s a few percent of the answers are too few to slow down by the evidence below,
+        // and a pace a little past the quota would keep them coming, one or two a second.
+        if let (Some(quota), Some(pace)) = (self.quota, self.pace) {
+            if pace > quota * QUOTA_HEADROOM {
+                let quota = quota.max(self.seconds.accepted_before(now));
+                self.quota = Some(quota);
+                self.pace = Some(quota * QUOTA_HEADROOM);
+                self.pace_changed = now;
+                self.last_decrease = Some(now);
+                return;
+            }
         }
         let (accepted, throttled, span) = self.seconds.last_second(now);
         let share = throttled / (accepted + throttled).max(1.0);
@@ -413,15 +473,20 @@ impl State {
         let accepted = if bunched { accepted } else { accepted / span.max(0.1) }.max(self.seconds.accepted_before(now));
         // The share before, over a few seconds: the second that set this off is a high one.
         let second = self.seconds.now(now);
-        let before = self.seconds.throttled_share(second.saturating_sub(2), second + 1).max(share * 0.5);
         // A slow-down during another's check is checked with it, from now (the 429s between
         // them were the first one's falling short), against the pace before both.
         self.check = Some(match self.check {
-            Some(check) => Check { latest: now, share: check.share.max(before), ..check },
-            None => Check { first: now, latest: now, pace: self.pace, share: before },
+            Some(check) => Check { latest: now, before: check.before.plus(check.after), after: Tally::default(), ..check },
+            None => Check { first: now, latest: now, pace: self.pace, before: self.seconds.tally(second.saturating_sub(2), second + 1), after: Tally::default() },
         });
+        // The quota counts requests, the ones it let through and then refused for another
+        // reason (noise) too: the 429s before the bunch.
+        if bunched {
+            self.quota = Some(accepted + (throttled - self.seconds.trailing_throttled() as f64).max(0.0));
+        }
         let pace = (accepted * BACK_OFF).max(1.0);
         self.pace = Some(self.pace.map_or(pace, |p| p.min(pace)).max(1.0));
+        tracing::debug!(accepted, throttled, bunched, pace = self.pace, "429s: slowing down");
         self.pace_changed = now;
         self.next_request = self.next_request.max(now);
         self.limit = (self.limit * 0.9).max(1.0);
@@ -433,31 +498,29 @@ impl State {
     /// Once a slow-down has enough answers after it (or waited [`CHECK_LONGEST`]), checks that
     /// it all but ended the 429s; if not, undoes it. What stays counts as noise either way.
     fn grow_pace(&mut self, now: Instant) {
-        if let Some(Check { first, latest, pace: before, share }) = self.check {
-            // The answers since the latest slow-down (the 429s before it were the earlier
-            // ones falling short), or since the first when those are few.
-            let since = |at: Instant| self.seconds.answers(self.seconds.now(at) + 1, self.seconds.now(now));
-            let (mut answers, mut after) = since(latest);
+        if let Some(Check { first, latest, pace: before, before: tally, after: since }) = self.check {
             // Enough answers that the share after is not one of chance: at a slowed pace two
             // seconds can hold a hundred answers, and a steady 4 % of 429s then shows as under
             // 2.5 % one time in four. And no later than CHECK_LONGEST after the first, so that
             // noise setting off one slow-down after another cannot put the check off for ever.
-            let ready = now.duration_since(latest) >= Duration::from_secs(3) && answers >= CHECK_ANSWERS;
+            let ready = now.duration_since(latest) >= Duration::from_secs(3) && since.answers >= CHECK_ANSWERS;
             if ready || now.duration_since(first) >= CHECK_LONGEST {
-                if answers < CHECK_ANSWERS / 10 {
-                    (answers, after) = since(first);
-                }
                 self.check = None;
                 // Under a quota, pacing below it all but ends the 429s: what stays is noise.
                 // So the slow-down did not work when 429s still come about as often as before
                 // it, give or take two standard deviations of a share over this many answers:
                 // a slow-down set off by a chance cluster of noise finds that. No 429 at all
                 // after it is the quota's sign, however few the answers. Either way, what
-                // stays is noise from then on.
+                // stays is noise from then on. Too few answers after it to tell (slow-downs
+                // one after another, each a quota's bunched 429s) keep it.
+                let (share, after) = (tally.share().max(THROTTLED_SHARE), since.share());
                 let likely = after.max(self.noise).max(THROTTLED_SHARE / 4.0);
-                let spread = (2.0 * (likely / f64::from(answers.max(1))).sqrt()).max(THROTTLED_SHARE / 4.0);
-                let failed = after > 0.0 && (share - after < spread || after > share / 2.0);
-                self.noise = self.noise.max(after);
+                let spread = (2.0 * (likely / f64::from(since.answers.max(1))).sqrt()).max(THROTTLED_SHARE / 4.0);
+                let failed = since.answers >= CHECK_ANSWERS / 10 && after > 0.0 && (share - after < spread || after > share / 2.0);
+                if since.answers >= CHECK_ANSWERS / 10 {
+                    self.noise = self.noise.max(after);
+                }
+                tracing::debug!(before = ?tally, after = ?since, failed, noise = self.noise, pace = self.pace, restored = before, "checked a slow-down");
                 if failed {
                     self.pace = before;
                     self.pace_changed = now;
@@ -467,7 +530,16 @@ impl State {
         let Some(pace) = self.pace else { return };
         let elapsed = now.duration_since(self.pace_changed).as_secs_f64();
         if elapsed >= 0.1 && self.last_decrease.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1)) {
-            self.pace = Some(pace * (1.0 + PROBE_PER_SECOND * elapsed));
+            let probe = match self.quota {
+                Some(quota) if pace >= quota * QUOTA_HEADROOM => PROBE_PAST_QUOTA,
+                _ => PROBE_PER_SECOND,
+            };
+            let grown = pace * (1.0 + probe * elapsed);
+            self.pace = Some(match self.quota {
+                // Not past the headroom in one step.
+                Some(quota) if pace < quota * QUOTA_HEADROOM => grown.min(quota * QUOTA_HEADROOM),
+                _ => grown,
+            });
             self.pace_changed = now;
         }
     }
