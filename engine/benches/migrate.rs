@@ -14,10 +14,12 @@
 //!
 //! and the ratios docshift / min(source, target) (goal ≥ 0.8) and docshift / peer (goal
 //! ≥ 2.5), verification total / copy only (goal ≥ 0.6). Then runs against a request quota
-//! (astra-local `rps_quota` 40 and 200, on a collection of at most 20,000 documents): docs/s
+//! (astra-local `rps_quota` 40 and 200, on a collection the quota's ceiling copies in 20 s:
+//! 40,000 and 200,000 documents, whatever `DOCSHIFT_BENCH_DOCS`): docs/s
 //! against the quota's ceiling (quota × 50 documents a request, for the copy and for the
 //! read-back alike; goal ≥ 0.9), and the share of requests answered 429, counted by
-//! astra-local's fault layer, in all and once settled (after the first 10 s; goal ≤ 5 %).
+//! astra-local's fault layer, in all, once settled (after the first 10 s; goal ≤ 5 %) and
+//! second by second.
 //!
 //! Run: `DOCSHIFT_BENCH_DOCS=100000 cargo bench -p engine --bench migrate` (the venv of
 //! `make test` at the workspace root, or `DOCSHIFT_VENV=/path/to/venv`; it holds SecantusDB,
@@ -50,9 +52,10 @@ use tokio::io::AsyncBufReadExt;
 const TOKEN: &str = "AstraCS:bench-token";
 const DATABASE: &str = "bench";
 const COLLECTION: &str = "orders";
-/// The quota runs' collection, and its most documents.
+/// The quota runs' collections (one per quota, named with it), and how long a copy at the
+/// quota's ceiling takes: their size.
 const QUOTA_COLLECTION: &str = "quota";
-const QUOTA_DOCS: u64 = 20_000;
+const QUOTA_SECONDS: u64 = 20;
 const CHUNK: u64 = 50;
 /// Set in the child's environment: the state directory; the child runs the job.
 const CHILD_STATE: &str = "DOCSHIFT_BENCH_CHILD_STATE";
@@ -132,16 +135,22 @@ fn parent() {
         println!("ratio with verification / copy only:       {:.2}  (goal >= 0.6)", rate(docs, total) / copy_rate);
     }
 
-    let quota_docs = docs.min(QUOTA_DOCS);
-    runtime.block_on(server.load_sample(DATABASE, QUOTA_COLLECTION, quota_docs));
     for quota in [40u32, 200] {
+        // Long enough to settle: QUOTA_SECONDS at the ceiling.
+        let quota_docs = u64::from(quota) * CHUNK * QUOTA_SECONDS;
+        let collection = format!("{QUOTA_COLLECTION}{quota}");
+        runtime.block_on(server.load_sample(DATABASE, &collection, quota_docs));
         println!();
         println!("== against a quota of {quota} requests/s: {quota_docs} documents, ceiling {} docs/s (load average {})", u64::from(quota) * CHUNK, load_average());
         let faults = Faults { rps_quota: Some(quota), ..Faults::default() };
-        let run = runtime.block_on(run_job(&server.uri(), QUOTA_COLLECTION, "all", faults));
+        let (_, first_batch) = runtime.block_on(plain_read(&server.uri(), &collection, quota_docs));
+        let run = runtime.block_on(run_job(&server.uri(), &collection, "all", faults));
         let ceiling = f64::from(quota) * CHUNK as f64;
         let (copy_rate, verify_rate) = (rate(quota_docs, run.copy), rate(quota_docs, run.verify));
         println!("job: {}; copy {copy_rate:.0} docs/s = {:.2} of the ceiling; verification {verify_rate:.0} docs/s = {:.2} of it (goal >= 0.9)", run.status, copy_rate / ceiling, verify_rate / ceiling);
+        // The source gives nothing before its first batch: no copy can start writing sooner.
+        let best = rate(quota_docs, first_batch + Duration::from_secs_f64(quota_docs as f64 / ceiling));
+        println!("  the source's first batch came after {first_batch:.1?} (one plain cursor): a copy could do at most {:.2} of the ceiling here; docshift did {:.2} of that", best / ceiling, copy_rate / best);
         let share = |c: FaultCounts| c.throttled as f64 * 100.0 / c.requests.max(1) as f64;
         println!(
             "429s: {} of {} requests ({:.1} %); once settled (after 10 s): {:.1} %  (goal <= 5 %)",
@@ -150,6 +159,7 @@ fn parent() {
             share(run.counts),
             share(run.settled)
         );
+        println!("429s by second: {}", run.by_second.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" "));
     }
     println!();
     println!("load average {} at the end", load_average());
@@ -246,6 +256,8 @@ struct JobRun {
     /// Requests and 429s in all, and after the first 10 s.
     counts: FaultCounts,
     settled: FaultCounts,
+    /// 429s in each second of the run.
+    by_second: Vec<u64>,
 }
 
 /// Runs a job in a child process against a fresh astra-local (with `faults`) served from here.
@@ -263,13 +275,22 @@ async fn run_job(source_uri: &str, collection: &str, verify: &str, faults: Fault
         .stderr(Stdio::inherit());
     let started = Instant::now();
     let mut child = tokio::process::Command::from(command).spawn().unwrap();
-    // astra-local's counts at 10 s, for the share once settled.
+    // astra-local's counts at 10 s, for the share once settled, and its 429s second by second.
     let at_ten: Arc<Mutex<Option<FaultCounts>>> = Arc::default();
+    let by_second: Arc<Mutex<Vec<u64>>> = Arc::default();
     let sampler = {
-        let (astra, at_ten) = (astra.clone(), at_ten.clone());
+        let (astra, at_ten, by_second) = (astra.clone(), at_ten.clone(), by_second.clone());
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            *at_ten.lock().unwrap() = Some(astra.fault_counts());
+            let mut last = astra.fault_counts();
+            for second in 1.. {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let now = astra.fault_counts();
+                by_second.lock().unwrap().push(now.throttled - last.throttled);
+                last = now;
+                if second == 10 {
+                    *at_ten.lock().unwrap() = Some(now);
+                }
+            }
         })
     };
     let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
@@ -283,6 +304,7 @@ async fn run_job(source_uri: &str, collection: &str, verify: &str, faults: Fault
     let counts = astra.fault_counts();
     let early = (*at_ten.lock().unwrap()).filter(|_| started.elapsed() > Duration::from_secs(10)).unwrap_or_default();
     let settled = FaultCounts { requests: counts.requests - early.requests, throttled: counts.throttled - early.throttled };
+    let by_second = std::mem::take(&mut *by_second.lock().unwrap());
     if let Ok(astra) = Arc::try_unwrap(astra) {
         astra.stop().await;
     }
@@ -304,6 +326,7 @@ async fn run_job(source_uri: &str, collection: &str, verify: &str, faults: Fault
         reason: lines.iter().find_map(|l| l.strip_prefix("reason: ")).unwrap_or_default().to_owned(),
         counts,
         settled,
+        by_second,
     }
 }
 
