@@ -18,7 +18,7 @@ use crate::{
     naming::is_valid_schema_name,
     policy::DocumentLimits,
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
-    source::mongo::{MongoSource, SourceError, SourceUri},
+    source::mongo::{MongoSource, SourceUri},
     wire::{JobProgress, JobStatus, ServerEvent, TimelineEntry},
 };
 use std::{
@@ -109,16 +109,7 @@ impl JobManager {
         let uri = SourceUri::parse(&spec.source_uri)?;
         let source = MongoSource::connect(&uri, Duration::from_secs(5)).await?;
         source.ping().await?;
-        let databases = source.databases().await?;
-        if !databases.iter().any(|d| d.name == spec.database) {
-            return Err(SourceError::NoSuchDatabase(spec.database.clone()).into());
-        }
-        let present = source.collections(&spec.database).await?;
-        for collection in &spec.collections {
-            if !present.iter().any(|c| c.name == collection.source) {
-                return Err(SourceError::NoSuchCollection { database: spec.database.clone(), collection: collection.source.clone() }.into());
-            }
-        }
+        source.require_collections(&spec.database, spec.collections.iter().map(|c| c.source.as_str())).await?;
 
         find_vector_dimensions(&source, &mut spec).await?;
         spec.collections.iter_mut().for_each(unindex_kept_vector_field);
