@@ -19,7 +19,8 @@
 //! against the quota's ceiling (quota × 50 documents a request, for the copy and for the
 //! read-back alike; goal ≥ 0.9), and the share of requests answered 429, counted by
 //! astra-local's fault layer, in all, once settled (after the first 10 s; goal ≤ 5 %) and
-//! second by second.
+//! second by second. `DOCSHIFT_BENCH_QUOTAS=40` runs one quota, `DOCSHIFT_BENCH_QUOTAS=`
+//! none.
 //!
 //! Run: `DOCSHIFT_BENCH_DOCS=100000 cargo bench -p engine --bench migrate` (the venv of
 //! `make test` at the workspace root, or `DOCSHIFT_VENV=/path/to/venv`; it holds SecantusDB,
@@ -78,6 +79,12 @@ fn docs_from_env() -> u64 {
     }
 }
 
+/// The quotas to run against: `DOCSHIFT_BENCH_QUOTAS` (default `40,200`; empty for none).
+fn quotas_from_env() -> Vec<u32> {
+    let text = std::env::var("DOCSHIFT_BENCH_QUOTAS").unwrap_or_else(|_| "40,200".into());
+    text.split(',').map(str::trim).filter(|q| !q.is_empty()).map(|q| q.parse().unwrap_or_else(|_| panic!("DOCSHIFT_BENCH_QUOTAS: {q} is not a number"))).collect()
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
 }
@@ -115,7 +122,13 @@ fn parent() {
         let peer = runtime.block_on(run_peer(&server.uri(), COLLECTION));
         println!("peer, pymongo + astrapy script:          {:>8.0} docs/s  ({peer:.1?})", rate(docs, peer));
         let copy = runtime.block_on(run_job(&server.uri(), COLLECTION, "none", Faults::default()));
-        println!("docshift copy only:                      {:>8.0} docs/s  ({:.1?}; peak RSS {:.0} MB)", rate(docs, copy.copy), copy.copy, copy.hwm_kb as f64 / 1024.0);
+        println!(
+            "docshift copy only:                      {:>8.0} docs/s  ({:.1?}; peak RSS {:.0} MB; {:.1} µs of CPU a document)",
+            rate(docs, copy.copy),
+            copy.copy,
+            copy.hwm_kb as f64 / 1024.0,
+            copy.cpu.as_secs_f64() * 1e6 / docs as f64
+        );
         println!("  read plan: {} ({} range(s)): {}", copy.plan, copy.ranges, copy.reason);
         let full = runtime.block_on(run_job(&server.uri(), COLLECTION, "all", Faults::default()));
         let total = full.copy + full.verify;
@@ -135,7 +148,7 @@ fn parent() {
         println!("ratio with verification / copy only:       {:.2}  (goal >= 0.6)", rate(docs, total) / copy_rate);
     }
 
-    for quota in [40u32, 200] {
+    for quota in quotas_from_env() {
         // Long enough to settle: QUOTA_SECONDS at the ceiling.
         let quota_docs = u64::from(quota) * CHUNK * QUOTA_SECONDS;
         let collection = format!("{QUOTA_COLLECTION}{quota}");
@@ -250,6 +263,8 @@ struct JobRun {
     copy: Duration,
     verify: Duration,
     hwm_kb: u64,
+    /// The child's CPU time, user and system.
+    cpu: Duration,
     plan: String,
     ranges: String,
     reason: String,
@@ -321,6 +336,7 @@ async fn run_job(source_uri: &str, collection: &str, verify: &str, faults: Fault
         copy: Duration::from_secs_f64(field("copy_s").parse().unwrap()),
         verify: Duration::from_secs_f64(field("verify_s").parse().unwrap()),
         hwm_kb: field("hwm_kb").parse().unwrap(),
+        cpu: Duration::from_secs_f64(field("cpu_s").parse().unwrap()),
         plan: field("plan"),
         ranges: field("ranges"),
         reason: lines.iter().find_map(|l| l.strip_prefix("reason: ")).unwrap_or_default().to_owned(),
@@ -331,6 +347,16 @@ async fn run_job(source_uri: &str, collection: &str, verify: &str, faults: Fault
 }
 
 /// The peak resident set of this process so far, in KB.
+/// This process's CPU time so far, user and system (`/proc/self/stat`, in clock ticks of
+/// 1/100 s, the kernel's `USER_HZ` on Linux).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
 fn vm_hwm_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap()
@@ -371,11 +397,12 @@ fn child(state: &Path) {
         eprintln!("job {id}: {:?} {:?}; {:?}; {:?}; throttle {:?}", progress.status, progress.message, orders.counters, orders.verification, progress.throttle);
         let plan = orders.plan.clone().unwrap();
         println!(
-            "status={} copy_s={:.3} verify_s={:.3} hwm_kb={} plan={} ranges={}",
+            "status={} copy_s={:.3} verify_s={:.3} hwm_kb={} cpu_s={:.2} plan={} ranges={}",
             progress.status.as_str(),
             copy.as_secs_f64(),
             (total - copy).as_secs_f64(),
             vm_hwm_kb(),
+            cpu_time().as_secs_f64(),
             plan.kind.as_str(),
             plan.ranges
         );
