@@ -215,7 +215,7 @@ impl Converted {
         self.json
     }
 
-    /// The JSON as a `RawValue`, to embed in an `insertMany` body without re-parsing.
+    /// The JSON as a `RawValue` (which parses it again, to check it).
     pub fn into_raw_value(self) -> Result<Box<RawValue>, serde_json::Error> {
         RawValue::from_string(self.json)
     }

@@ -7,7 +7,7 @@ use super::{
     client::{DataApiClient, Failure},
     config::MAX_BODY_BYTES,
     error::{is_transient_code, DataApiError, DOCUMENT_ALREADY_EXISTS},
-    wire::{ApiReply, ChunkOutcomes, InsertMany, InsertManyBody, InsertManyOptions, InsertManyStatus},
+    wire::{ApiReply, ChunkOutcomes, InsertManyStatus},
 };
 #[cfg(doc)]
 use super::config::MAX_CHUNK_SIZE;
@@ -24,12 +24,29 @@ use futures::{
     stream::{self, Stream, StreamExt, TryStreamExt},
 };
 use reqwest::Url;
-use serde_json::value::RawValue;
 
 /// One document to send: its JSON and its id, for matching the answer.
 struct PendingDocument {
-    raw: Box<RawValue>,
+    json: String,
     id_key: String,
+}
+
+/// The `insertMany` body of these documents (the converter's JSON, valid by construction,
+/// put in as it is: making each a `RawValue` parsed it all again, about a sixth of the
+/// copy's own CPU time).
+fn insert_many_body<'a>(documents: impl Iterator<Item = &'a str>, bytes: usize) -> Bytes {
+    const HEAD: &str = r#"{"insertMany":{"documents":["#;
+    const TAIL: &str = r#"],"options":{"ordered":false,"returnDocumentResponses":true}}}"#;
+    let mut body = String::with_capacity(HEAD.len() + bytes + TAIL.len());
+    body.push_str(HEAD);
+    for (n, document) in documents.enumerate() {
+        if n > 0 {
+            body.push(',');
+        }
+        body.push_str(document);
+    }
+    body.push_str(TAIL);
+    Bytes::from(body)
 }
 
 impl DataApiClient {
@@ -94,10 +111,6 @@ impl DataApiClient {
         for (position, doc) in documents.into_iter().enumerate() {
             let id_key = doc.id_key().to_owned();
             let len = doc.len() + 1;
-            let raw = doc.into_raw_value().map_err(|e| DataApiError::InvalidDocument {
-                id_key: id_key.clone(),
-                problem: e.to_string(),
-            })?;
             if !current.is_empty() && (current.len() >= self.chunk_size || current_bytes + len > MAX_BODY_BYTES) {
                 chunks.push((current_first, std::mem::take(&mut current)));
                 current_bytes = 0;
@@ -106,7 +119,7 @@ impl DataApiClient {
                 current_first = position;
             }
             current_bytes += len;
-            current.push(PendingDocument { raw, id_key });
+            current.push(PendingDocument { json: doc.into_json(), id_key });
         }
         if !current.is_empty() {
             chunks.push((current_first, current));
@@ -129,16 +142,8 @@ impl DataApiClient {
         let mut attempts = self.retry.start();
         loop {
             attempts.begin();
-            let body = InsertManyBody {
-                insert_many: InsertMany {
-                    documents: pending.iter().map(|&i| &*chunk[i].raw).collect(),
-                    options: InsertManyOptions { ordered: false, return_document_responses: true },
-                },
-            };
-            let body = Bytes::from(serde_json::to_vec(&body).map_err(|e| DataApiError::InvalidResponse {
-                command: "insertMany",
-                problem: format!("the request could not be written: {e}"),
-            })?);
+            let bytes = pending.iter().map(|&i| chunk[i].json.len() + 1).sum();
+            let body = insert_many_body(pending.iter().map(|&i| chunk[i].json.as_str()), bytes);
             let failure = match self.send_once("insertMany", url, body, pending.len()).await {
                 Ok(reply) => {
                     match self.apply_insert_reply(&reply, collection, &chunk, &pending, &mut outcomes, &mut last_errors) {
@@ -296,7 +301,7 @@ mod tests {
     fn pending(ids: &[&str]) -> Vec<PendingDocument> {
         ids.iter()
             .map(|id| PendingDocument {
-                raw: RawValue::from_string(format!(r#"{{"_id":"{id}"}}"#)).unwrap(),
+                json: format!(r#"{{"_id":"{id}"}}"#),
                 id_key: (*id).to_owned(),
             })
             .collect()

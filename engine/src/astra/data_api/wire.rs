@@ -114,25 +114,6 @@ impl ApiErrorEntry {
     }
 }
 
-#[derive(Serialize)]
-pub(super) struct InsertManyBody<'a> {
-    #[serde(rename = "insertMany")]
-    pub insert_many: InsertMany<'a>,
-}
-
-#[derive(Serialize)]
-pub(super) struct InsertMany<'a> {
-    pub documents: Vec<&'a RawValue>,
-    pub options: InsertManyOptions,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct InsertManyOptions {
-    pub ordered: bool,
-    pub return_document_responses: bool,
-}
-
 #[derive(Deserialize)]
 pub(super) struct InsertManyStatus {
     #[serde(rename = "documentResponses")]
