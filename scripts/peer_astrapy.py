@@ -35,7 +35,8 @@ def plain(value):
 
 def main():
     mongo_uri, database, collection, endpoint, token, target = sys.argv[1:7]
-    source = pymongo.MongoClient(mongo_uri, tz_aware=True)[database][collection]
+    # Patient: a server busy reading a large result may not answer heartbeats meanwhile.
+    source = pymongo.MongoClient(mongo_uri, tz_aware=True, connectTimeoutMS=600_000)[database][collection]
     options = APIOptions(serdes_options=SerdesOptions(use_decimals_in_collections=True))
     db = DataAPIClient(environment=Environment.OTHER, api_options=options).get_database(endpoint, token=token, keyspace="default_keyspace")
     astra = db.create_collection(target)

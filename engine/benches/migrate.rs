@@ -188,7 +188,9 @@ async fn create_id_index(uri: &str, collection: &str) {
 /// One plain cursor over the collection, no sort: the fastest read the driver gets. Returns
 /// the time it took and the time to the first batch.
 async fn plain_read(uri: &str, collection: &str, docs: u64) -> (Duration, Duration) {
-    let client = mongodb::Client::with_uri_str(format!("{uri}/?serverSelectionTimeoutMS=60000")).await.unwrap();
+    // Patient: SecantusDB answers no heartbeat while it reads the whole result before the
+    // first batch, and the driver's monitor would interrupt the read after its connect timeout.
+    let client = mongodb::Client::with_uri_str(format!("{uri}/?serverSelectionTimeoutMS=60000&connectTimeoutMS=600000")).await.unwrap();
     let collection = client.database(DATABASE).collection::<Document>(collection);
     let started = Instant::now();
     let mut cursor = collection.find(doc! {}).batch_size(1_000).await.unwrap();

@@ -14,8 +14,8 @@
 //!   than a few percent of the last second's answers the limiter paces request starts at a
 //!   little under the rate the target accepted in that second, then probes upward by 1 % a
 //!   second. 429s that come bunched (a quota spent: everything past it refused) say what the
-//!   quota is: the pace then grows to 98 % of it at that speed, and past it ten times slower.
-//!   Scattered ones (noise, or a token bucket near its rate) only step the pace down by that
+//!   quota is: the pace then grows to 98 % of it at that speed, and past it ten times slower
+//!   until a 429 brings it back. Scattered ones (noise, or a token bucket near its rate) only step the pace down by that
 //!   little. A few seconds after slowing down, on enough answers to requests sent after it
 //!   had settled (a second later: the quota's second may still be spent) for the share to
 //!   mean something, it checks that the share of 429s fell; if it did not, those 429s were

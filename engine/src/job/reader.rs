@@ -19,10 +19,13 @@ use tokio::{sync::mpsc, task::JoinHandle};
 
 /// Batches read ahead of the writers, per reader.
 const READ_AHEAD: usize = 2;
-/// How long the copy waits for the source (server selection, connection, heartbeat answer).
-/// More patient than the checks before a job starts: a server under the load of a full scan
-/// (SecantusDB reads a whole query's result before its first batch) can take seconds to answer.
+/// How long the copy waits for the source to be selectable. More patient than the checks
+/// before a job starts: a server under the load of a full scan (SecantusDB reads a whole
+/// query's result before its first batch) can take seconds to answer.
 pub(super) const SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the job's reads wait for a busy source to answer at all: the connection and the
+/// heartbeat (see [`MongoSource::connect_patient`]).
+pub(super) const SOURCE_PATIENCE: Duration = Duration::from_secs(600);
 /// Times a read is reopened where it stopped when the source fails transiently before the
 /// job stops; the count starts again whenever documents come through.
 const READ_RETRIES: u32 = 8;

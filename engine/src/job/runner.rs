@@ -10,7 +10,7 @@ use super::{
     error::RunError,
     plan::{choose, split_point, Decision, RangeSample, Replanner},
     progress::Publisher,
-    reader::{Frontier, NaturalPosition, ReadOrder, ORDER_CHANGED, SOURCE_TIMEOUT},
+    reader::{Frontier, NaturalPosition, ReadOrder, ORDER_CHANGED, SOURCE_PATIENCE, SOURCE_TIMEOUT},
     online::OnlineRun,
     recall,
     spec::{CollectionSpec, JobMode, JobSpec, TargetSpec, VerifyMode},
@@ -83,7 +83,7 @@ impl JobRun {
 
     async fn copy_and_verify(&mut self) -> Result<(JobStatus, Option<String>), RunError> {
         let uri = SourceUri::parse(&self.spec.source_uri)?;
-        let source = MongoSource::connect(&uri, SOURCE_TIMEOUT).await?;
+        let source = MongoSource::connect_patient(&uri, SOURCE_TIMEOUT, SOURCE_PATIENCE).await?;
         let limiter = Limiter::new(self.spec.in_flight, self.spec.max_rate);
         let target = self.current_target().await?;
         let writer = Writer::with_limiter(&target, self.spec.chunk_size, RetryPolicy::default(), limiter.clone())?;

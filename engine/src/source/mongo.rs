@@ -208,11 +208,21 @@ impl MongoSource {
     /// Builds a client for `uri` whose operations give up on server selection after
     /// `timeout`. Does not contact the server; call [`MongoSource::ping`] for that.
     pub async fn connect(uri: &SourceUri, timeout: Duration) -> Result<Self, SourceError> {
+        Self::connect_patient(uri, timeout, timeout).await
+    }
+
+    /// [`MongoSource::connect`], with the driver's server monitor waiting up to `monitor` for
+    /// the server's answer to its heartbeat. The monitor's check gives up after the connect
+    /// timeout and then clears the connection pool, interrupting every operation in flight;
+    /// a server that answers nothing while it reads a large result before its first batch
+    /// (SecantusDB runs one command at a time: 1,000,000 documents take it about 40 s) would
+    /// so break every read that takes longer. A read of a whole collection waits for it.
+    pub async fn connect_patient(uri: &SourceUri, timeout: Duration, monitor: Duration) -> Result<Self, SourceError> {
         let mut options = ClientOptions::parse(uri.parsed.clone())
             .await
             .map_err(|e| SourceError::InvalidUri(trim_driver_prefix(&scrub(&e.to_string(), &uri.secrets()))))?;
         options.server_selection_timeout = Some(timeout);
-        options.connect_timeout = Some(options.connect_timeout.unwrap_or(timeout).min(timeout));
+        options.connect_timeout = Some(options.connect_timeout.unwrap_or(monitor).min(monitor));
         options.app_name.get_or_insert_with(|| "docshift".into());
         let client = Client::with_options(options).map_err(|e| uri.explain(&e, timeout))?;
         Ok(Self { uri: uri.clone(), client, timeout })
