@@ -213,7 +213,9 @@ impl MongoSource {
 
     /// [`MongoSource::connect`], with the driver's server monitor waiting up to `monitor` for
     /// the server's answer to its heartbeat. The monitor's check gives up after the connect
-    /// timeout and then clears the connection pool, interrupting every operation in flight;
+    /// timeout (plus the heartbeat frequency when it streams: the mongodb crate's
+    /// `sdam/monitor.rs`, `perform_hello`, in 3.9) and then clears the connection pool,
+    /// interrupting every operation in flight ("interrupted due to server monitor timeout");
     /// a server that answers nothing while it reads a large result before its first batch
     /// (SecantusDB runs one command at a time: 1,000,000 documents take it about 40 s) would
     /// so break every read that takes longer. A read of a whole collection waits for it.
