@@ -408,6 +408,9 @@ impl JobManager {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.store().delete_job(id)?;
+        // After the job: a failure here leaves rows of a job that is gone, never a job
+        // without its resume point.
+        online::forget(self.store(), id)?;
         self.publisher().forget(id);
         self.publisher().announce(ServerEvent::JobDeleted { id: id.to_owned() });
         tracing::info!(job = id, "job deleted");

@@ -87,6 +87,11 @@ pub(crate) fn record_anchors(store: &JobStore, id: &str, anchors: &[(String, Str
     OnlineStore::open(store)?.create(id, anchors)
 }
 
+/// Forgets a deleted job's phase, cutover and resume points (none for a copy).
+pub(crate) fn forget(store: &JobStore, id: &str) -> Result<(), StoreError> {
+    OnlineStore::open(store)?.delete(id)
+}
+
 /// Aborts the task when dropped.
 struct Background(tokio::task::JoinHandle<()>);
 

@@ -122,6 +122,16 @@ impl OnlineStore {
         Ok(())
     }
 
+    /// Deletes a job's online rows.
+    pub fn delete(&self, job: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM online_streams WHERE job_id = ?1", params![job])?;
+        tx.execute("DELETE FROM online_jobs WHERE job_id = ?1", params![job])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn phase(&self, job: &str) -> Result<OnlinePhase, StoreError> {
         let text: Option<String> =
             self.conn().query_row("SELECT phase FROM online_jobs WHERE job_id = ?1", params![job], |r| r.get(0)).optional()?;
@@ -297,6 +307,24 @@ mod tests {
 
     fn point(seconds: u32, token: &[u8]) -> StreamPoint {
         StreamPoint { token: Some(token.to_vec()), time: ClusterTime::new(Timestamp { time: seconds, increment: 1 }, None) }
+    }
+
+    #[test]
+    fn a_deleted_online_job_leaves_no_phase_or_resume_point_behind() {
+        let store = JobStore::in_memory().unwrap();
+        let online = OnlineStore::open(&store).unwrap();
+        for job in ["j1", "j2"] {
+            store.create_job(job, "{}", &[("orders".into(), 3)]).unwrap();
+            online.create(job, &[("orders".into(), point(100, b"anchor"))]).unwrap();
+        }
+        store.delete_job("j1").unwrap();
+        online.delete("j1").unwrap();
+        let rows = |table: &str, job: &str| -> i64 {
+            store.connection().query_row(&format!("SELECT COUNT(*) FROM {table} WHERE job_id = ?1"), params![job], |r| r.get(0)).unwrap()
+        };
+        assert_eq!((rows("online_jobs", "j1"), rows("online_streams", "j1")), (0, 0));
+        assert_eq!((rows("online_jobs", "j2"), rows("online_streams", "j2")), (1, 1), "another job keeps its rows");
+        assert_eq!(online.stream_point("j2", "orders").unwrap(), point(100, b"anchor"));
     }
 
     #[test]
