@@ -138,7 +138,7 @@ struct Check {
     /// When the latest came.
     latest: Instant,
     /// The pace before the first.
-    pace: Option<f64>,
+    previous_pace: Option<f64>,
     /// The answers of the few seconds that set the first off, and every answer since to a
     /// request sent before the latest had settled ([`SETTLING`]): the 429s it was to end.
     /// Requests already on the wire when the pace fell, or sent while the quota's second
@@ -477,7 +477,7 @@ impl State {
         // them were the first one's falling short), against the pace before both.
         self.check = Some(match self.check {
             Some(check) => Check { latest: now, before: check.before.plus(check.after), after: Tally::default(), ..check },
-            None => Check { first: now, latest: now, pace: self.pace, before: self.seconds.tally(second.saturating_sub(2), second + 1), after: Tally::default() },
+            None => Check { first: now, latest: now, previous_pace: self.pace, before: self.seconds.tally(second.saturating_sub(2), second + 1), after: Tally::default() },
         });
         // The quota counts requests, the ones it let through and then refused for another
         // reason (noise) too: the 429s before the bunch.
@@ -498,7 +498,7 @@ impl State {
     /// Once a slow-down has enough answers after it (or waited [`CHECK_LONGEST`]), checks that
     /// it all but ended the 429s; if not, undoes it. What stays counts as noise either way.
     fn grow_pace(&mut self, now: Instant) {
-        if let Some(Check { first, latest, pace: before, before: tally, after: since }) = self.check {
+        if let Some(Check { first, latest, previous_pace, before, after: since }) = self.check {
             // Enough answers that the share after is not one of chance: at a slowed pace two
             // seconds can hold a hundred answers, and a steady 4 % of 429s then shows as under
             // 2.5 % one time in four. And no later than CHECK_LONGEST after the first, so that
@@ -513,16 +513,16 @@ impl State {
                 // after it is the quota's sign, however few the answers. Either way, what
                 // stays is noise from then on. Too few answers after it to tell (slow-downs
                 // one after another, each a quota's bunched 429s) keep it.
-                let (share, after) = (tally.share().max(THROTTLED_SHARE), since.share());
+                let (share, after) = (before.share().max(THROTTLED_SHARE), since.share());
                 let likely = after.max(self.noise).max(THROTTLED_SHARE / 4.0);
                 let spread = (2.0 * (likely / f64::from(since.answers.max(1))).sqrt()).max(THROTTLED_SHARE / 4.0);
                 let failed = since.answers >= CHECK_ANSWERS / 10 && after > 0.0 && (share - after < spread || after > share / 2.0);
                 if since.answers >= CHECK_ANSWERS / 10 {
                     self.noise = self.noise.max(after);
                 }
-                tracing::debug!(before = ?tally, after = ?since, failed, noise = self.noise, pace = self.pace, restored = before, "checked a slow-down");
+                tracing::debug!(?before, after = ?since, failed, noise = self.noise, pace = self.pace, restored = previous_pace, "checked a slow-down");
                 if failed {
-                    self.pace = before;
+                    self.pace = previous_pace;
                     self.pace_changed = now;
                 }
             }

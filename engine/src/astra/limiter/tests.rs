@@ -2,16 +2,23 @@
 
 use super::*;
 
-#[tokio::test(start_paused = true)]
-async fn flat_round_trips_grow_the_limit_to_the_ceiling() {
-    let limiter = Limiter::new(32, None);
-    for _ in 0..200 {
-        let permits: Vec<Permit> = futures::future::join_all((0..limiter.snapshot().limit).map(|_| limiter.acquire(0))).await;
-        tokio::time::advance(Duration::from_millis(10)).await;
+/// `rounds` rounds of as many requests as the limit lets into flight, all answered after
+/// `round_trip(requests in flight)`.
+async fn in_rounds(limiter: &Arc<Limiter>, rounds: usize, round_trip: impl Fn(u32) -> Duration) {
+    for _ in 0..rounds {
+        let n = limiter.snapshot().limit;
+        let permits: Vec<Permit> = futures::future::join_all((0..n).map(|_| limiter.acquire(0))).await;
+        tokio::time::advance(round_trip(n)).await;
         for permit in permits {
             permit.finish(Outcome::Answered);
         }
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn flat_round_trips_grow_the_limit_to_the_ceiling() {
+    let limiter = Limiter::new(32, None);
+    in_rounds(&limiter, 200, |_| Duration::from_millis(10)).await;
     assert_eq!(limiter.snapshot().limit, 32);
 }
 
@@ -19,14 +26,7 @@ async fn flat_round_trips_grow_the_limit_to_the_ceiling() {
 async fn rising_round_trips_shrink_the_limit() {
     let limiter = Limiter::new(64, None);
     // The target answers in 10 ms per request in flight: it serves one at a time.
-    for _ in 0..300 {
-        let n = limiter.snapshot().limit;
-        let permits: Vec<Permit> = futures::future::join_all((0..n).map(|_| limiter.acquire(0))).await;
-        tokio::time::advance(Duration::from_millis(10 * u64::from(n))).await;
-        for permit in permits {
-            permit.finish(Outcome::Answered);
-        }
-    }
+    in_rounds(&limiter, 300, |n| Duration::from_millis(10 * u64::from(n))).await;
     assert!(limiter.snapshot().limit <= 8, "{:?}", limiter.snapshot());
 }
 
@@ -35,14 +35,7 @@ async fn a_nearby_target_that_gains_from_parallel_requests_is_not_taken_for_queu
     let limiter = Limiter::new(64, None);
     // A target next door: 0.3 ms, and 0.06 ms more per request in flight (it serves many at
     // once, so more in flight is more done: 64 in flight carry 15,000 a second, one 3,000).
-    for _ in 0..300 {
-        let n = limiter.snapshot().limit;
-        let permits: Vec<Permit> = futures::future::join_all((0..n).map(|_| limiter.acquire(0))).await;
-        tokio::time::advance(Duration::from_micros(300 + 60 * u64::from(n))).await;
-        for permit in permits {
-            permit.finish(Outcome::Answered);
-        }
-    }
+    in_rounds(&limiter, 300, |n| Duration::from_micros(300 + 60 * u64::from(n))).await;
     assert!(limiter.snapshot().limit >= 48, "{:?}", limiter.snapshot());
 }
 
