@@ -43,14 +43,15 @@ async fn metrics_move_while_a_job_runs_and_end_as_its_counters() {
     let request = json!({ "request": {
         "source": "default", "database": "shop", "target": "throttling", "who": "Ada",
         "collections": [{ "source": "orders", "target": "orders", "filter": "", "deny": [] }],
-        "policy": {}, "parallel_ranges": 1, "batch_size": 100,
+        "policy": {}, "parallel_ranges": 1, "batch_size": 50,
     }});
     let response = reqwest::Client::new().post(format!("{}/api/start_migration", docshift.base)).json(&request).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let id: String = response.json().await.unwrap();
-    // From the copy on (the checks before it retry less), slow enough to be scraped
-    // mid-copy, and throttling now and then.
-    astra.set_faults(Faults { latency_ms: 25, rate_429: 0.15, ..Faults::default() });
+    // From the copy on (the checks before it retry less), throttling now and then, and held
+    // to a quota that makes the copy take 4 s or more however fast this machine is: 40
+    // insertMany at 10 a second.
+    astra.set_faults(Faults { latency_ms: 25, rate_429: 0.15, rps_quota: Some(10), ..Faults::default() });
     let labels = format!("job=\"{id}\",collection=\"orders\"");
 
     // Mid-copy, two scrapes see the written counter move.
@@ -65,7 +66,9 @@ async fn metrics_move_while_a_job_runs_and_end_as_its_counters() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(seen.len(), 2, "the written counter did not move while the job ran: {seen:?}");
+    if seen.len() < 2 {
+        panic!("the written counter did not move while the job ran: {seen:?}; the job: {}", job(&docshift, &id).await);
+    }
     assert!(seen[1] > seen[0]);
 
     // Once the job has ended, the metrics are its counters.
