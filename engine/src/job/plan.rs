@@ -22,7 +22,7 @@
 use super::reader::Frontier;
 use crate::{
     source::{
-        probe::{last_id, probe, Probe},
+        probe::{last_id, probe, Probe, RangeCost},
         ranges::{midpoint, split, IdRange},
     },
     wire::{PlanChoice, ReadPlan, ReadPlanKind},
@@ -80,7 +80,7 @@ pub(super) async fn choose(
                 let why = if parallel_ranges <= 1 { "one range was asked for".to_owned() } else { format!("{matched} documents are too few to split") };
                 return Ok(single(ReadPlanKind::NaturalOrder, format!("{why}: one plain cursor in natural order, the cheapest complete read")));
             }
-            let measured = probe(collection, filter).await?;
+            let measured = probe(collection, filter, PARALLEL_GAIN).await?;
             return ranges_if_they_pay(collection, filter, matched, parallel_ranges, &measured).await;
         }
     };
@@ -106,21 +106,25 @@ async fn ranges_if_they_pay(
 ) -> mongodb::error::Result<Chosen> {
     let point = format!("a point lookup on _id took {}", ms(measured.point));
     let natural = "one plain cursor in natural order, the cheapest complete read (no index walk, no sort)";
-    let Some(range) = measured.empty_range.filter(|_| measured.ranges_are_index_scans()) else {
-        let range = match measured.empty_range {
-            Some(t) => format!("an empty _id range took {}", ms(t)),
-            None => format!("an empty _id range was still running after {} (stopped)", ms(measured.range_budget)),
-        };
-        return Ok(single(ReadPlanKind::NaturalOrder, format!("an _id range costs a collection scan on this server ({range}; {point}): {natural}")));
+    let speedup = measured.parallel_speedup;
+    let range = match measured.empty_range {
+        RangeCost::NotMeasured => return Ok(single(
+            ReadPlanKind::NaturalOrder,
+            format!("the server gains nothing from parallel reads (8 lookups at a time were {speedup:.1}× as fast as one at a time; {point}): {natural}"),
+        )),
+        RangeCost::Took(t) if measured.ranges_are_index_scans() => t,
+        other => {
+            let range = match other {
+                RangeCost::Took(t) => format!("an empty _id range took {}", ms(t)),
+                _ => format!("an empty _id range was still running after {} (stopped)", ms(measured.range_budget)),
+            };
+            return Ok(single(
+                ReadPlanKind::NaturalOrder,
+                format!("parallel reads gain ({speedup:.1}× for 8 lookups at a time), but an _id range costs a collection scan on this server ({range}; {point}): {natural}"),
+            ));
+        }
     };
     let ranges_fast = format!("_id ranges are index scans (an empty range took {}; {point})", ms(range));
-    let speedup = measured.parallel_speedup.unwrap_or(1.0);
-    if speedup < PARALLEL_GAIN {
-        return Ok(single(
-            ReadPlanKind::NaturalOrder,
-            format!("{ranges_fast}, but the server gains nothing from parallel reads (8 lookups at a time were {speedup:.1}× as fast as one at a time): {natural}"),
-        ));
-    }
     // Half the ceiling to start with: the rest is room for splits where the readers turn
     // out to be the bottleneck, measured while the copy runs.
     let start = if parallel_ranges < 2 { 1 } else { parallel_ranges.div_ceil(2).max(2) };
