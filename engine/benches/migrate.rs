@@ -67,7 +67,11 @@ const CHILD_VERIFY: &str = "DOCSHIFT_BENCH_CHILD_VERIFY";
 
 fn main() {
     match std::env::var(CHILD_STATE) {
-        Ok(state) => child(Path::new(&state)),
+        Ok(state) => {
+            // `RUST_LOG=engine=debug` shows the job's steps with their times.
+            tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+            child(Path::new(&state))
+        }
         Err(_) => parent(),
     }
 }
@@ -123,9 +127,10 @@ fn parent() {
         println!("peer, pymongo + astrapy script:          {:>8.0} docs/s  ({peer:.1?})", rate(docs, peer));
         let copy = runtime.block_on(run_job(&server.uri(), COLLECTION, "none", Faults::default()));
         println!(
-            "docshift copy only:                      {:>8.0} docs/s  ({:.1?}; peak RSS {:.0} MB; {:.1} µs of CPU a document)",
+            "docshift copy only:                      {:>8.0} docs/s  ({:.1?}; first write after {:.1?}; peak RSS {:.0} MB; {:.1} µs of CPU a document)",
             rate(docs, copy.copy),
             copy.copy,
+            copy.first_write,
             copy.hwm_kb as f64 / 1024.0,
             copy.cpu.as_secs_f64() * 1e6 / docs as f64
         );
@@ -263,6 +268,8 @@ async fn run_peer(uri: &str, collection: &str) -> Duration {
 struct JobRun {
     status: String,
     copy: Duration,
+    /// From the job's creation to its first batch written.
+    first_write: Duration,
     verify: Duration,
     hwm_kb: u64,
     /// The child's CPU time, user and system.
@@ -336,6 +343,7 @@ async fn run_job(source_uri: &str, collection: &str, verify: &str, faults: Fault
     JobRun {
         status: field("status"),
         copy: Duration::from_secs_f64(field("copy_s").parse().unwrap()),
+        first_write: Duration::from_secs_f64(field("first_write_s").parse().unwrap()),
         verify: Duration::from_secs_f64(field("verify_s").parse().unwrap()),
         hwm_kb: field("hwm_kb").parse().unwrap(),
         cpu: Duration::from_secs_f64(field("cpu_s").parse().unwrap()),
@@ -382,9 +390,12 @@ fn child(state: &Path) {
         spec.verify = verify;
         let started = Instant::now();
         let id = jobs.create(spec).await.unwrap();
-        let mut copied: Option<Duration> = None;
+        let (mut copied, mut first_write): (Option<Duration>, Option<Duration>) = (None, None);
         let progress = loop {
             let progress = jobs.progress(&id).unwrap();
+            if first_write.is_none() && progress.collections.iter().any(|c| c.counters.written > 0) {
+                first_write = Some(started.elapsed());
+            }
             if copied.is_none() && matches!(progress.status, JobStatus::Verifying | JobStatus::Complete | JobStatus::Failed) {
                 copied = Some(started.elapsed());
             }
@@ -399,9 +410,10 @@ fn child(state: &Path) {
         eprintln!("job {id}: {:?} {:?}; {:?}; {:?}; throttle {:?}", progress.status, progress.message, orders.counters, orders.verification, progress.throttle);
         let plan = orders.plan.clone().unwrap();
         println!(
-            "status={} copy_s={:.3} verify_s={:.3} hwm_kb={} cpu_s={:.2} plan={} ranges={}",
+            "status={} copy_s={:.3} first_write_s={:.3} verify_s={:.3} hwm_kb={} cpu_s={:.2} plan={} ranges={}",
             progress.status.as_str(),
             copy.as_secs_f64(),
+            first_write.unwrap_or(copy).as_secs_f64(),
             (total - copy).as_secs_f64(),
             vm_hwm_kb(),
             cpu_time().as_secs_f64(),
