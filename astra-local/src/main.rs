@@ -7,6 +7,10 @@ use std::path::PathBuf;
 use astra_local::{spawn_with_options, Config, Faults, ServerOptions, DEFAULT_MAX_COLLECTIONS, DEFAULT_PAGE_SIZE};
 use clap::Parser;
 
+/// The allocator docshift's binary has (see its `main.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A local stand-in for Astra DB: the Data API and Document API v2, kept on disk.
 #[derive(Parser)]
 #[command(name = "astra-local", version)]

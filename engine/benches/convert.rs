@@ -9,6 +9,10 @@ use engine::convert::{content_hash, Converter};
 use engine::policy::{ConversionPolicy, Indexing};
 use engine::sample::{documents, sample_collections};
 
+/// The allocator docshift's binary has.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn conversion(c: &mut Criterion) {
     let converter = Converter::new(ConversionPolicy::default(), &Indexing::default())
         .unwrap_or_else(|e| panic!("{e}"));

@@ -50,6 +50,10 @@ use std::{
 };
 use tokio::io::AsyncBufReadExt;
 
+/// The allocator docshift's binary has.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOKEN: &str = "AstraCS:bench-token";
 const DATABASE: &str = "bench";
 const COLLECTION: &str = "orders";

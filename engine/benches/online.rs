@@ -37,6 +37,10 @@ use engine::{
 use futures::StreamExt;
 use std::time::{Duration, Instant};
 
+/// The allocator docshift's binary has.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOKEN: &str = "AstraCS:online-bench-token";
 
 fn env_number(name: &str, default: u64) -> u64 {

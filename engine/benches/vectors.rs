@@ -23,6 +23,10 @@ use engine::{
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::time::{Duration, Instant};
 
+/// The allocator docshift's binary has.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TOKEN: &str = "AstraCS:bench-token";
 const DIMENSION: usize = 768;
 
