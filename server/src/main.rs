@@ -4,7 +4,7 @@
 //! document (the driver's `bson::Document`, its strings and arrays); with glibc's allocator
 //! a quarter of the copy's CPU time went to `malloc` and `free` (a `perf` profile of the
 //! migrate bench's copy), and with mimalloc the copy took 14-15 µs of CPU a document
-//! instead of 21-27 (`cargo bench -p engine --bench migrate`, 100,000 documents).
+//! instead of 19-27 (`cargo bench -p engine --bench migrate`, 100,000 documents).
 
 mod auth;
 mod cli;
