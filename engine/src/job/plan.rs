@@ -107,22 +107,18 @@ async fn ranges_if_they_pay(
     let point = format!("a point lookup on _id took {}", ms(measured.point));
     let natural = "one plain cursor in natural order, the cheapest complete read (no index walk, no sort)";
     let speedup = measured.parallel_speedup;
+    let scans = |range: String| {
+        let why = format!("parallel reads gain ({speedup:.1}× for 8 lookups at a time), but an _id range costs a collection scan on this server ({range}; {point})");
+        Ok(single(ReadPlanKind::NaturalOrder, format!("{why}: {natural}")))
+    };
     let range = match measured.empty_range {
         RangeCost::NotMeasured => return Ok(single(
             ReadPlanKind::NaturalOrder,
             format!("the server gains nothing from parallel reads (8 lookups at a time were {speedup:.1}× as fast as one at a time; {point}): {natural}"),
         )),
         RangeCost::Took(t) if measured.ranges_are_index_scans() => t,
-        other => {
-            let range = match other {
-                RangeCost::Took(t) => format!("an empty _id range took {}", ms(t)),
-                _ => format!("an empty _id range was still running after {} (stopped)", ms(measured.range_budget)),
-            };
-            return Ok(single(
-                ReadPlanKind::NaturalOrder,
-                format!("parallel reads gain ({speedup:.1}× for 8 lookups at a time), but an _id range costs a collection scan on this server ({range}; {point}): {natural}"),
-            ));
-        }
+        RangeCost::Took(t) => return scans(format!("an empty _id range took {}", ms(t))),
+        RangeCost::OverBudget => return scans(format!("an empty _id range was still running after {} (stopped)", ms(measured.range_budget))),
     };
     let ranges_fast = format!("_id ranges are index scans (an empty range took {}; {point})", ms(range));
     // Half the ceiling to start with: the rest is room for splits where the readers turn

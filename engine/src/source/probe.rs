@@ -83,8 +83,9 @@ async fn empty_range(collection: &Collection<Document>, user_filter: &Document, 
         cursor.try_next().await.map(|_| ())
     })
     .await;
+    let took = started.elapsed();
     match waited {
-        Ok(Ok(())) if started.elapsed() <= range_budget => Ok(RangeCost::Took(started.elapsed())),
+        Ok(Ok(())) if took <= range_budget => Ok(RangeCost::Took(took)),
         Ok(Ok(())) => Ok(RangeCost::OverBudget),
         Ok(Err(e)) if is_time_limit(&e) => Ok(RangeCost::OverBudget),
         Ok(Err(e)) => Err(e),
