@@ -131,7 +131,10 @@ impl JobStatus {
 /// `matched` source documents are accounted for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
-    pub matched: u64,
+    /// The source documents the job is to copy: the server's count or estimate when the job
+    /// was created, what the copy read once it has read the collection whole. `None` until
+    /// then where the server could not count quickly (a count that is a scan of its own).
+    pub matched: Option<u64>,
     pub written: u64,
     pub already_present: u64,
     pub dead_lettered: u64,
@@ -143,7 +146,12 @@ impl Counters {
     }
 
     pub fn is_complete(&self) -> bool {
-        self.accounted() == self.matched
+        self.matched == Some(self.accounted())
+    }
+
+    /// Source documents not yet accounted for, where the total is known.
+    pub fn left(&self) -> Option<u64> {
+        self.matched.map(|m| m.saturating_sub(self.accounted()))
     }
 }
 
@@ -385,8 +393,9 @@ pub struct JobProgress {
 
 impl JobProgress {
     pub fn totals(&self) -> Counters {
-        self.collections.iter().fold(Counters::default(), |t, c| Counters {
-            matched: t.matched + c.counters.matched,
+        let none = Counters { matched: Some(0), ..Counters::default() };
+        self.collections.iter().fold(none, |t, c| Counters {
+            matched: t.matched.zip(c.counters.matched).map(|(a, b)| a + b),
             written: t.written + c.counters.written,
             already_present: t.already_present + c.counters.already_present,
             dead_lettered: t.dead_lettered + c.counters.dead_lettered,
@@ -594,7 +603,7 @@ mod tests {
     use super::*;
 
     fn finished(status: JobStatus, written: u64, refused: u64) -> JobProgress {
-        let counters = Counters { matched: written + refused, written, already_present: 0, dead_lettered: refused };
+        let counters = Counters { matched: Some(written + refused), written, already_present: 0, dead_lettered: refused };
         JobProgress {
             id: "j".into(),
             status,

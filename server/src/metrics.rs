@@ -35,36 +35,37 @@ struct CollectionMetric {
     name: &'static str,
     kind: &'static str,
     help: &'static str,
-    value: fn(&engine::wire::CollectionProgress) -> f64,
+    /// `None`: no sample (a value not known yet).
+    value: fn(&engine::wire::CollectionProgress) -> Option<f64>,
 }
 
 const COLLECTION_METRICS: &[CollectionMetric] = &[
-    CollectionMetric { name: "docshift_documents_matched", kind: "gauge", help: "Source documents the collection's job is to copy.", value: |c| c.counters.matched as f64 },
-    CollectionMetric { name: "docshift_documents_written_total", kind: "counter", help: "Documents written to the target.", value: |c| c.counters.written as f64 },
+    CollectionMetric { name: "docshift_documents_matched", kind: "gauge", help: "Source documents the collection's job is to copy; absent until counted.", value: |c| c.counters.matched.map(|m| m as f64) },
+    CollectionMetric { name: "docshift_documents_written_total", kind: "counter", help: "Documents written to the target.", value: |c| Some(c.counters.written as f64) },
     CollectionMetric {
         name: "docshift_documents_already_present_total",
         kind: "counter",
         help: "Documents found already in the target (kept, not overwritten).",
-        value: |c| c.counters.already_present as f64,
+        value: |c| Some(c.counters.already_present as f64),
     },
     CollectionMetric {
         name: "docshift_documents_dead_lettered_total",
         kind: "counter",
         help: "Documents set aside with the reason they could not be written.",
-        value: |c| c.counters.dead_lettered as f64,
+        value: |c| Some(c.counters.dead_lettered as f64),
     },
-    CollectionMetric { name: "docshift_documents_per_second", kind: "gauge", help: "Documents accounted for per second over the last seconds.", value: |c| c.rate },
+    CollectionMetric { name: "docshift_documents_per_second", kind: "gauge", help: "Documents accounted for per second over the last seconds.", value: |c| Some(c.rate) },
     CollectionMetric {
         name: "docshift_target_retries_total",
         kind: "counter",
         help: "Requests to the target tried again after a transient failure, since this process started the job.",
-        value: |c| c.retries as f64,
+        value: |c| Some(c.retries as f64),
     },
     CollectionMetric {
         name: "docshift_target_throttled_total",
         kind: "counter",
         help: "Of those retries, the requests the target throttled (HTTP 429).",
-        value: |c| c.throttled as f64,
+        value: |c| Some(c.throttled as f64),
     },
 ];
 
@@ -76,7 +77,9 @@ pub fn render(jobs: &[JobProgress], watching: usize) -> String {
         for job in jobs {
             for collection in &job.collections {
                 let labels = [("job", job.id.as_str()), ("collection", collection.source.as_str()), ("target_collection", collection.target.as_str())];
-                sample(&mut out, metric.name, &labels, (metric.value)(collection));
+                if let Some(value) = (metric.value)(collection) {
+                    sample(&mut out, metric.name, &labels, value);
+                }
             }
         }
     }
@@ -142,7 +145,7 @@ mod tests {
             collections: vec![CollectionProgress {
                 source: "or\"ders".into(),
                 target: "orders".into(),
-                counters: Counters { matched: 10, written: 4, already_present: 1, dead_lettered: 2 },
+                counters: Counters { matched: Some(10), written: 4, already_present: 1, dead_lettered: 2 },
                 rate: 12.5,
                 verification: None,
                 retries: 3,

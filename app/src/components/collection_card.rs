@@ -40,10 +40,10 @@ pub fn CollectionCard(#[prop(into)] job: Signal<JobProgress>, source: String) ->
                         <span class="hint" data-testid="accounted">
                             {move || {
                                 let c = counters.get();
-                                if c.is_complete() {
-                                    format!("All {} documents accounted for", thousands(c.matched))
-                                } else {
-                                    format!("{} of {} documents accounted for", thousands(c.accounted()), thousands(c.matched))
+                                match c.matched {
+                                    Some(m) if c.is_complete() => format!("All {} documents accounted for", thousands(m)),
+                                    Some(m) => format!("{} of {} documents accounted for", thousands(c.accounted()), thousands(m)),
+                                    None => format!("{} documents accounted for so far", thousands(c.accounted())),
                                 }
                             }}
                         </span>

@@ -4,17 +4,25 @@ use crate::components::status::thousands;
 use engine::wire::{Counters, JobStatus};
 use leptos::prelude::*;
 
-/// A bar filled to `done / total`, exactly as far as its label says.
+/// A bar filled to `done / total`, exactly as far as its label says; striped, with no
+/// per cent, while the total is not yet counted (the copy counts as it reads).
 #[component]
-pub fn ProgressBar(#[prop(into)] done: Signal<u64>, #[prop(into)] total: Signal<u64>) -> impl IntoView {
-    let percent = move || percent(done.get(), total.get());
+pub fn ProgressBar(#[prop(into)] done: Signal<u64>, #[prop(into)] total: Signal<Option<u64>>) -> impl IntoView {
+    let percent = move || total.get().map(|total| percent(done.get(), total));
     view! {
-        <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || percent().to_string()
+        <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || percent().map(|p| p.to_string())
             aria-label="documents accounted for">
-            <div class="fill" style:width=move || format!("{}%", percent())></div>
-            <span class="label" data-testid="percent">{move || format!("{}%", percent())}</span>
+            <div class="fill" class:counting=move || percent().is_none() style:width=move || format!("{}%", percent().unwrap_or(100))></div>
+            <span class="label" data-testid="percent">
+                {move || percent().map_or_else(|| format!("{} so far", thousands(done.get())), |p| format!("{p}%"))}
+            </span>
         </div>
     }
+}
+
+/// The total a count is out of, or that it is not known yet.
+pub fn total_text(matched: Option<u64>) -> String {
+    matched.map_or_else(|| "not yet counted".to_owned(), thousands)
 }
 
 /// Whole per cent of `total` that `done` is, rounded down (100 only when all is done).
@@ -34,7 +42,7 @@ pub fn CounterRow(#[prop(into)] counters: Signal<Counters>) -> impl IntoView {
             <div><dt>"written"</dt><dd data-testid="written">{move || thousands(counters.get().written)}</dd></div>
             <div><dt>"already present"</dt><dd data-testid="already-present">{move || thousands(counters.get().already_present)}</dd></div>
             <div><dt>"dead-lettered"</dt><dd data-testid="dead-lettered">{move || thousands(counters.get().dead_lettered)}</dd></div>
-            <div><dt>"of"</dt><dd data-testid="matched">{move || thousands(counters.get().matched)}</dd></div>
+            <div><dt>"of"</dt><dd data-testid="matched">{move || total_text(counters.get().matched)}</dd></div>
         </dl>
     }
 }
@@ -62,7 +70,9 @@ pub fn Sparkline(#[prop(into)] samples: Signal<Vec<f64>>) -> impl IntoView {
 
 /// "1m 20s" left at the current rate.
 pub fn eta(counters: &Counters, rate: f64) -> String {
-    let left = counters.matched.saturating_sub(counters.accounted());
+    let Some(left) = counters.left() else {
+        return "—".into();
+    };
     if left == 0 {
         return "done".into();
     }
@@ -96,10 +106,11 @@ mod tests {
 
     #[test]
     fn eta_reads_well() {
-        let c = Counters { matched: 1_000, written: 400, already_present: 0, dead_lettered: 0 };
+        let c = Counters { matched: Some(1_000), written: 400, already_present: 0, dead_lettered: 0 };
         assert_eq!(eta(&c, 10.0), "1m 00s");
         assert_eq!(eta(&c, 0.0), "—");
-        assert_eq!(eta(&Counters { matched: 5, written: 5, ..Default::default() }, 0.0), "done");
+        assert_eq!(eta(&Counters { matched: Some(5), written: 5, ..Default::default() }, 0.0), "done");
+        assert_eq!(eta(&Counters { matched: None, written: 5, ..Default::default() }, 10.0), "—", "no total, no ETA");
     }
 
     #[test]

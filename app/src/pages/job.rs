@@ -101,7 +101,14 @@ fn announcement(job: &JobProgress) -> String {
         return summary;
     }
     let totals = job.totals();
-    let step = percent(totals.accounted(), totals.matched) / 10 * 10;
+    let Some(matched) = totals.matched else {
+        // No total yet, so no per cent: the status alone.
+        return match job.status {
+            JobStatus::Running => "Running: the source's documents are counted as they are copied.".into(),
+            status => format!("{}.", status.as_str()),
+        };
+    };
+    let step = percent(totals.accounted(), matched) / 10 * 10;
     match job.status {
         JobStatus::Running => format!("Running: {step}% of the documents accounted for."),
         JobStatus::Verifying => "Verifying: reading the documents back from Astra.".into(),

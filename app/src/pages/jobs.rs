@@ -5,7 +5,7 @@
 use crate::{
     components::{
         online::LagBadge,
-        progress::{ProgressBar, StatusTag},
+        progress::{total_text, ProgressBar, StatusTag},
         status::{thousands, Empty, LocalTime},
     },
     live::use_live_state,
@@ -50,7 +50,7 @@ pub fn JobsPage() -> impl IntoView {
                                 </div>
                                 <div class="job-progress">
                                     <ProgressBar done=Signal::derive(move || totals.accounted()) total=Signal::derive(move || totals.matched)/>
-                                    <span class="num">{thousands(totals.accounted())} " / " {thousands(totals.matched)}</span>
+                                    <span class="num">{thousands(totals.accounted())} " / " {total_text(totals.matched)}</span>
                                 </div>
                                 {job.summary().map(|summary| view! { <p class="hint job-outcome" data-testid="job-outcome">{summary}</p> })}
                             </li>

@@ -8,8 +8,8 @@
 //! they are opened ([`prepare`]); their jobs read as before, with no timing.
 
 use crate::wire::{JobStatus, TimelineEntry};
+use super::schema::add_missing_columns;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use std::collections::HashSet;
 
 /// Who did what to a job, for its timeline: `kind` is what happened (`paused`, `resumed`,
 /// `cancelled`, ...), `who` the name they gave.
@@ -39,23 +39,11 @@ const ADDED_JOB_COLUMNS: &[(&str, &str)] = &[
     ("status_since_ms", "INTEGER"),
 ];
 
-/// Creates the timeline and adds the columns of [`ADDED_JOB_COLUMNS`] that `jobs` lacks, in
-/// one immediate transaction, so that two processes opening an older database at once don't
-/// both add them. Needs the `jobs` table.
+/// Creates the timeline and adds the columns of [`ADDED_JOB_COLUMNS`] that `jobs` lacks
+/// (see [`add_missing_columns`]). Needs the `jobs` table.
 pub(super) fn prepare(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.execute_batch(SCHEMA)?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let present: HashSet<String> = {
-        let mut statement = tx.prepare("SELECT name FROM pragma_table_info('jobs')")?;
-        let names = statement.query_map([], |r| r.get(0))?;
-        names.collect::<Result<_, _>>()?
-    };
-    for (name, definition) in ADDED_JOB_COLUMNS {
-        if !present.contains(*name) {
-            tx.execute(&format!("ALTER TABLE jobs ADD COLUMN {name} {definition}"), [])?;
-        }
-    }
-    tx.commit()
+    add_missing_columns(conn, "jobs", ADDED_JOB_COLUMNS)
 }
 
 /// Puts an entry on a job's timeline (saying who, for a person's act).

@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn copied_documents_commit_with_their_batch_and_page_in_key_order() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("c".into(), 4)]).unwrap();
+        store.create_job("j1", "{}", &[("c".into(), Some(4))]).unwrap();
         store.ensure_ranges("j1", "c", &[(None, None)]).unwrap();
         let batch = BatchCommit { job: "j1", collection: "c", checkpoint: vec![1], written: 3, copied: vec![copied("b"), copied("a"), copied("cc")], ..Default::default() };
         store.commit_batch(&batch).unwrap();
@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn a_deleted_job_leaves_no_plan_copied_documents_or_throttling_behind() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("c".into(), 1)]).unwrap();
+        store.create_job("j1", "{}", &[("c".into(), Some(1))]).unwrap();
         store.ensure_ranges("j1", "c", &[(None, None)]).unwrap();
         store.save_read_plan("j1", "c", &plan(1)).unwrap();
         store.save_throttle("j1", &Throttle::default()).unwrap();
@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn a_split_range_ends_where_the_new_one_starts() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("c".into(), 4)]).unwrap();
+        store.create_job("j1", "{}", &[("c".into(), Some(4))]).unwrap();
         store.ensure_ranges("j1", "c", &[(None, Some(vec![9]))]).unwrap();
         let new = store.split_range("j1", "c", 0, &[5], &plan(2)).unwrap();
         assert_eq!(new, 1);
@@ -202,11 +202,11 @@ mod tests {
     #[test]
     fn a_restarted_collection_counts_from_zero() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("c".into(), 4)]).unwrap();
+        store.create_job("j1", "{}", &[("c".into(), Some(4))]).unwrap();
         store.ensure_ranges("j1", "c", &[(None, None)]).unwrap();
         store.commit_batch(&BatchCommit { job: "j1", collection: "c", checkpoint: vec![1], written: 2, copied: vec![copied("a")], ..Default::default() }).unwrap();
         store.restart_collection("j1", "c", &[(None, None)], &plan(1)).unwrap();
-        assert_eq!(store.counters("j1").unwrap()[0].1, Counters { matched: 4, ..Counters::default() });
+        assert_eq!(store.counters("j1").unwrap()[0].1, Counters { matched: Some(4), ..Counters::default() });
         assert_eq!(store.copied_count("j1", "c").unwrap(), 0);
         assert_eq!(store.ranges("j1", "c").unwrap()[0].checkpoint, None);
     }

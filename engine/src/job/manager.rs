@@ -18,7 +18,10 @@ use crate::{
     naming::is_valid_schema_name,
     policy::DocumentLimits,
     tuning::{BATCH_SIZE, CHUNK_SIZE, IN_FLIGHT, PARALLEL_RANGES},
-    source::mongo::{MongoSource, SourceUri},
+    source::{
+        mongo::{MongoSource, SourceUri},
+        probe::{quick_count, COUNT_BUDGET},
+    },
     wire::{JobProgress, JobStatus, ServerEvent, TimelineEntry},
 };
 use std::{
@@ -31,8 +34,6 @@ use tokio::sync::{broadcast, watch};
 
 /// How often a process looks for requests other processes left for the jobs it runs.
 const REQUEST_POLL: Duration = Duration::from_millis(250);
-/// How long counting the source's documents may keep the server busy.
-const COUNT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Creates, runs and reports jobs. Cheap to clone.
 #[derive(Clone)]
@@ -127,31 +128,24 @@ impl JobManager {
             writer.prepare(&collection.target, &collection.indexing, collection.vector.as_ref()).await?;
         }
 
-        // Counting a large collection can keep the server from answering the driver's
-        // heartbeat for longer than the checks above allow (SecantusDB, counting 1,000,000
-        // documents, takes more than 5 s, and the driver then cancels the count): count
-        // through a more patient client. A whole collection is not counted: an exact count
-        // is a full read of its own (as long as the copy's read on some servers), so it
-        // starts from the server's estimate and the copy, which reads every document,
-        // settles the exact count when it ends (`Store::settle_matched`).
-        let counting = MongoSource::connect(&uri, COUNT_TIMEOUT).await?;
+        // The count the progress starts from, where the server gives it quickly (see
+        // `source::probe::quick_count`); otherwise the copy counts as it reads. A collection
+        // read whole settles its count when its copy ends (`Store::settle_matched`).
         let mut matched = Vec::with_capacity(spec.collections.len());
         for collection in &spec.collections {
             let filter = collection.filter_document().map_err(JobError::Invalid)?;
-            let source = counting.client().database(&spec.database).collection::<bson::Document>(&collection.source);
-            let count = if collection.filter.is_none() { source.estimated_document_count().await } else { source.count_documents(filter).await };
-            let count = count
-                .map_err(|e| {
-                    // A command error on a filtered count is the server refusing the filter
-                    // (an unknown operator, a wrong type); anything else is the count itself.
-                    let reason = uri.explain(&e, COUNT_TIMEOUT);
-                    let refused_filter = collection.filter.is_some() && matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(_));
-                    JobError::Invalid(if refused_filter {
-                        format!("MongoDB refused the filter of {}: {reason}", collection.source)
-                    } else {
-                        format!("counting the documents of {} failed: {reason}", collection.source)
-                    })
-                })?;
+            let source = source.client().database(&spec.database).collection::<bson::Document>(&collection.source);
+            let count = quick_count(&source, collection.filter.is_some().then_some(filter), COUNT_BUDGET).await.map_err(|e| {
+                // A command error on a filtered count is the server refusing the filter
+                // (an unknown operator, a wrong type); anything else is the count itself.
+                let reason = uri.explain(&e, Duration::from_secs(5));
+                let refused_filter = collection.filter.is_some() && matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(_));
+                JobError::Invalid(if refused_filter {
+                    format!("MongoDB refused the filter of {}: {reason}", collection.source)
+                } else {
+                    format!("counting the documents of {} failed: {reason}", collection.source)
+                })
+            })?;
             matched.push((collection.source.clone(), count));
         }
 

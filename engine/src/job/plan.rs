@@ -50,6 +50,8 @@ const SLOWDOWN: f64 = 0.6;
 pub(super) struct Chosen {
     pub plan: ReadPlan,
     pub ranges: Vec<IdRange>,
+    /// The count taken to place the ranges' boundaries, where the job started without one.
+    pub counted: Option<u64>,
 }
 
 fn ms(duration: Duration) -> String {
@@ -62,22 +64,35 @@ fn ms(duration: Duration) -> String {
 }
 
 fn single(kind: ReadPlanKind, reason: String) -> Chosen {
-    Chosen { plan: ReadPlan { kind, ranges: 1, reason, changes: Vec::new() }, ranges: vec![IdRange::whole()] }
+    Chosen { plan: ReadPlan { kind, ranges: 1, reason, changes: Vec::new() }, ranges: vec![IdRange::whole()], counted: None }
 }
 
-/// Chooses how to read `collection` (`matched` documents under `filter`).
+/// The count that ranges are placed by: the job's, or one taken now (exact, as long as the
+/// server needs) where the job started without one.
+async fn count_for_ranges(collection: &mongodb::Collection<Document>, filter: &Document, matched: Option<u64>) -> mongodb::error::Result<(u64, Option<u64>)> {
+    match matched {
+        Some(matched) => Ok((matched, None)),
+        None => {
+            let counted = collection.count_documents(filter.clone()).await?;
+            Ok((counted, Some(counted)))
+        }
+    }
+}
+
+/// Chooses how to read `collection` (`matched` documents under `filter`, where counted).
 pub(super) async fn choose(
     collection: &mongodb::Collection<Document>,
     filter: &Document,
-    matched: u64,
+    matched: Option<u64>,
     choice: PlanChoice,
     parallel_ranges: usize,
 ) -> mongodb::error::Result<Chosen> {
     let kind = match choice {
         PlanChoice::Forced(kind) => kind,
         PlanChoice::Auto => {
-            if matched < 2 * MIN_DOCUMENTS_PER_RANGE || parallel_ranges <= 1 {
-                let why = if parallel_ranges <= 1 { "one range was asked for".to_owned() } else { format!("{matched} documents are too few to split") };
+            let few = matched.filter(|m| *m < 2 * MIN_DOCUMENTS_PER_RANGE);
+            if few.is_some() || parallel_ranges <= 1 {
+                let why = few.map_or_else(|| "one range was asked for".to_owned(), |m| format!("{m} documents are too few to split"));
                 return Ok(single(ReadPlanKind::NaturalOrder, format!("{why}: one plain cursor in natural order, the cheapest complete read")));
             }
             let measured = probe(collection, filter, PARALLEL_GAIN).await?;
@@ -88,9 +103,10 @@ pub(super) async fn choose(
         ReadPlanKind::NaturalOrder => single(kind, "asked for (--read-plan natural)".into()),
         ReadPlanKind::OrderedCursor => single(kind, "asked for (--read-plan ordered)".into()),
         ReadPlanKind::ParallelRanges => {
+            let (matched, counted) = count_for_ranges(collection, filter, matched).await?;
             let ranges = split(collection, filter, matched, parallel_ranges.max(1), MIN_DOCUMENTS_PER_RANGE, None).await?;
             let plan = ReadPlan { kind, ranges: ranges.len() as u32, reason: "asked for (--read-plan ranges)".into(), changes: Vec::new() };
-            Chosen { plan, ranges }
+            Chosen { plan, ranges, counted }
         }
     })
 }
@@ -100,7 +116,7 @@ pub(super) async fn choose(
 async fn ranges_if_they_pay(
     collection: &mongodb::Collection<Document>,
     filter: &Document,
-    matched: u64,
+    matched: Option<u64>,
     parallel_ranges: usize,
     measured: &Probe,
 ) -> mongodb::error::Result<Chosen> {
@@ -124,21 +140,25 @@ async fn ranges_if_they_pay(
     // Half the ceiling to start with: the rest is room for splits where the readers turn
     // out to be the bottleneck, measured while the copy runs.
     let start = if parallel_ranges < 2 { 1 } else { parallel_ranges.div_ceil(2).max(2) };
+    let (matched, counted) = count_for_ranges(collection, filter, matched).await?;
+    if matched < 2 * MIN_DOCUMENTS_PER_RANGE {
+        return Ok(Chosen { counted, ..single(ReadPlanKind::NaturalOrder, format!("{ranges_fast}, but {matched} documents are too few to split: {natural}")) });
+    }
     let ranges = split(collection, filter, matched, start, MIN_DOCUMENTS_PER_RANGE, Some(BOUNDARY_BUDGET)).await?;
     let count = ranges.len();
     if count < 2 {
         // One open range is `find({})` sorted by `_id`: a whole-collection sort where no
         // boundary could be found in time. The plain cursor is cheaper.
-        return Ok(single(
+        return Ok(Chosen { counted, ..single(
             ReadPlanKind::NaturalOrder,
             format!("{ranges_fast} and parallel reads gain ({speedup:.1}×), but no range boundary was found within {}: {natural}", ms(BOUNDARY_BUDGET)),
-        ));
+        ) });
     }
     let reason = format!(
         "{ranges_fast} and parallel reads gain ({speedup:.1}× for 8 lookups at a time): {count} range{} to start, split up to {parallel_ranges} while the readers are the bottleneck",
         if count == 1 { "" } else { "s" }
     );
-    Ok(Chosen { plan: ReadPlan { kind: ReadPlanKind::ParallelRanges, ranges: count as u32, reason, changes: Vec::new() }, ranges })
+    Ok(Chosen { plan: ReadPlan { kind: ReadPlanKind::ParallelRanges, ranges: count as u32, reason, changes: Vec::new() }, ranges, counted })
 }
 
 /// What one range looked like over the last interval.

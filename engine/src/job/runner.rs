@@ -96,8 +96,10 @@ impl JobRun {
             if self.copy_collection(&source, &writer, &slots, &collection).await? == Control::Cancel {
                 return Ok((JobStatus::Cancelled, None));
             }
-            if collection.filter.is_none() {
-                // Read whole: what was accounted for is the collection (see JobManager::create).
+            // Read whole, or never counted: what was accounted for is what matched (see
+            // JobManager::create). An exact count taken under a filter stays, to be checked.
+            let counted = self.publisher.store.counters(&self.id)?.into_iter().any(|(n, c)| n == collection.source && c.matched.is_some());
+            if collection.filter.is_none() || !counted {
                 self.publisher.store.settle_matched(&self.id, &collection.source)?;
                 self.publisher.publish_progress(&self.id);
             }
@@ -111,7 +113,7 @@ impl JobRun {
         let unaccounted: Vec<String> = counters
             .iter()
             .filter(|(_, c)| !c.is_complete())
-            .map(|(name, c)| format!("{name}: {} of {} documents accounted for", c.accounted(), c.matched))
+            .map(|(name, c)| format!("{name}: {} of {} documents accounted for", c.accounted(), c.matched.unwrap_or_default()))
             .collect();
 
         self.enter(JobStatus::Verifying);
@@ -193,12 +195,15 @@ impl JobRun {
         let collection = source.client().database(&self.spec.database).collection::<Document>(&spec.source);
         let store = self.publisher.store.clone();
         if store.ranges(&self.id, &spec.source)?.is_empty() {
-            let matched = store.counters(&self.id)?.into_iter().find(|(n, _)| n == &spec.source).map(|(_, c)| c.matched).unwrap_or(0);
+            let matched = store.counters(&self.id)?.into_iter().find(|(n, _)| n == &spec.source).and_then(|(_, c)| c.matched);
             let chosen = choose(&collection, &filter, matched, self.spec.read_plan, self.spec.parallel_ranges.max(1))
                 .await
                 .map_err(|e| RunError::Read(source.uri().explain(&e, Duration::from_secs(10)).to_string()))?;
             tracing::info!(job = %self.id, collection = %spec.source, plan = chosen.plan.kind.as_str(), reason = %chosen.plan.reason, "read plan");
             store.save_read_plan(&self.id, &spec.source, &chosen.plan)?;
+            if let Some(counted) = chosen.counted {
+                store.set_matched(&self.id, &spec.source, counted)?;
+            }
             store.ensure_ranges(&self.id, &spec.source, &encode(&chosen.ranges))?;
             self.publisher.publish_progress(&self.id);
         }

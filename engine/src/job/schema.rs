@@ -3,6 +3,9 @@
 //! their upgrade of older databases are in [`super::history`]; an online job's in
 //! `online/store.rs`.
 
+use rusqlite::Connection;
+use std::collections::HashSet;
+
 /// Jobs, their collections' counters, ranges with checkpoints, verifications, control
 /// requests from other processes, and dead letters.
 pub(super) const JOBS: &str = "
@@ -58,6 +61,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 ";
 
+/// Columns added to `collections` after its first release. `counted` is 0 while `matched`
+/// is not yet known: the server could not count quickly, and the copy counts as it reads.
+pub(super) const ADDED_COLLECTION_COLUMNS: &[(&str, &str)] = &[("counted", "INTEGER NOT NULL DEFAULT 1")];
+
 /// The tables of [`super::ledger`]: read plans, copied documents, throttling records.
 pub(super) const LEDGER: &str = "
 CREATE TABLE IF NOT EXISTS read_plans (
@@ -79,3 +86,20 @@ CREATE TABLE IF NOT EXISTS throttles (
     throttle TEXT NOT NULL
 );
 ";
+
+/// Adds the `columns` that `table` lacks, in one immediate transaction, so that two
+/// processes opening an older database at once don't both add them.
+pub(super) fn add_missing_columns(conn: &mut Connection, table: &str, columns: &[(&str, &str)]) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let present: HashSet<String> = {
+        let mut statement = tx.prepare("SELECT name FROM pragma_table_info(?1)")?;
+        let names = statement.query_map([table], |r| r.get(0))?;
+        names.collect::<Result<_, _>>()?
+    };
+    for (name, definition) in columns {
+        if !present.contains(*name) {
+            tx.execute(&format!("ALTER TABLE {table} ADD COLUMN {name} {definition}"), [])?;
+        }
+    }
+    tx.commit()
+}

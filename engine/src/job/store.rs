@@ -211,6 +211,7 @@ impl JobStore {
     fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
         conn.execute_batch(schema::JOBS)?;
         history::prepare(&mut conn)?;
+        schema::add_missing_columns(&mut conn, "collections", schema::ADDED_COLLECTION_COLUMNS)?;
         conn.execute_batch(schema::LEDGER)?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
@@ -225,7 +226,8 @@ impl JobStore {
         self.lock()
     }
 
-    pub fn create_job(&self, id: &str, spec: &str, collections: &[(String, u64)]) -> Result<(), StoreError> {
+    /// Records a new job and its collections with their counts (`None`: not counted yet).
+    pub fn create_job(&self, id: &str, spec: &str, collections: &[(String, Option<u64>)]) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let now = now_ms();
@@ -234,7 +236,10 @@ impl JobStore {
             params![id, spec, now],
         )?;
         for (name, matched) in collections {
-            tx.execute("INSERT INTO collections (job_id, name, matched) VALUES (?1, ?2, ?3)", params![id, name, *matched as i64])?;
+            tx.execute(
+                "INSERT INTO collections (job_id, name, matched, counted) VALUES (?1, ?2, ?3, ?4)",
+                params![id, name, matched.unwrap_or(0) as i64, matched.is_some()],
+            )?;
         }
         tx.execute("UPDATE jobs SET status_since_ms = ?2 WHERE id = ?1", params![id, now])?;
         history::add(&tx, id, now, "created", None, None)?;
@@ -333,12 +338,21 @@ impl JobStore {
             .collect())
     }
 
-    /// A collection copied whole: its matched count becomes what the read accounted for
-    /// (the count taken before was the server's estimate).
+    /// A collection read whole: its matched count becomes what the read accounted for (the
+    /// count taken before was the server's estimate, or none).
     pub fn settle_matched(&self, job: &str, collection: &str) -> Result<(), StoreError> {
         self.lock().execute(
-            "UPDATE collections SET matched = written + already_present + dead_lettered WHERE job_id = ?1 AND name = ?2",
+            "UPDATE collections SET matched = written + already_present + dead_lettered, counted = 1 WHERE job_id = ?1 AND name = ?2",
             params![job, collection],
+        )?;
+        Ok(())
+    }
+
+    /// A count taken after the job was created (the read plan needed one).
+    pub fn set_matched(&self, job: &str, collection: &str, matched: u64) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE collections SET matched = ?3, counted = 1 WHERE job_id = ?1 AND name = ?2",
+            params![job, collection, matched as i64],
         )?;
         Ok(())
     }
@@ -346,13 +360,13 @@ impl JobStore {
     pub fn counters(&self, job: &str) -> Result<Vec<(String, Counters)>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT name, matched, written, already_present, dead_lettered FROM collections WHERE job_id = ?1 ORDER BY rowid",
+            "SELECT name, matched, written, already_present, dead_lettered, counted FROM collections WHERE job_id = ?1 ORDER BY rowid",
         )?;
         let rows = stmt.query_map(params![job], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 Counters {
-                    matched: r.get::<_, i64>(1)? as u64,
+                    matched: r.get::<_, bool>(5)?.then_some(r.get::<_, i64>(1)? as u64),
                     written: r.get::<_, i64>(2)? as u64,
                     already_present: r.get::<_, i64>(3)? as u64,
                     dead_lettered: r.get::<_, i64>(4)? as u64,
@@ -535,9 +549,42 @@ mod tests {
     }
 
     #[test]
+    fn a_collection_not_counted_has_no_total_until_counted_or_settled() {
+        let store = JobStore::in_memory().unwrap();
+        store.create_job("j1", "{}", &[("a".into(), None), ("b".into(), None)]).unwrap();
+        let counters = |name: &str| store.counters("j1").unwrap().into_iter().find(|(n, _)| n == name).unwrap().1;
+        assert_eq!(counters("a").matched, None);
+        store.set_matched("j1", "a", 7).unwrap();
+        assert_eq!(counters("a").matched, Some(7));
+        store.ensure_ranges("j1", "b", &[(None, None)]).unwrap();
+        let batch = BatchCommit { job: "j1", collection: "b", range: 0, checkpoint: vec![1], written: 3, already_present: 1, dead_letters: vec![letter("x")], copied: Vec::new() };
+        store.commit_batch(&batch).unwrap();
+        assert_eq!(counters("b").matched, None);
+        store.settle_matched("j1", "b").unwrap();
+        assert_eq!(counters("b"), Counters { matched: Some(5), written: 3, already_present: 1, dead_lettered: 1 });
+    }
+
+    #[test]
+    fn an_older_database_gains_the_counted_column_and_keeps_its_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join("state.db")).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE collections (job_id TEXT NOT NULL, name TEXT NOT NULL, matched INTEGER NOT NULL DEFAULT 0,
+                 written INTEGER NOT NULL DEFAULT 0, already_present INTEGER NOT NULL DEFAULT 0,
+                 dead_lettered INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, name));
+                 INSERT INTO collections (job_id, name, matched) VALUES ('j1', 'a', 12);",
+            )
+            .unwrap();
+        }
+        let store = JobStore::open(dir.path()).unwrap();
+        assert_eq!(store.counters("j1").unwrap()[0].1.matched, Some(12));
+    }
+
+    #[test]
     fn a_batch_moves_checkpoint_counters_and_dead_letters_together() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("events".into(), 10)]).unwrap();
+        store.create_job("j1", "{}", &[("events".into(), Some(10))]).unwrap();
         store.ensure_ranges("j1", "events", &[(None, Some(vec![1])), (Some(vec![1]), None)]).unwrap();
         store
             .commit_batch(&BatchCommit {
@@ -552,7 +599,7 @@ mod tests {
             })
             .unwrap();
         let counters = store.counters("j1").unwrap();
-        assert_eq!(counters[0].1, Counters { matched: 10, written: 4, already_present: 1, dead_lettered: 1 });
+        assert_eq!(counters[0].1, Counters { matched: Some(10), written: 4, already_present: 1, dead_lettered: 1 });
         let ranges = store.ranges("j1", "events").unwrap();
         assert_eq!(ranges[1].checkpoint, Some(vec![7]));
         assert_eq!(ranges[0].checkpoint, None);
@@ -563,7 +610,7 @@ mod tests {
     #[test]
     fn a_dead_letter_stored_twice_counts_once() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("events".into(), 2)]).unwrap();
+        store.create_job("j1", "{}", &[("events".into(), Some(2))]).unwrap();
         store.ensure_ranges("j1", "events", &[(None, None)]).unwrap();
         for _ in 0..2 {
             let batch = BatchCommit { job: "j1", collection: "events", range: 0, checkpoint: vec![1], dead_letters: vec![letter("a")], ..Default::default() };
@@ -578,7 +625,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = JobStore::open(dir.path()).unwrap();
-            store.create_job("j1", "{\"x\":1}", &[("c".into(), 5)]).unwrap();
+            store.create_job("j1", "{\"x\":1}", &[("c".into(), Some(5))]).unwrap();
             store.ensure_ranges("j1", "c", &[(None, None)]).unwrap();
             store.set_status("j1", JobStatus::Running, None).unwrap();
         }
@@ -594,7 +641,7 @@ mod tests {
     #[test]
     fn the_timeline_says_what_happened_and_who_did_it() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("events".into(), 2)]).unwrap();
+        store.create_job("j1", "{}", &[("events".into(), Some(2))]).unwrap();
         store.set_creator("j1", "Ada").unwrap();
         store.set_status("j1", JobStatus::Running, None).unwrap();
         store.set_status("j1", JobStatus::Running, None).unwrap();
@@ -637,8 +684,8 @@ mod tests {
     #[test]
     fn a_deleted_job_leaves_nothing_behind() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("events".into(), 1)]).unwrap();
-        store.create_job("j2", "{}", &[("events".into(), 1)]).unwrap();
+        store.create_job("j1", "{}", &[("events".into(), Some(1))]).unwrap();
+        store.create_job("j2", "{}", &[("events".into(), Some(1))]).unwrap();
         store.ensure_ranges("j1", "events", &[(None, None)]).unwrap();
         let batch = BatchCommit { job: "j1", collection: "events", range: 0, checkpoint: vec![1], dead_letters: vec![letter("a")], ..Default::default() };
         store.commit_batch(&batch).unwrap();

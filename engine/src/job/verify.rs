@@ -100,7 +100,7 @@ pub(crate) async fn verify_collection_skipping(
         VerifyMode::None => return Ok(Some(report)),
         VerifyMode::All => 1,
         VerifyMode::Sample(n) => {
-            let matched = store.counters(job)?.into_iter().find(|(name, _)| name == &collection.source).map(|(_, c)| c.matched).unwrap_or(0);
+            let matched = store.counters(job)?.into_iter().find(|(name, _)| name == &collection.source).and_then(|(_, c)| c.matched).unwrap_or(0);
             (matched / n.max(1)).max(1)
         }
     };

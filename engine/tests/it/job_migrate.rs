@@ -6,8 +6,8 @@ use bson::{doc, Document};
 use engine::{
     job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec},
     sample::refused_count,
-    testing::MongoServer,
-    wire::{JobStatus, ServerEvent},
+    testing::{MongoOptions, MongoServer},
+    wire::{JobStatus, PlanChoice, ReadPlanKind, ServerEvent},
 };
 use astra_local::testing::TestAstra;
 
@@ -38,7 +38,11 @@ struct Stack {
 }
 
 async fn stack(database: &str, samples: &[(&str, u64)]) -> Stack {
-    let server = MongoServer::start();
+    stack_with(&MongoOptions::default(), database, samples).await
+}
+
+async fn stack_with(options: &MongoOptions, database: &str, samples: &[(&str, u64)]) -> Stack {
+    let server = MongoServer::start_with(options);
     for (collection, count) in samples {
         server.load_sample(database, collection, *count).await;
     }
@@ -63,7 +67,7 @@ async fn a_collection_migrates_in_parallel_ranges_and_verifies() {
     let done = jobs.settled(&id).await.unwrap();
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
     let orders = &done.collections[0];
-    assert_eq!(orders.counters.matched, 30_000);
+    assert_eq!(orders.counters.matched, Some(30_000));
     assert_eq!(orders.counters.written, 30_000);
     let verification = orders.verification.as_ref().unwrap();
     assert_eq!((verification.checked, verification.matching), (30_000, 30_000));
@@ -73,6 +77,62 @@ async fn a_collection_migrates_in_parallel_ranges_and_verifies() {
     let again = jobs.settled(&again).await.unwrap();
     assert_eq!(again.status, JobStatus::Complete, "{:?}", again.message);
     assert_eq!((again.collections[0].counters.written, again.collections[0].counters.already_present), (0, 30_000));
+}
+
+/// A server that can't count within the job's budget (it answers `count` with
+/// MaxTimeMSExpired, as a server counting by a scan does): the job starts without a total,
+/// its progress says "so far", and it ends with the exact count, verified. Ranges, which are
+/// placed by a count, take one before the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_cannot_count_quickly_is_counted_by_the_copy() {
+    let stack = stack_with(&MongoOptions { test_commands: true, ..MongoOptions::default() }, "shop", &[("orders", 20_000)]).await;
+    let jobs = &stack.jobs;
+    let client = mongodb::Client::with_uri_str(stack.server.uri()).await.unwrap();
+    client
+        .database("admin")
+        .run_command(doc! {
+            "configureFailPoint": "failCommand",
+            "mode": "alwaysOn",
+            "data": { "failCommands": ["count"], "errorCode": 50, "errmsg": "operation exceeded time limit" },
+        })
+        .await
+        .unwrap();
+
+    let mut events = jobs.subscribe();
+    let id = jobs.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
+    assert_eq!(jobs.progress(&id).unwrap().collections[0].counters.matched, None, "not counted before the copy");
+    let mut moved_uncounted = false;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(120), events.recv()).await {
+            Ok(Ok(ServerEvent::Job(p))) if p.id == id => {
+                let c = p.collections[0].counters;
+                moved_uncounted |= c.matched.is_none() && c.accounted() > 0;
+                if p.status.is_final() {
+                    break;
+                }
+            }
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            other => panic!("job {id} never ended: {other:?}"),
+        }
+    }
+    assert!(moved_uncounted, "progress was shown while the total was not known");
+    let done = jobs.settled(&id).await.unwrap();
+    assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
+    let orders = &done.collections[0];
+    assert_eq!((orders.counters.matched, orders.counters.written), (Some(20_000), 20_000));
+    let verification = orders.verification.as_ref().unwrap();
+    assert_eq!((verification.checked, verification.matching), (20_000, 20_000));
+
+    // Ranges are placed by a count: the plan takes one (exact, however long) first.
+    let mut spec = stack.spec("shop", &[("orders", None)]);
+    spec.collections[0].target = "orders_by_range".into();
+    spec.read_plan = PlanChoice::Forced(ReadPlanKind::ParallelRanges);
+    let ranged = jobs.create(spec).await.unwrap();
+    let ranged = jobs.settled(&ranged).await.unwrap();
+    assert_eq!(ranged.status, JobStatus::Complete, "{:?}", ranged.message);
+    let orders = &ranged.collections[0];
+    assert!(orders.plan.as_ref().is_some_and(|p| p.ranges >= 2), "{:?}", orders.plan);
+    assert_eq!((orders.counters.matched, orders.counters.written), (Some(20_000), 20_000));
 }
 
 /// Waits for the first progress event of job `id` with `status`.
@@ -169,7 +229,7 @@ async fn a_job_runs_in_one_process_and_the_others_control_it_there() {
     let done = running.settled(&id).await.unwrap();
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
     let c = done.collections[0].counters;
-    assert_eq!((c.matched, c.written, c.already_present), (20_000, 20_000, 0), "counted once");
+    assert_eq!((c.matched, c.written, c.already_present), (Some(20_000), 20_000, 0), "counted once");
 
     // And cancel one: the running process stops it.
     let again = running.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
@@ -215,7 +275,7 @@ async fn a_filter_migrates_only_what_it_matches() {
     let id = jobs.create(stack.spec("shop", &[("orders", Some(r#"{"status": "shipped"}"#))])).await.unwrap();
     let done = jobs.settled(&id).await.unwrap();
     assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
-    assert_eq!(done.collections[0].counters.matched, shipped);
+    assert_eq!(done.collections[0].counters.matched, Some(shipped));
     assert_eq!(done.collections[0].counters.written, shipped);
 }
 

@@ -77,7 +77,7 @@ fn table(jobs: &[JobProgress]) -> String {
                 job.status.as_str().to_owned(),
                 job.database.clone(),
                 collections.join(", "),
-                totals.matched.to_string(),
+                totals.matched.map_or_else(|| "-".to_owned(), |m| m.to_string()),
                 totals.written.to_string(),
                 totals.already_present.to_string(),
                 totals.dead_lettered.to_string(),

@@ -117,6 +117,8 @@ struct View {
     status: JobStatus,
     header: ProgressBar,
     bars: Vec<ProgressBar>,
+    /// The bars' style with a total, and without one (not yet counted).
+    styles: [ProgressStyle; 2],
     last_line: Instant,
 }
 
@@ -131,13 +133,14 @@ impl View {
         let bar_style = ProgressStyle::with_template("  {prefix} [{bar:30}] {pos}/{len} ({percent}%) {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
+        let counting_style = ProgressStyle::with_template("  {prefix} [{spinner:^30}] {pos} so far, not yet counted {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
         let width = progress.collections.iter().map(|c| label(c).chars().count()).max().unwrap_or(0);
         let bars = progress
             .collections
             .iter()
             .map(|c| {
-                let bar = multi.add(ProgressBar::new(c.counters.matched));
-                bar.set_style(bar_style.clone());
+                let bar = multi.add(ProgressBar::no_length());
                 bar.set_prefix(format!("{:<width$}", label(c)));
                 bar
             })
@@ -145,7 +148,8 @@ impl View {
         if display == Display::Bars {
             header.enable_steady_tick(Duration::from_millis(120));
         }
-        let mut view = Self { display, id: progress.id.clone(), status: progress.status, header, bars, last_line: Instant::now() };
+        let styles = [bar_style, counting_style];
+        let mut view = Self { display, id: progress.id.clone(), status: progress.status, header, bars, styles, last_line: Instant::now() };
         view.update(progress);
         if display == Display::Lines {
             eprintln!("docshift: job {} is {}", view.id, view.status.as_str());
@@ -161,16 +165,24 @@ impl View {
         let throttling = throttling(progress);
         let sync = progress.online.as_ref().map(|o| format!(" | {}", super::online::line(o))).unwrap_or_default();
         self.header.set_message(format!(
-            "job {}: {} — {} of {} documents accounted for, {:.0} docs/s{sync}{}",
+            "job {}: {} — {}, {:.0} docs/s{sync}{}",
             self.id,
             progress.status.as_str(),
-            totals.accounted(),
-            totals.matched,
+            accounted_for(totals.accounted(), totals.matched),
             rate,
             throttling.as_deref().map(|t| format!("; {t}")).unwrap_or_default()
         ));
         for (bar, collection) in self.bars.iter().zip(&progress.collections) {
-            bar.set_length(collection.counters.matched);
+            match collection.counters.matched {
+                Some(matched) => {
+                    bar.set_style(self.styles[0].clone());
+                    bar.set_length(matched);
+                }
+                None => {
+                    bar.set_style(self.styles[1].clone());
+                    bar.unset_length();
+                }
+            }
             bar.set_position(collection.counters.accounted());
             bar.set_message(detail(collection));
         }
@@ -186,7 +198,7 @@ impl View {
                 let c = collection.counters;
                 let detail = detail(collection);
                 let sep = if detail.is_empty() { "" } else { ", " };
-                eprintln!("docshift:   {}: {} of {} accounted for{sep}{detail}", label(collection), c.accounted(), c.matched);
+                eprintln!("docshift:   {}: {}{sep}{detail}", label(collection), accounted_for(c.accounted(), c.matched));
             }
             if let Some(online) = &progress.online {
                 eprintln!("docshift:   sync: {}", super::online::line(online));
@@ -209,6 +221,14 @@ impl View {
 /// "Astra is throttling: N req/s accepted, M in flight" while the target answers 429s.
 fn throttling(progress: &JobProgress) -> Option<String> {
     progress.throttle.as_ref().filter(|t| t.throttling && progress.status == JobStatus::Running).map(|t| t.line())
+}
+
+/// "5 of 20 documents accounted for", or "so far" where the total is not counted yet.
+fn accounted_for(accounted: u64, matched: Option<u64>) -> String {
+    match matched {
+        Some(matched) => format!("{accounted} of {matched} documents accounted for"),
+        None => format!("{accounted} documents accounted for so far (counted as they are read)"),
+    }
 }
 
 /// `orders`, or `sensor-readings → sensor_readings` when the Astra name differs.

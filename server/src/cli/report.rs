@@ -59,13 +59,13 @@ pub fn human(progress: &JobProgress, dead_letters: u64, state: &StateArgs) -> St
             out,
             "  {}: {} matched = {} written + {} already present + {} dead-lettered",
             label(collection),
-            c.matched,
+            c.matched.map_or_else(|| "not yet counted".to_owned(), |m| m.to_string()),
             c.written,
             c.already_present,
             c.dead_lettered
         );
-        if !c.is_complete() {
-            let _ = write!(out, " ({} not yet accounted for)", c.matched.saturating_sub(c.accounted()));
+        if let Some(left) = c.left().filter(|left| *left > 0) {
+            let _ = write!(out, " ({left} not yet accounted for)");
         }
         match &collection.verification {
             Some(v) if v.passed() => {

@@ -98,7 +98,7 @@ fn ended(job: &JobProgress) -> bool {
 fn assert_complete_and_verified(job: &JobProgress) {
     assert_eq!(job.status, JobStatus::Complete, "{:?}", job.message);
     let orders = &job.collections[0];
-    assert_eq!(orders.counters.matched, DOCS);
+    assert_eq!(orders.counters.matched, Some(DOCS));
     assert_eq!(orders.counters.written + orders.counters.already_present, DOCS, "{:?}", orders.counters);
     assert_eq!(orders.counters.dead_lettered, 0);
     let verification = orders.verification.as_ref().unwrap();

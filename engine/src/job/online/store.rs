@@ -242,7 +242,7 @@ impl OnlineStore {
     /// (the source changed meanwhile, so the count taken at creation was a snapshot).
     pub fn settle_copy_counts(&self, job: &str) -> Result<(), StoreError> {
         self.conn().execute(
-            "UPDATE collections SET matched = written + already_present + dead_lettered WHERE job_id = ?1",
+            "UPDATE collections SET matched = written + already_present + dead_lettered, counted = 1 WHERE job_id = ?1",
             params![job],
         )?;
         Ok(())
@@ -314,7 +314,7 @@ mod tests {
         let store = JobStore::in_memory().unwrap();
         let online = OnlineStore::open(&store).unwrap();
         for job in ["j1", "j2"] {
-            store.create_job(job, "{}", &[("orders".into(), 3)]).unwrap();
+            store.create_job(job, "{}", &[("orders".into(), Some(3))]).unwrap();
             online.create(job, &[("orders".into(), point(100, b"anchor"))]).unwrap();
         }
         store.delete_job("j1").unwrap();
@@ -330,7 +330,7 @@ mod tests {
     #[test]
     fn the_resume_point_counters_and_dead_letters_move_together() {
         let store = JobStore::in_memory().unwrap();
-        store.create_job("j1", "{}", &[("orders".into(), 3)]).unwrap();
+        store.create_job("j1", "{}", &[("orders".into(), Some(3))]).unwrap();
         let online = OnlineStore::open(&store).unwrap();
         online.create("j1", &[("orders".into(), point(100, b"anchor"))]).unwrap();
         assert_eq!(online.phase("j1").unwrap(), OnlinePhase::Copying);
