@@ -163,9 +163,16 @@ mod tests {
             max_rate: None,
             online: None,
         };
+        let mut uncounted = job.clone();
+        uncounted.collections[0].counters.matched = None;
+        let text = render(&[uncounted], 2);
+        assert!(!text.lines().any(|l| l.starts_with("docshift_documents_matched{")), "a total not counted yet has no sample:\n{text}");
+        assert!(text.contains("docshift_documents_written_total{"), "{text}");
+
         let text = render(&[job], 2);
         let labels = r#"{job="abc",collection="or\"ders",target_collection="orders"}"#;
         for line in [
+            format!("docshift_documents_matched{labels} 10"),
             "# TYPE docshift_documents_written_total counter".to_owned(),
             format!("docshift_documents_written_total{labels} 4"),
             format!("docshift_documents_dead_lettered_total{labels} 2"),

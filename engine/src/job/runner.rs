@@ -90,6 +90,7 @@ impl JobRun {
         self.publisher.track_requests(&self.id, writer.stats().clone());
         self.enter(JobStatus::Running);
         let _throttle = ThrottleReports::start(self.id.clone(), limiter, self.publisher.clone());
+        let _counts = BackgroundCounts::start(&self.id, &self.spec, &source, &self.publisher)?;
 
         let slots = slots(self.spec.batch_size);
         for collection in self.spec.collections.clone() {
@@ -404,6 +405,51 @@ impl ThrottleReports {
             }
         });
         Self { task, job, limiter, publisher }
+    }
+}
+
+/// Counts, beside the copy, the collections the job started without a count (the server
+/// could not give one within `COUNT_BUDGET`), so that the progress gets its total and its
+/// ETA while the copy runs, and the job never waits for a count to start. The count that
+/// lands first stands ([`super::store::JobStore::set_matched`]): this one, the read plan's,
+/// or the copy's own once it has read the collection. Stopped with the run.
+struct BackgroundCounts(Vec<tokio::task::JoinHandle<()>>);
+
+impl BackgroundCounts {
+    fn start(job: &str, spec: &JobSpec, source: &MongoSource, publisher: &Arc<Publisher>) -> Result<Self, RunError> {
+        let counters = publisher.store.counters(job)?;
+        let mut tasks = Vec::new();
+        for collection in &spec.collections {
+            if counters.iter().any(|(name, c)| name == &collection.source && c.matched.is_some()) {
+                continue;
+            }
+            let filter = collection.filter.is_some().then(|| collection.filter_document()).transpose().map_err(RunError::Spec)?;
+            let documents = source.client().database(&spec.database).collection::<Document>(&collection.source);
+            let (job, name, publisher, uri) = (job.to_owned(), collection.source.clone(), publisher.clone(), source.uri().clone());
+            tasks.push(tokio::spawn(async move {
+                let count = match filter {
+                    None => documents.estimated_document_count().await,
+                    Some(filter) => documents.count_documents(filter).await,
+                };
+                match count {
+                    Ok(count) => match publisher.store.set_matched(&job, &name, count) {
+                        Ok(()) => publisher.publish_progress(&job),
+                        Err(e) => tracing::warn!(job = %job, collection = %name, error = %e, "the background count could not be recorded"),
+                    },
+                    Err(e) => {
+                        let reason = uri.explain(&e, SOURCE_TIMEOUT);
+                        tracing::info!(job = %job, collection = %name, %reason, "the background count failed; the copy counts as it reads");
+                    }
+                }
+            }));
+        }
+        Ok(Self(tasks))
+    }
+}
+
+impl Drop for BackgroundCounts {
+    fn drop(&mut self) {
+        self.0.iter().for_each(tokio::task::JoinHandle::abort);
     }
 }
 

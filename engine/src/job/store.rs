@@ -348,10 +348,11 @@ impl JobStore {
         Ok(())
     }
 
-    /// A count taken after the job was created (the read plan needed one).
+    /// A count taken after the job was created, for a collection that has none yet (the
+    /// first count to land stands, the copy's own included).
     pub fn set_matched(&self, job: &str, collection: &str, matched: u64) -> Result<(), StoreError> {
         self.lock().execute(
-            "UPDATE collections SET matched = ?3, counted = 1 WHERE job_id = ?1 AND name = ?2",
+            "UPDATE collections SET matched = ?3, counted = 1 WHERE job_id = ?1 AND name = ?2 AND counted = 0",
             params![job, collection, matched as i64],
         )?;
         Ok(())
@@ -556,12 +557,16 @@ mod tests {
         assert_eq!(counters("a").matched, None);
         store.set_matched("j1", "a", 7).unwrap();
         assert_eq!(counters("a").matched, Some(7));
+        store.set_matched("j1", "a", 9).unwrap();
+        assert_eq!(counters("a").matched, Some(7), "the first count stands");
         store.ensure_ranges("j1", "b", &[(None, None)]).unwrap();
         let batch = BatchCommit { job: "j1", collection: "b", range: 0, checkpoint: vec![1], written: 3, already_present: 1, dead_letters: vec![letter("x")], copied: Vec::new() };
         store.commit_batch(&batch).unwrap();
         assert_eq!(counters("b").matched, None);
         store.settle_matched("j1", "b").unwrap();
         assert_eq!(counters("b"), Counters { matched: Some(5), written: 3, already_present: 1, dead_lettered: 1 });
+        store.set_matched("j1", "b", 9).unwrap();
+        assert_eq!(counters("b").matched, Some(5), "a late count does not undo the copy's");
     }
 
     #[test]

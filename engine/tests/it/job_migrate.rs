@@ -7,7 +7,7 @@ use engine::{
     job::{target_name, CollectionSpec, JobManager, JobSpec, TargetSpec},
     sample::refused_count,
     testing::{MongoOptions, MongoServer},
-    wire::{JobStatus, PlanChoice, ReadPlanKind, ServerEvent},
+    wire::{JobProgress, JobStatus, PlanChoice, ReadPlanKind, ServerEvent},
 };
 use astra_local::testing::TestAstra;
 
@@ -79,60 +79,78 @@ async fn a_collection_migrates_in_parallel_ranges_and_verifies() {
     assert_eq!((again.collections[0].counters.written, again.collections[0].counters.already_present), (0, 30_000));
 }
 
-/// A server that can't count within the job's budget (it answers `count` with
-/// MaxTimeMSExpired, as a server counting by a scan does): the job starts without a total,
-/// its progress says "so far", and it ends with the exact count, verified. Ranges, which are
-/// placed by a count, take one before the copy.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_source_that_cannot_count_quickly_is_counted_by_the_copy() {
-    let stack = stack_with(&MongoOptions { test_commands: true, ..MongoOptions::default() }, "shop", &[("orders", 20_000)]).await;
-    let jobs = &stack.jobs;
-    let client = mongodb::Client::with_uri_str(stack.server.uri()).await.unwrap();
+/// Fails the source's next `count` commands (all of them, or `times`) with MaxTimeMSExpired,
+/// as a server counting by a scan answers within the job's count budget.
+async fn fail_counts(client: &mongodb::Client, mode: bson::Bson) {
     client
         .database("admin")
         .run_command(doc! {
             "configureFailPoint": "failCommand",
-            "mode": "alwaysOn",
+            "mode": mode,
             "data": { "failCommands": ["count"], "errorCode": 50, "errmsg": "operation exceeded time limit" },
         })
         .await
         .unwrap();
+}
 
+/// Every progress event of job `id` until it ends, then its settled state.
+async fn watch_to_the_end(jobs: &JobManager, id: &str) -> (Vec<JobProgress>, JobProgress) {
     let mut events = jobs.subscribe();
-    let id = jobs.create(stack.spec("shop", &[("orders", None)])).await.unwrap();
-    assert_eq!(jobs.progress(&id).unwrap().collections[0].counters.matched, None, "not counted before the copy");
-    let mut moved_uncounted = false;
-    loop {
+    let mut seen = Vec::new();
+    while !jobs.progress(id).unwrap().status.is_final() {
         match tokio::time::timeout(std::time::Duration::from_secs(120), events.recv()).await {
-            Ok(Ok(ServerEvent::Job(p))) if p.id == id => {
-                let c = p.collections[0].counters;
-                moved_uncounted |= c.matched.is_none() && c.accounted() > 0;
-                if p.status.is_final() {
-                    break;
-                }
-            }
+            Ok(Ok(ServerEvent::Job(p))) if p.id == id => seen.push(p),
             Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
             other => panic!("job {id} never ended: {other:?}"),
         }
     }
-    assert!(moved_uncounted, "progress was shown while the total was not known");
-    let done = jobs.settled(&id).await.unwrap();
-    assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
-    let orders = &done.collections[0];
-    assert_eq!((orders.counters.matched, orders.counters.written), (Some(20_000), 20_000));
-    let verification = orders.verification.as_ref().unwrap();
-    assert_eq!((verification.checked, verification.matching), (20_000, 20_000));
+    (seen, jobs.settled(id).await.unwrap())
+}
+
+/// A server that can't count within the job's budget: the job starts without a total at
+/// once, and ends with the exact count, verified. Where the server can't count at all, the
+/// progress says "so far" until the copy has counted; where it counts slowly, the total
+/// arrives while the copy runs. Ranges, placed by a count, take one before the copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_that_cannot_count_quickly_is_counted_beside_the_copy() {
+    let stack = stack_with(&MongoOptions { test_commands: true, ..MongoOptions::default() }, "shop", &[("orders", 20_000)]).await;
+    let jobs = &stack.jobs;
+    let client = mongodb::Client::with_uri_str(stack.server.uri()).await.unwrap();
+    let job = |target: &str, plan: PlanChoice| {
+        let mut spec = stack.spec("shop", &[("orders", None)]);
+        spec.collections[0].target = target.into();
+        spec.read_plan = plan;
+        spec
+    };
+    let exact = |done: &JobProgress| {
+        assert_eq!(done.status, JobStatus::Complete, "{:?}", done.message);
+        let orders = &done.collections[0];
+        assert_eq!((orders.counters.matched, orders.counters.written), (Some(20_000), 20_000));
+        let verification = orders.verification.as_ref().unwrap();
+        assert_eq!((verification.checked, verification.matching), (20_000, 20_000));
+    };
+
+    // No count at all: the copy counts.
+    fail_counts(&client, "alwaysOn".into()).await;
+    let id = jobs.create(job("orders", PlanChoice::Auto)).await.unwrap();
+    assert_eq!(jobs.progress(&id).unwrap().collections[0].counters.matched, None, "not counted before the copy");
+    let (seen, done) = watch_to_the_end(jobs, &id).await;
+    assert!(seen.iter().any(|p| p.collections[0].counters.matched.is_none() && p.collections[0].counters.accounted() > 0), "progress while not counted");
+    exact(&done);
 
     // Ranges are placed by a count: the plan takes one (exact, however long) first.
-    let mut spec = stack.spec("shop", &[("orders", None)]);
-    spec.collections[0].target = "orders_by_range".into();
-    spec.read_plan = PlanChoice::Forced(ReadPlanKind::ParallelRanges);
-    let ranged = jobs.create(spec).await.unwrap();
-    let ranged = jobs.settled(&ranged).await.unwrap();
-    assert_eq!(ranged.status, JobStatus::Complete, "{:?}", ranged.message);
-    let orders = &ranged.collections[0];
-    assert!(orders.plan.as_ref().is_some_and(|p| p.ranges >= 2), "{:?}", orders.plan);
-    assert_eq!((orders.counters.matched, orders.counters.written), (Some(20_000), 20_000));
+    let id = jobs.create(job("orders_by_range", PlanChoice::Forced(ReadPlanKind::ParallelRanges))).await.unwrap();
+    let (_, done) = watch_to_the_end(jobs, &id).await;
+    exact(&done);
+    assert!(done.collections[0].plan.as_ref().is_some_and(|p| p.ranges >= 2), "{:?}", done.collections[0].plan);
+
+    // Only the job's first count fails: the count beside the copy gives the total mid-copy.
+    fail_counts(&client, doc! { "times": 1 }.into()).await;
+    let id = jobs.create(job("orders_counted_beside", PlanChoice::Auto)).await.unwrap();
+    let (seen, done) = watch_to_the_end(jobs, &id).await;
+    let mid_copy = |p: &JobProgress| p.status == JobStatus::Running && p.collections[0].counters.accounted() < 20_000;
+    assert!(seen.iter().any(|p| mid_copy(p) && p.collections[0].counters.matched == Some(20_000)), "the total while copying");
+    exact(&done);
 }
 
 /// Waits for the first progress event of job `id` with `status`.
