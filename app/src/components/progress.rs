@@ -5,7 +5,7 @@ use engine::wire::{Counters, JobStatus};
 use leptos::prelude::*;
 
 /// A bar filled to `done / total`, exactly as far as its label says; striped, with no
-/// per cent, while the total is not yet counted (the copy counts as it reads).
+/// per cent, while the total is not yet counted.
 #[component]
 pub fn ProgressBar(#[prop(into)] done: Signal<u64>, #[prop(into)] total: Signal<Option<u64>>) -> impl IntoView {
     let percent = move || total.get().map(|total| percent(done.get(), total));

@@ -129,13 +129,14 @@ impl JobManager {
         }
 
         // The count the progress starts from, where the server gives it quickly (see
-        // `source::probe::quick_count`); otherwise the copy counts as it reads. A collection
-        // read whole settles its count when its copy ends (`Store::settle_matched`).
+        // `source::probe::quick_count`); otherwise the job counts beside its copy
+        // (`runner::BackgroundCounts`). A collection read whole settles its count when its
+        // copy ends (`Store::settle_matched`).
         let mut matched = Vec::with_capacity(spec.collections.len());
         for collection in &spec.collections {
             let filter = collection.filter_document().map_err(JobError::Invalid)?;
-            let source = source.client().database(&spec.database).collection::<bson::Document>(&collection.source);
-            let count = quick_count(&source, collection.filter.is_some().then_some(filter), COUNT_BUDGET).await.map_err(|e| {
+            let documents = source.client().database(&spec.database).collection::<bson::Document>(&collection.source);
+            let count = quick_count(&documents, collection.filter.is_some().then_some(filter), COUNT_BUDGET).await.map_err(|e| {
                 // A command error on a filtered count is the server refusing the filter
                 // (an unknown operator, a wrong type); anything else is the count itself.
                 let reason = uri.explain(&e, Duration::from_secs(5));

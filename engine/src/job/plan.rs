@@ -22,7 +22,7 @@
 use super::reader::Frontier;
 use crate::{
     source::{
-        probe::{last_id, probe, Probe, RangeCost},
+        probe::{count, last_id, probe, Probe, RangeCost},
         ranges::{midpoint, split, IdRange},
     },
     wire::{PlanChoice, ReadPlan, ReadPlanKind},
@@ -73,7 +73,7 @@ async fn count_for_ranges(collection: &mongodb::Collection<Document>, filter: &D
     match matched {
         Some(matched) => Ok((matched, None)),
         None => {
-            let counted = collection.count_documents(filter.clone()).await?;
+            let counted = count(collection, Some(filter.clone()), None).await?;
             Ok((counted, Some(counted)))
         }
     }

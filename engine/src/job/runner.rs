@@ -22,6 +22,7 @@ use crate::{
     astra::{Limiter, RetryPolicy, Writer},
     source::{
         mongo::{MongoSource, SourceUri},
+        probe::count,
         ranges::{decode_id, encode_id, IdRange},
     },
     wire::{JobStatus, ReadPlan, ReadPlanKind},
@@ -427,11 +428,7 @@ impl BackgroundCounts {
             let documents = source.client().database(&spec.database).collection::<Document>(&collection.source);
             let (job, name, publisher, uri) = (job.to_owned(), collection.source.clone(), publisher.clone(), source.uri().clone());
             tasks.push(tokio::spawn(async move {
-                let count = match filter {
-                    None => documents.estimated_document_count().await,
-                    Some(filter) => documents.count_documents(filter).await,
-                };
-                match count {
+                match count(&documents, filter, None).await {
                     Ok(count) => match publisher.store.set_matched(&job, &name, count) {
                         Ok(()) => publisher.publish_progress(&job),
                         Err(e) => tracing::warn!(job = %job, collection = %name, error = %e, "the background count could not be recorded"),

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 ";
 
 /// Columns added to `collections` after its first release. `counted` is 0 while `matched`
-/// is not yet known: the server could not count quickly, and the copy counts as it reads.
+/// is not yet known: the server could not count quickly, and the job counts beside its copy.
 pub(super) const ADDED_COLLECTION_COLUMNS: &[(&str, &str)] = &[("counted", "INTEGER NOT NULL DEFAULT 1")];
 
 /// The tables of [`super::ledger`]: read plans, copied documents, throttling records.

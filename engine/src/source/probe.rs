@@ -13,12 +13,12 @@
 //! but a server may count by reading every document (SecantusDB does, for a count and for
 //! `collStats` alike: 0.65 s for 100,000 documents, a seventh of its whole plain read), and
 //! a filtered count is a read of its own on every server that has no index for the filter.
-//! Such a count is not taken up front: the copy counts as it reads.
+//! Such a count is not waited for: the job starts, and counts beside its copy.
 
 use super::ranges::{is_time_limit, IdRange};
 use bson::{doc, oid::ObjectId, Bson, Document};
 use futures::{StreamExt, TryStreamExt};
-use mongodb::Collection;
+use mongodb::{action::Action, Collection};
 use std::time::{Duration, Instant};
 
 /// Server time a job's first count may take before the job starts without it.
@@ -121,18 +121,20 @@ async fn parallel_speedup(collection: &Collection<Document>) -> mongodb::error::
     Ok(sequential.as_secs_f64() / parallel.as_secs_f64().max(1e-6))
 }
 
-/// The server's count of `collection` (its estimate when `filter` is `None`, exact under a
-/// filter), or `None` when the server takes longer than `budget` to give it. A filter the
-/// server refuses is an error, as it would be for the copy.
+/// The server's count of `collection`: its estimate when `filter` is `None`, exact under a
+/// filter; within `max_time` of server time, where given.
+pub async fn count(collection: &Collection<Document>, filter: Option<Document>, max_time: Option<Duration>) -> mongodb::error::Result<u64> {
+    match filter {
+        None => collection.estimated_document_count().optional(max_time, |count, t| count.max_time(t)).await,
+        Some(filter) => collection.count_documents(filter).optional(max_time, |count, t| count.max_time(t)).await,
+    }
+}
+
+/// [`count`] within `budget`, or `None` when the server takes longer to give it. A filter
+/// the server refuses is an error, as it would be for the copy.
 pub async fn quick_count(collection: &Collection<Document>, filter: Option<Document>, budget: Duration) -> mongodb::error::Result<Option<u64>> {
-    let count = async {
-        match filter {
-            None => collection.estimated_document_count().max_time(budget).await,
-            Some(filter) => collection.count_documents(filter).max_time(budget).await,
-        }
-    };
     // A server that ignores maxTimeMS is given a little longer before the count is left.
-    match tokio::time::timeout(budget * 4 + Duration::from_secs(1), count).await {
+    match tokio::time::timeout(budget * 4 + Duration::from_secs(1), count(collection, filter, Some(budget))).await {
         Ok(Ok(count)) => Ok(Some(count)),
         Ok(Err(e)) if is_time_limit(&e) => Ok(None),
         Ok(Err(e)) => Err(e),
