@@ -29,6 +29,11 @@ pub struct Faults {
     /// Fraction (0..=1) of requests delayed by `latency_ms`; 0 means every request when
     /// `latency_ms` is set.
     pub latency_spike_rate: f64,
+    /// Spread of the added latency, as a path far away has it: each delayed request waits
+    /// `latency_ms` × e^(`latency_jitter` · Z), Z standard normal (a log-normal round trip
+    /// whose median is `latency_ms`; 0.6 puts one in twenty past 2.7 times the median). 0:
+    /// exactly `latency_ms`.
+    pub latency_jitter: f64,
     /// Fraction of requests answered `429 Too Many Requests`.
     pub rate_429: f64,
     /// Fraction of requests answered with a gateway error (502, 503 or 504).
@@ -51,6 +56,9 @@ impl Faults {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("{name} must be between 0 and 1, got {rate}"));
             }
+        }
+        if !(0.0..=3.0).contains(&self.latency_jitter) {
+            return Err(format!("latency_jitter must be between 0 and 3, got {}", self.latency_jitter));
         }
         Ok(())
     }
@@ -146,7 +154,17 @@ impl FaultState {
         }
         let delay = (faults.latency_ms > 0
             && (faults.latency_spike_rate <= 0.0 || roll(faults.latency_spike_rate)))
-        .then(|| Duration::from_millis(faults.latency_ms));
+        .then(|| {
+            let median = faults.latency_ms as f64 / 1000.0;
+            if faults.latency_jitter <= 0.0 {
+                return Duration::from_secs_f64(median);
+            }
+            // Box–Muller: a standard normal draw from two uniform ones.
+            let mut draw = rand::thread_rng();
+            let (u, v): (f64, f64) = (draw.gen::<f64>().max(f64::MIN_POSITIVE), draw.gen());
+            let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+            Duration::from_secs_f64(median * (faults.latency_jitter * z).exp())
+        });
         if faults.rps_quota.is_some_and(|quota| self.over_quota(quota)) {
             return (delay, Outcome::Status(StatusCode::TOO_MANY_REQUESTS));
         }
@@ -238,5 +256,20 @@ mod tests {
     fn rates_must_be_fractions() {
         assert!(Faults { rate_429: 1.5, ..Faults::default() }.validate().is_err());
         assert!(Faults { rate_429: 0.5, ..Faults::default() }.validate().is_ok());
+        assert!(Faults { latency_jitter: f64::NAN, ..Faults::default() }.validate().is_err());
+        assert!(Faults { latency_jitter: -0.1, ..Faults::default() }.validate().is_err());
+    }
+
+    #[test]
+    fn jittered_latency_is_log_normal_about_the_latency() {
+        let state = FaultState::new(Faults { latency_ms: 40, latency_jitter: 0.6, ..Faults::default() });
+        let mut delays: Vec<f64> = (0..4_000).map(|_| state.decide().0.map_or(0.0, |d| d.as_secs_f64())).collect();
+        delays.sort_by(f64::total_cmp);
+        let (median, p95) = (delays[2_000], delays[3_800]);
+        // e^(0.6 · 1.645) = 2.68 times the median at the 95th percentile.
+        assert!((0.036..=0.044).contains(&median), "median {median}");
+        assert!((0.090..=0.125).contains(&p95), "95th percentile {p95}");
+        let exact = FaultState::new(Faults { latency_ms: 40, ..Faults::default() });
+        assert_eq!(exact.decide().0, Some(Duration::from_millis(40)));
     }
 }

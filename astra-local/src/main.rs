@@ -40,6 +40,9 @@ struct Args {
     /// Fraction of requests that get the added latency (0: all of them).
     #[arg(long, default_value_t = 0.0)]
     latency_spike_rate: f64,
+    /// Spread of the added latency: log-normal about --latency-ms, e^(jitter·Z) (0: none).
+    #[arg(long, default_value_t = 0.0)]
+    latency_jitter: f64,
     /// Fraction of requests answered 429.
     #[arg(long, default_value_t = 0.0)]
     rate_429: f64,
@@ -66,6 +69,7 @@ async fn main() -> std::process::ExitCode {
     let faults = Faults {
         latency_ms: args.latency_ms,
         latency_spike_rate: args.latency_spike_rate,
+        latency_jitter: args.latency_jitter,
         rate_429: args.rate_429,
         rate_5xx: args.rate_5xx,
         drop_rate: args.drop_rate,

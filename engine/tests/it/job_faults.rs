@@ -38,6 +38,7 @@ fn faults() -> astra_local::Faults {
     astra_local::Faults {
         latency_ms: SPIKE.as_millis() as u64,
         latency_spike_rate: 0.05,
+        latency_jitter: 0.0,
         rate_429: 0.03,
         rate_5xx: 0.10,
         drop_rate: 0.03,

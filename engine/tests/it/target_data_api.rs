@@ -294,6 +294,7 @@ async fn under_faults_every_document_ends_stored_exactly_once() {
     target.astra.set_faults(astra_local::Faults {
         latency_ms: 2_500,
         latency_spike_rate: 0.03,
+        latency_jitter: 0.0,
         rate_429: 0.05,
         rate_5xx: 0.3,
         drop_rate: 0.05,
