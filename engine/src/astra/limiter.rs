@@ -8,7 +8,10 @@
 //!   start doubles, then one more per window),
 //!   and shrink in proportion when it rises — the target is queueing — or when most answers
 //!   of a window are gateway errors. The median, so that a rare slow answer is not taken for
-//!   queueing. The user's in-flight setting is the ceiling.
+//!   queueing. A path whose round trips vary (a database in another region) makes the medians
+//!   of small windows vary too: each comparison allows for that window's spread, measured
+//!   (the standard deviation of the round trips' logarithms, averaged over windows), so that
+//!   jitter is not taken for queueing either. The user's in-flight setting is the ceiling.
 //! - **Rate**, for quotas: a target that answers fast (a local one, or a quota far below what
 //!   the connection could carry) is never slowed by concurrency alone, so when 429s are more
 //!   than a few percent of the last second's answers the limiter paces request starts at a
@@ -62,6 +65,10 @@ const TOLERANCE: f64 = 1.5;
 /// millisecond and, serving requests in parallel, a little later with more in flight: judged
 /// by the ratio alone, its limit fell to one or two, at a twelfth of the rate it could take.
 const QUEUE_ALLOWANCE: f64 = 0.005;
+/// How many spreads of a window's median the limiter wants to be sure by (about 98 %).
+const CONFIDENCE: f64 = 2.0;
+/// Weight of the latest window in the moving average of the jitter.
+const JITTER_WEIGHT: f64 = 0.2;
 /// Share of gateway errors in a window that counts as overload.
 const OVERLOAD_SHARE: f64 = 0.5;
 /// Shortest measurement window.
@@ -115,8 +122,12 @@ struct State {
     next_request: Instant,
     next_documents: Instant,
     slow_start: bool,
-    /// The lowest window mean round trip seen (drifting up slowly, so it can follow a change).
+    /// The lowest window median round trip seen, as far as that window's spread lets it be
+    /// sure of (drifting up slowly, so it can follow a change).
     baseline: Option<f64>,
+    /// The target's jitter: the spread of one round trip's logarithm (a moving average of each
+    /// window's standard deviation), 0 for a target that always takes the same time.
+    jitter: Option<f64>,
     window: Window,
     last_decrease: Option<Instant>,
     /// Answers per second, accepted and throttled, for the last [`HISTORY`] seconds.
@@ -290,6 +301,7 @@ impl Limiter {
                 next_documents: now,
                 slow_start: true,
                 baseline: None,
+                jitter: None,
                 window: Window::new(now),
                 last_decrease: None,
                 seconds: Seconds { epoch: now, ring: VecDeque::new(), recent: VecDeque::new() },
@@ -559,12 +571,25 @@ impl State {
             self.slow_start = false;
         } else if !window.rtts.is_empty() {
             window.rtts.sort_by(f64::total_cmp);
-            let mean = window.rtts[window.rtts.len() / 2];
+            let median = window.rtts[window.rtts.len() / 2];
+            // How sure the median of this window is: a target's round trips vary (a network
+            // between, a busy node), and the median of a few of them varies too, by about
+            // 1.25 σ/√n in their logarithm. The lowest of many such medians is one of chance,
+            // far under the typical one: compared with it, every typical window looked like
+            // queueing, the limit fell, windows got fewer answers and their medians more
+            // spread, down to one request in flight at a fiftieth of the rate the target
+            // could take (a target 40 ms away, σ = 0.6). So a window lowers the baseline only
+            // by what it is sure of (its median two spreads up), and counts as queueing only
+            // by what it is sure of (two spreads down). A target that always takes the same
+            // time has no spread: the comparison is the plain one.
+            let jitter = spread(&window.rtts).map_or(self.jitter, |sd| Some(self.jitter.map_or(sd, |j| j + JITTER_WEIGHT * (sd - j))));
+            self.jitter = jitter;
+            let sure = (CONFIDENCE * 1.25 * jitter.unwrap_or(0.0) / (window.rtts.len() as f64).sqrt()).exp();
             // The lowest seen, drifting up 1 % a second, so that a lasting change of the path
             // is followed.
             let drifted = self.baseline.map(|b| b * (1.0 + 0.01 * elapsed.as_secs_f64()));
-            let baseline = drifted.map_or(mean, |b| b.min(mean));
-            let gradient = ((baseline * TOLERANCE).max(baseline + QUEUE_ALLOWANCE) / mean).min(1.0);
+            let baseline = drifted.map_or(median * sure, |b| b.min(median * sure));
+            let gradient = ((baseline * TOLERANCE).max(baseline + QUEUE_ALLOWANCE) / (median / sure)).min(1.0);
             if gradient < 1.0 {
                 self.limit = (self.limit * gradient.max(0.5)).max(1.0);
                 self.slow_start = false;
@@ -576,6 +601,17 @@ impl State {
         self.limit = self.limit.min(ceiling);
         self.window = Window::new(now);
     }
+}
+
+/// The standard deviation of the logarithms of `rtts` (seconds), if there are enough of them.
+fn spread(rtts: &[f64]) -> Option<f64> {
+    if rtts.len() < 4 {
+        return None;
+    }
+    let logs: Vec<f64> = rtts.iter().map(|r| r.max(1e-6).ln()).collect();
+    let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+    let variance = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64;
+    Some(variance.sqrt())
 }
 
 /// A place in flight; say how the request ended with [`Permit::finish`] (dropping it counts

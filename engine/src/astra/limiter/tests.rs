@@ -249,3 +249,98 @@ async fn mostly_gateway_errors_shrink_the_limit_and_a_few_do_not() {
     }
     assert!(limiter.snapshot().limit <= 12, "{:?}", limiter.snapshot());
 }
+
+/// A target far away, under an optional request quota counted per second, that answers
+/// each request after `round_trip(requests in flight)`. `writers` loop for `length`; what
+/// was accepted a second after `settle`, and the most requests in flight then.
+async fn far_away(writers: usize, quota: Option<u32>, length: Duration, settle: Duration, round_trip: impl Fn(u32) -> Duration + Send + Sync + 'static) -> (f64, u32) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let limiter = Limiter::new(writers, None);
+    let epoch = Instant::now();
+    let round_trip = Arc::new(round_trip);
+    let window = Arc::new(Mutex::new((epoch, 0u32)));
+    let (accepted, in_flight, most) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..writers {
+        let (limiter, window, round_trip) = (limiter.clone(), window.clone(), round_trip.clone());
+        let (accepted, in_flight, most) = (accepted.clone(), in_flight.clone(), most.clone());
+        tasks.spawn(async move {
+            while epoch.elapsed() < length {
+                let permit = limiter.acquire(20).await;
+                let n = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                if epoch.elapsed() >= settle {
+                    most.fetch_max(n, Ordering::SeqCst);
+                }
+                tokio::time::sleep(round_trip(n)).await;
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                let throttled = quota.is_some_and(|quota| {
+                    let mut window = window.lock().unwrap();
+                    if window.0.elapsed() >= Duration::from_secs(1) {
+                        *window = (Instant::now(), 0);
+                    }
+                    window.1 += 1;
+                    window.1 > quota
+                });
+                if epoch.elapsed() >= settle && !throttled {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                }
+                permit.finish(if throttled { Outcome::Throttled } else { Outcome::Answered });
+                if throttled {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    (f64::from(accepted.load(Ordering::SeqCst)) / (length - settle).as_secs_f64(), most.load(Ordering::SeqCst))
+}
+
+/// Log-normal jitter: e^(sigma·Z), Z standard normal (Box–Muller), the same draws for a seed.
+fn log_normal(seed: u64, sigma: f64) -> impl Fn() -> f64 + Send + Sync + 'static {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    let rng = Mutex::new(StdRng::seed_from_u64(seed));
+    move || {
+        let mut rng = rng.lock().unwrap();
+        let (u, v): (f64, f64) = (rng.gen::<f64>().max(f64::MIN_POSITIVE), rng.gen());
+        (sigma * (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()).exp()
+    }
+}
+
+/// What a target far away over a jittery path looks like: round trips of 40 ms at the median,
+/// and e^(0.6·Z) about it (one in twenty over 107 ms, one in a hundred over 160 ms).
+const FAR: f64 = 0.040;
+const JITTER: f64 = 0.6;
+
+#[tokio::test(start_paused = true)]
+async fn jittery_round_trips_from_a_target_that_serves_in_parallel_keep_the_limit_high() {
+    // Taken for queueing, the jitter brought the limit down to one request in flight: 26
+    // answers a second of the 1,336 the target could give 64 writers.
+    let mean = FAR * (JITTER * JITTER / 2.0).exp();
+    let ideal = 64.0 / mean;
+    for seed in 0..4 {
+        let jitter = log_normal(seed, JITTER);
+        let (rate, most) = far_away(64, None, Duration::from_secs(60), Duration::from_secs(20), move |_| Duration::from_secs_f64(FAR * jitter())).await;
+        assert!(rate >= 0.9 * ideal && most == 64, "draw {seed}: {rate:.0} accepted a second of {ideal:.0}, at most {most} in flight");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn jittery_round_trips_under_a_quota_hold_the_quota() {
+    // A quota of 200 a second needs about 10 requests in flight at 48 ms each, more when one
+    // takes long: with the limit at one, 26 a second were accepted.
+    for seed in 0..4 {
+        let jitter = log_normal(seed, JITTER);
+        let (rate, _) = far_away(64, Some(200), Duration::from_secs(60), Duration::from_secs(20), move |_| Duration::from_secs_f64(FAR * jitter())).await;
+        assert!(rate >= 0.9 * 200.0, "draw {seed}: {rate:.1} accepted a second against a quota of 200");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_jittery_target_that_serves_one_at_a_time_still_holds_the_limit_down() {
+    // 10 ms per request in flight, times the jitter: more in flight is only more waiting.
+    for seed in 0..4 {
+        let jitter = log_normal(seed, JITTER);
+        let (_, most) = far_away(64, None, Duration::from_secs(60), Duration::from_secs(20), move |n| Duration::from_secs_f64(0.010 * f64::from(n) * jitter())).await;
+        assert!(most <= 16, "draw {seed}: {most} requests in flight of the 64 allowed");
+    }
+}
