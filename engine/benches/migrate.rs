@@ -20,7 +20,11 @@
 //! read-back alike; goal ≥ 0.9), and the share of requests answered 429, counted by
 //! astra-local's fault layer, in all, once settled (after the first 10 s; goal ≤ 5 %) and
 //! second by second. `DOCSHIFT_BENCH_QUOTAS=40` runs one quota, `DOCSHIFT_BENCH_QUOTAS=`
-//! none.
+//! none. And over a far, jittery path (`DOCSHIFT_BENCH_FAR=100:0.6`, the default: every
+//! request to astra-local 100 ms longer at the median, log-normal with σ 0.6, as a database
+//! in another region; empty for none): the source's plain read, the target alone over that
+//! path (insertMany of 50, as many in flight as docshift may have), the peer and docshift's
+//! copy over it, and docshift / min(source, target over the path).
 //!
 //! Run: `DOCSHIFT_BENCH_DOCS=100000 cargo bench -p engine --bench migrate` (the venv of
 //! `make test` at the workspace root, or `DOCSHIFT_VENV=/path/to/venv`; it holds SecantusDB,
@@ -93,6 +97,17 @@ fn quotas_from_env() -> Vec<u32> {
     text.split(',').map(str::trim).filter(|q| !q.is_empty()).map(|q| q.parse().unwrap_or_else(|_| panic!("DOCSHIFT_BENCH_QUOTAS: {q} is not a number"))).collect()
 }
 
+/// The far path to run over: `DOCSHIFT_BENCH_FAR` as `latency_ms:jitter` (default `100:0.6`;
+/// empty for none).
+fn far_from_env() -> Option<(u64, f64)> {
+    let text = std::env::var("DOCSHIFT_BENCH_FAR").unwrap_or_else(|_| "100:0.6".into());
+    if text.trim().is_empty() {
+        return None;
+    }
+    let (latency, jitter) = text.split_once(':').unwrap_or_else(|| panic!("DOCSHIFT_BENCH_FAR={text}: expected latency_ms:jitter, e.g. 100:0.6"));
+    Some((latency.trim().parse().unwrap_or_else(|_| panic!("DOCSHIFT_BENCH_FAR: {latency} is not milliseconds")), jitter.trim().parse().unwrap_or_else(|_| panic!("DOCSHIFT_BENCH_FAR: {jitter} is not a number"))))
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
 }
@@ -116,7 +131,7 @@ fn parent() {
     println!("loaded into SecantusDB in {:.1?} ({:.0} docs/s)", started.elapsed(), rate(docs, started.elapsed()));
 
     // The target does not depend on the source: its ingest is measured once.
-    let (ingest, how) = runtime.block_on(ingest_target(docs));
+    let (ingest, how) = runtime.block_on(ingest_target(docs, Faults::default(), &[(50, 4), (50, 20), (100, 4), (100, 16)]));
     println!("target, astra-local ingest alone:        {:>8.0} docs/s  ({ingest:.1?}; {how}; the fastest of a few shapes)", rate(docs, ingest));
 
     for indexed in [false, true] {
@@ -127,7 +142,7 @@ fn parent() {
         println!("== SecantusDB {} (load average {})", if indexed { "with an {_id: -1} index" } else { "as it comes" }, load_average());
         let (source, first_batch) = runtime.block_on(plain_read(&server.uri(), COLLECTION, docs));
         println!("source, one plain cursor (Rust driver):  {:>8.0} docs/s  ({source:.1?}; first batch after {first_batch:.1?})", rate(docs, source));
-        let peer = runtime.block_on(run_peer(&server.uri(), COLLECTION));
+        let peer = runtime.block_on(run_peer(&server.uri(), COLLECTION, Faults::default()));
         println!("peer, pymongo + astrapy script:          {:>8.0} docs/s  ({peer:.1?})", rate(docs, peer));
         let copy = runtime.block_on(run_job(&server.uri(), COLLECTION, "none", Faults::default()));
         println!(
@@ -155,6 +170,25 @@ fn parent() {
         println!("ratio docshift copy / min(source, target): {:.2}  (goal >= 0.80)", copy_rate / limit);
         println!("ratio docshift copy / peer:                {:.2}  (goal >= 2.5)", copy_rate / rate(docs, peer));
         println!("ratio with verification / copy only:       {:.2}  (goal >= 0.6)", rate(docs, total) / copy_rate);
+    }
+
+    if let Some((latency_ms, jitter)) = far_from_env() {
+        // The collection has its {_id: -1} index by now: the source as fast as it gets.
+        let faults = Faults { latency_ms, latency_jitter: jitter, ..Faults::default() };
+        let in_flight = engine::tuning::IN_FLIGHT.default;
+        println!();
+        println!("== over a far, jittery path: every request {latency_ms} ms longer at the median, log-normal with sigma {jitter} (load average {})", load_average());
+        let (source, _) = runtime.block_on(plain_read(&server.uri(), COLLECTION, docs));
+        println!("source, one plain cursor (Rust driver):  {:>8.0} docs/s  ({source:.1?})", rate(docs, source));
+        let (alone, how) = runtime.block_on(ingest_target(docs, faults.clone(), &[(CHUNK as usize, in_flight)]));
+        println!("target alone over the path:              {:>8.0} docs/s  ({alone:.1?}; {how})", rate(docs, alone));
+        let peer = runtime.block_on(run_peer(&server.uri(), COLLECTION, faults.clone()));
+        println!("peer, pymongo + astrapy script:          {:>8.0} docs/s  ({peer:.1?})", rate(docs, peer));
+        let copy = runtime.block_on(run_job(&server.uri(), COLLECTION, "none", faults));
+        println!("docshift copy only:                      {:>8.0} docs/s  ({:.1?}; job {})", rate(docs, copy.copy), copy.copy, copy.status);
+        let copy_rate = rate(docs, copy.copy);
+        println!("ratio docshift copy / min(source, target over the path): {:.2}  (goal >= 0.80)", copy_rate / rate(docs, source).min(rate(docs, alone)));
+        println!("ratio docshift copy / peer:                               {:.2}  (goal >= 2.5)", copy_rate / rate(docs, peer));
     }
 
     for quota in quotas_from_env() {
@@ -213,18 +247,19 @@ async fn plain_read(uri: &str, collection: &str, docs: u64) -> (Duration, Durati
     (started.elapsed(), first.unwrap_or_default())
 }
 
-/// astra-local's ingest alone: the documents converted and packed beforehand, sent to a
-/// fresh instance; the fastest of a few chunk sizes and concurrencies.
-async fn ingest_target(docs: u64) -> (Duration, String) {
+/// astra-local's ingest alone (with `faults`): the documents converted and packed
+/// beforehand, sent to a fresh instance; the fastest of the `shapes` (chunk size,
+/// concurrency).
+async fn ingest_target(docs: u64, faults: Faults, shapes: &[(usize, usize)]) -> (Duration, String) {
     let converter = Converter::new(Default::default(), &Default::default()).unwrap();
     let json: Vec<String> = (0..docs).map(|i| converter.convert(&document(COLLECTION, i)).unwrap().into_json()).collect();
     let mut best: Option<(Duration, String)> = None;
-    for (chunk, concurrency) in [(50usize, 4usize), (50, 20), (100, 4), (100, 16)] {
+    for &(chunk, concurrency) in shapes {
         let bodies: Vec<bytes::Bytes> = json
             .chunks(chunk)
             .map(|c| format!(r#"{{"insertMany":{{"documents":[{}],"options":{{"ordered":false,"returnDocumentResponses":true}}}}}}"#, c.join(",")).into())
             .collect();
-        let astra = TestAstra::start(TOKEN).await;
+        let astra = TestAstra::with_faults(TOKEN, faults.clone()).await;
         let http = reqwest::Client::new();
         let keyspace = format!("{}/api/json/v1/default_keyspace", astra.endpoint());
         let created = http.post(&keyspace).header("Token", TOKEN).body(r#"{"createCollection":{"name":"ingest"}}"#).send().await.unwrap();
@@ -250,9 +285,10 @@ async fn ingest_target(docs: u64) -> (Duration, String) {
     best.unwrap()
 }
 
-/// The astrapy script against a fresh astra-local: its own time from first read to last write.
-async fn run_peer(uri: &str, collection: &str) -> Duration {
-    let astra = TestAstra::start(TOKEN).await;
+/// The astrapy script against a fresh astra-local (with `faults`): its own time from first
+/// read to last write.
+async fn run_peer(uri: &str, collection: &str, faults: Faults) -> Duration {
+    let astra = TestAstra::with_faults(TOKEN, faults).await;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/peer_astrapy.py");
     let output = tokio::process::Command::new(venv().join("bin/python"))
         .arg(script)
