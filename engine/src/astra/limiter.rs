@@ -67,6 +67,10 @@ const TOLERANCE: f64 = 1.5;
 const QUEUE_ALLOWANCE: f64 = 0.005;
 /// How many spreads of a window's median the limiter wants to be sure by (about 98 %).
 const CONFIDENCE: f64 = 2.0;
+/// A baseline is stale when one request alone takes surely this many times as long...
+const STALE: f64 = 2.0;
+/// ...in this many windows in a row.
+const STALE_WINDOWS: u32 = 3;
 /// Weight of the latest window in the moving average of the jitter.
 const JITTER_WEIGHT: f64 = 0.2;
 /// Share of gateway errors in a window that counts as overload.
@@ -128,6 +132,10 @@ struct State {
     /// The target's jitter: the spread of one round trip's logarithm (a moving average of each
     /// window's standard deviation), 0 for a target that always takes the same time.
     jitter: Option<f64>,
+    /// Windows in a row at one request in flight that found the baseline well under what the
+    /// path takes, and the least they were sure of.
+    stale_windows: u32,
+    stale: Option<f64>,
     window: Window,
     last_decrease: Option<Instant>,
     /// Answers per second, accepted and throttled, for the last [`HISTORY`] seconds.
@@ -302,6 +310,8 @@ impl Limiter {
                 slow_start: true,
                 baseline: None,
                 jitter: None,
+                stale_windows: 0,
+                stale: None,
                 window: Window::new(now),
                 last_decrease: None,
                 seconds: Seconds { epoch: now, ring: VecDeque::new(), recent: VecDeque::new() },
@@ -588,7 +598,24 @@ impl State {
             // The lowest seen, drifting up 1 % a second, so that a lasting change of the path
             // is followed.
             let drifted = self.baseline.map(|b| b * (1.0 + 0.01 * elapsed.as_secs_f64()));
-            let baseline = drifted.map_or(median * sure, |b| b.min(median * sure));
+            let mut baseline = drifted.map_or(median * sure, |b| b.min(median * sure));
+            // One request in flight queues behind none of ours: what it takes is what the path
+            // takes now. A baseline well under that (half), window after window, is stale (learnt on
+            // a faster path: the drift of 1 % a second took ten minutes to follow a path 300
+            // times slower, at one request in flight all that time): it becomes what these
+            // windows are sure of, and the limit probes upward again from slow start. Window
+            // after window, so that one slow draw of a jittery path does not raise it.
+            if self.limit < 2.0 && baseline * STALE < median / sure {
+                self.stale = Some(self.stale.map_or(median / sure, |s: f64| s.min(median / sure)));
+                self.stale_windows += 1;
+                if self.stale_windows >= STALE_WINDOWS {
+                    baseline = self.stale.unwrap_or(baseline);
+                    self.slow_start = true;
+                    (self.stale, self.stale_windows) = (None, 0);
+                }
+            } else {
+                (self.stale, self.stale_windows) = (None, 0);
+            }
             let gradient = ((baseline * TOLERANCE).max(baseline + QUEUE_ALLOWANCE) / (median / sure)).min(1.0);
             if gradient < 1.0 {
                 self.limit = (self.limit * gradient.max(0.5)).max(1.0);

@@ -344,3 +344,24 @@ async fn a_jittery_target_that_serves_one_at_a_time_still_holds_the_limit_down()
         assert!(most <= 16, "draw {seed}: {most} requests in flight of the 64 allowed");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_path_that_gets_slower_is_followed() {
+    // A target next door for 20 s, then 100 ms away (jittery): the baseline learnt next door
+    // made every later window look like queueing, and the limit stayed at one for minutes.
+    for seed in 0..4 {
+        let jitter = log_normal(seed, JITTER);
+        let epoch = Instant::now();
+        let far = Duration::from_secs(20);
+        let (rate, _) = far_away(64, None, Duration::from_secs(60), far + Duration::from_secs(10), move |_| {
+            if epoch.elapsed() < far {
+                Duration::from_micros(300)
+            } else {
+                Duration::from_secs_f64(0.100 * jitter())
+            }
+        })
+        .await;
+        let ideal = 64.0 / (0.100 * (JITTER * JITTER / 2.0).exp());
+        assert!(rate >= 0.8 * ideal, "draw {seed}: {rate:.0} accepted a second of {ideal:.0}, from 10 s after the path got slower");
+    }
+}
