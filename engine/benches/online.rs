@@ -12,17 +12,22 @@
 //! 3. **lag under a steady write rate**: a writer makes `DOCSHIFT_BENCH_RATE` changes a second
 //!    (default 1,000: inserts, updates, replaces, deletes, in small batches every 20 ms) for
 //!    `DOCSHIFT_BENCH_SECONDS` (default 20) while the job follows; the job's own lag is sampled
-//!    every 250 ms — goal ≤ 2 s — and the writer's achieved rate printed beside it.
+//!    every 250 ms — goal ≤ 2 s — and the writer's achieved rate printed beside it;
+//! 4. **over a far, jittery path** (`DOCSHIFT_BENCH_FAR=100:0.6`, the default: every request to
+//!    astra-local 100 ms longer at the median, log-normal with σ 0.6, as a database in another
+//!    region; empty for none): astra-local's `findOneAndReplace` rate over that path, and (3)
+//!    again with a new online job whose target is that far from the start.
 //!
 //! SecantusDB (a Python process) and astra-local (in this process) share the machine with
 //! docshift: (1) has the machine to itself, (2) and (3) pay for the source's change stream
 //! and lookups too. Figures on a shared machine are noisy.
 //!
 //! Run: `cargo bench -p engine --bench online` (needs the SecantusDB venv, `$DOCSHIFT_VENV`).
+//! `DOCSHIFT_BENCH_IN_FLIGHT` sets the job's requests in flight (its lanes; default docshift's).
 
 #![allow(clippy::unwrap_used)] // a benchmark: any failure should stop it loudly
 
-use astra_local::testing::TestAstra;
+use astra_local::{testing::TestAstra, Faults};
 use bson::{doc, Document};
 use engine::{
     job::{CollectionSpec, JobManager, JobMode, JobSpec, TargetSpec},
@@ -60,7 +65,7 @@ async fn run() {
     let changes = env_number("DOCSHIFT_BENCH_CHANGES", 20_000);
     let steady_rate = env_number("DOCSHIFT_BENCH_RATE", 1_000);
     let steady_seconds = env_number("DOCSHIFT_BENCH_SECONDS", 20);
-    let lanes = IN_FLIGHT.default;
+    let lanes = env_number("DOCSHIFT_BENCH_IN_FLIGHT", IN_FLIGHT.default as u64) as usize;
     let astra = TestAstra::start(TOKEN).await;
 
     // 1. astra-local's own findOneAndReplace rate.
@@ -122,27 +127,59 @@ async fn run() {
     );
 
     // 3. The lag under a steady write rate.
-    let writer = tokio::spawn(steady_writer(orders.clone(), steady_rate, Duration::from_secs(steady_seconds)));
+    let (achieved, lag) = steady_lag(&jobs, &id, &orders, steady_rate, steady_seconds, "steady").await;
+    println!("lag under {achieved:.0} changes/s from the writer (asked {steady_rate}/s) for {steady_seconds} s: {lag} (goal ≤ 2 s)");
+    jobs.cancel(&id, "bench").unwrap();
+
+    // 4. The same with a target far away from the start (a database in another region): a new
+    //    job, its own astra-local.
+    if let Some((latency_ms, jitter)) = far_from_env() {
+        let far = TestAstra::with_faults(TOKEN, Faults { latency_ms, latency_jitter: jitter, ..Faults::default() }).await;
+        let (raw, best) = replace_rate(&far.endpoint(), lanes, 5_000).await;
+        println!();
+        println!("over a far, jittery path (every request {latency_ms} ms longer at the median, log-normal with sigma {jitter}):");
+        println!("astra-local findOneAndReplace alone over it: {raw:.0} requests/s with {best} in flight");
+        let collections = vec![CollectionSpec { source: "orders".into(), target: "orders".into(), filter: None, indexing: Default::default(), vector: None }];
+        let target = TargetSpec::DataApi { endpoint: far.endpoint(), keyspace: "default_keyspace".into(), token: TOKEN.into() };
+        let spec = JobSpec { mode: JobMode::Online, in_flight: lanes, ..JobSpec::new(server.uri(), "bench".into(), collections, target) };
+        let id = jobs.create(spec).await.unwrap();
+        let copied = Instant::now();
+        wait(&jobs, &id, |p| following(p) && caught_up(p)).await;
+        println!("copied the collection over it and caught up in {:.1?}", copied.elapsed());
+        let (achieved, lag) = steady_lag(&jobs, &id, &orders, steady_rate, steady_seconds, "far").await;
+        println!("lag under {achieved:.0} changes/s from the writer (asked {steady_rate}/s) for {steady_seconds} s: {lag} (goal ≤ 2 s)");
+        jobs.cancel(&id, "bench").unwrap();
+    }
+}
+
+/// The far path to run over: `DOCSHIFT_BENCH_FAR` as `latency_ms:jitter` (default `100:0.6`;
+/// empty for none).
+fn far_from_env() -> Option<(u64, f64)> {
+    let text = std::env::var("DOCSHIFT_BENCH_FAR").unwrap_or_else(|_| "100:0.6".into());
+    let (latency, jitter) = text.trim().split_once(':')?;
+    Some((latency.trim().parse().expect("DOCSHIFT_BENCH_FAR: latency_ms:jitter"), jitter.trim().parse().expect("DOCSHIFT_BENCH_FAR: latency_ms:jitter")))
+}
+
+/// Runs the steady writer (its new `_id`s tagged `tag`) for `seconds` while sampling the
+/// job's lag every 250 ms, then waits for the job to catch up: the writer's rate, and the
+/// lag's median, p95 and max.
+async fn steady_lag(jobs: &JobManager, id: &str, orders: &mongodb::Collection<Document>, rate: u64, seconds: u64, tag: &'static str) -> (f64, String) {
+    let writer = tokio::spawn(steady_writer(orders.clone(), rate, Duration::from_secs(seconds), tag));
     let steady = Instant::now();
     let mut lags = Vec::new();
-    while steady.elapsed() < Duration::from_secs(steady_seconds) {
+    while steady.elapsed() < Duration::from_secs(seconds) {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        if let Some(lag) = jobs.progress(&id).unwrap().online.and_then(|o| o.lag_seconds) {
+        if let Some(lag) = jobs.progress(id).unwrap().online.and_then(|o| o.lag_seconds) {
             lags.push(lag);
         }
     }
     let written = writer.await.unwrap();
     let achieved = written as f64 / steady.elapsed().as_secs_f64();
-    wait(&jobs, &id, caught_up).await;
+    let caught = Instant::now();
+    wait(jobs, id, caught_up).await;
     lags.sort_by(f64::total_cmp);
     let at = |q: f64| lags.get(((lags.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
-    println!(
-        "lag under {achieved:.0} changes/s from the writer (asked {steady_rate}/s) for {steady_seconds} s: median {:.2} s, p95 {:.2} s, max {:.2} s (goal ≤ 2 s)",
-        at(0.5),
-        at(0.95),
-        at(1.0)
-    );
-    jobs.cancel(&id, "bench").unwrap();
+    (achieved, format!("median {:.2} s, p95 {:.2} s, max {:.2} s; caught up {:.1?} after the writer stopped", at(0.5), at(0.95), at(1.0), caught.elapsed()))
 }
 
 /// Pauses the job, makes changes on the source with `make` (which says how many), and resumes
@@ -173,7 +210,7 @@ async fn apply(jobs: &JobManager, id: &str, count: u64) -> f64 {
 /// Changes `orders` at `per_second` changes a second for `length`, in small batches every
 /// 20 ms (SecantusDB takes a few hundred single writes a second): a quarter inserts, half
 /// updates, some replaces, the rest deletes. Answers the changes made.
-async fn steady_writer(orders: mongodb::Collection<Document>, per_second: u64, length: Duration) -> u64 {
+async fn steady_writer(orders: mongodb::Collection<Document>, per_second: u64, length: Duration, tag: &'static str) -> u64 {
     use rand::{rngs::StdRng, Rng, SeedableRng};
     let mut rng = StdRng::seed_from_u64(1);
     let mut ids: Vec<bson::Bson> = orders
@@ -189,7 +226,7 @@ async fn steady_writer(orders: mongodb::Collection<Document>, per_second: u64, l
     let mut round = 0u64;
     while started.elapsed() < length {
         round += 1;
-        let new: Vec<Document> = (0..inserts).map(|i| doc! { "_id": format!("steady-{round}-{i}"), "status": "placed", "n": 0 }).collect();
+        let new: Vec<Document> = (0..inserts).map(|i| doc! { "_id": format!("{tag}-{round}-{i}"), "status": "placed", "n": 0 }).collect();
         ids.extend(new.iter().filter_map(|d| d.get("_id").cloned()));
         orders.insert_many(new).await.unwrap();
         let pick: Vec<bson::Bson> = (0..updates).map(|_| ids[rng.gen_range(0..ids.len())].clone()).collect();
