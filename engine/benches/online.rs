@@ -77,13 +77,8 @@ async fn run() {
     server.load_sample("bench", "orders", documents).await;
     let state = tempfile::tempdir().unwrap();
     let jobs = JobManager::open(state.path()).unwrap();
-    let collections = vec![CollectionSpec { source: "orders".into(), target: "orders".into(), filter: None, indexing: Default::default(), vector: None }];
-    let target = TargetSpec::DataApi { endpoint: astra.endpoint(), keyspace: "default_keyspace".into(), token: TOKEN.into() };
-    let spec = JobSpec { mode: JobMode::Online, in_flight: lanes, ..JobSpec::new(server.uri(), "bench".into(), collections, target) };
-    let id = jobs.create(spec).await.unwrap();
-    let copied = Instant::now();
-    wait(&jobs, &id, |p| following(p) && caught_up(p)).await;
-    println!("copied {documents} documents and caught up in {:.1?}", copied.elapsed());
+    let (id, took) = online_job(&jobs, &server.uri(), &astra.endpoint(), lanes).await;
+    println!("copied {documents} documents and caught up in {took:.1?}");
 
     let client = mongodb::Client::with_uri_str(server.uri()).await.unwrap();
     let orders = client.database("bench").collection::<Document>("orders");
@@ -139,17 +134,24 @@ async fn run() {
         println!();
         println!("over a far, jittery path (every request {latency_ms} ms longer at the median, log-normal with sigma {jitter}):");
         println!("astra-local findOneAndReplace alone over it: {raw:.0} requests/s with {best} in flight");
-        let collections = vec![CollectionSpec { source: "orders".into(), target: "orders".into(), filter: None, indexing: Default::default(), vector: None }];
-        let target = TargetSpec::DataApi { endpoint: far.endpoint(), keyspace: "default_keyspace".into(), token: TOKEN.into() };
-        let spec = JobSpec { mode: JobMode::Online, in_flight: lanes, ..JobSpec::new(server.uri(), "bench".into(), collections, target) };
-        let id = jobs.create(spec).await.unwrap();
-        let copied = Instant::now();
-        wait(&jobs, &id, |p| following(p) && caught_up(p)).await;
-        println!("copied the collection over it and caught up in {:.1?}", copied.elapsed());
+        let (id, took) = online_job(&jobs, &server.uri(), &far.endpoint(), lanes).await;
+        println!("copied the collection over it and caught up in {took:.1?}");
         let (achieved, lag) = steady_lag(&jobs, &id, &orders, steady_rate, steady_seconds, "far").await;
         println!("lag under {achieved:.0} changes/s from the writer (asked {steady_rate}/s) for {steady_seconds} s: {lag} (goal ≤ 2 s)");
         jobs.cancel(&id, "bench").unwrap();
     }
+}
+
+/// Starts an online job from the source's "orders" to `endpoint` with `lanes` in flight and
+/// waits until it has copied and caught up: its id, and how long that took.
+async fn online_job(jobs: &JobManager, source: &str, endpoint: &str, lanes: usize) -> (String, Duration) {
+    let collections = vec![CollectionSpec { source: "orders".into(), target: "orders".into(), filter: None, indexing: Default::default(), vector: None }];
+    let target = TargetSpec::DataApi { endpoint: endpoint.into(), keyspace: "default_keyspace".into(), token: TOKEN.into() };
+    let spec = JobSpec { mode: JobMode::Online, in_flight: lanes, ..JobSpec::new(source.into(), "bench".into(), collections, target) };
+    let started = Instant::now();
+    let id = jobs.create(spec).await.unwrap();
+    wait(jobs, &id, |p| following(p) && caught_up(p)).await;
+    (id, started.elapsed())
 }
 
 /// The far path to run over: `DOCSHIFT_BENCH_FAR` as `latency_ms:jitter` (default `100:0.6`;

@@ -134,8 +134,7 @@ struct State {
     jitter: Option<f64>,
     /// Windows in a row at one request in flight that found the baseline well under what the
     /// path takes, and the least they were sure of.
-    stale_windows: u32,
-    stale: Option<f64>,
+    stale: Option<(u32, f64)>,
     window: Window,
     last_decrease: Option<Instant>,
     /// Answers per second, accepted and throttled, for the last [`HISTORY`] seconds.
@@ -310,7 +309,6 @@ impl Limiter {
                 slow_start: true,
                 baseline: None,
                 jitter: None,
-                stale_windows: 0,
                 stale: None,
                 window: Window::new(now),
                 last_decrease: None,
@@ -600,21 +598,17 @@ impl State {
             let drifted = self.baseline.map(|b| b * (1.0 + 0.01 * elapsed.as_secs_f64()));
             let mut baseline = drifted.map_or(median * sure, |b| b.min(median * sure));
             // One request in flight queues behind none of ours: what it takes is what the path
-            // takes now. A baseline well under that (half), window after window, is stale (learnt on
-            // a faster path: the drift of 1 % a second took ten minutes to follow a path 300
-            // times slower, at one request in flight all that time): it becomes what these
-            // windows are sure of, and the limit probes upward again from slow start. Window
-            // after window, so that one slow draw of a jittery path does not raise it.
-            if self.limit < 2.0 && baseline * STALE < median / sure {
-                self.stale = Some(self.stale.map_or(median / sure, |s: f64| s.min(median / sure)));
-                self.stale_windows += 1;
-                if self.stale_windows >= STALE_WINDOWS {
-                    baseline = self.stale.unwrap_or(baseline);
-                    self.slow_start = true;
-                    (self.stale, self.stale_windows) = (None, 0);
-                }
-            } else {
-                (self.stale, self.stale_windows) = (None, 0);
+            // takes now. A baseline well under that (half), window after window, is stale
+            // (learnt on a faster path: the drift of 1 % a second took ten minutes to follow a
+            // path 300 times slower, at one request in flight all that time): it becomes what
+            // these windows are sure of, and the limit probes upward again from slow start.
+            // Window after window, so that one slow draw of a jittery path does not raise it.
+            self.stale = (self.limit < 2.0 && baseline * STALE < median / sure)
+                .then(|| self.stale.map_or((1, median / sure), |(windows, least)| (windows + 1, least.min(median / sure))));
+            if let Some((STALE_WINDOWS.., least)) = self.stale {
+                baseline = least;
+                self.slow_start = true;
+                self.stale = None;
             }
             let gradient = ((baseline * TOLERANCE).max(baseline + QUEUE_ALLOWANCE) / (median / sure)).min(1.0);
             if gradient < 1.0 {
