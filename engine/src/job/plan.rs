@@ -348,4 +348,14 @@ mod tests {
         assert_eq!(at, Bson::Int64(20));
         assert_eq!(split_point(None, None, &Bson::Int64(30)), None);
     }
+
+    #[test]
+    fn a_resumed_range_splits_after_its_checkpoint_before_its_reader_takes_a_document() {
+        // Range [0, 100) resumed after 80: a split made before its reader answers must not
+        // hand [50, 80], already copied and counted, to a new range.
+        let frontier = Frontier::resumed(Some(Bson::Int64(100)), Some(Bson::Int64(80)));
+        let state = frontier.lock();
+        let at = split_point(state.position.as_ref(), Some(&Bson::Int64(0)), &Bson::Int64(100)).unwrap();
+        assert_eq!(at, Bson::Int64(90));
+    }
 }

@@ -72,7 +72,8 @@ pub(super) struct Frontier {
 
 #[derive(Debug, Default)]
 pub(super) struct FrontierState {
-    /// The last `_id` taken from the cursor.
+    /// The last `_id` taken from the cursor, or accounted for before a resume: nothing up
+    /// to it is read again, so no split may fall before it.
     pub position: Option<Bson>,
     /// Where the range ends now (exclusive); `None`: open.
     pub upper: Option<Bson>,
@@ -84,7 +85,12 @@ pub(super) struct FrontierState {
 
 impl Frontier {
     pub fn new(upper: Option<Bson>) -> Arc<Self> {
-        Arc::new(Self { state: Mutex::new(FrontierState { upper, ..FrontierState::default() }) })
+        Self::resumed(upper, None)
+    }
+
+    /// The frontier of a range resumed after `after`, its checkpoint.
+    pub fn resumed(upper: Option<Bson>, after: Option<Bson>) -> Arc<Self> {
+        Arc::new(Self { state: Mutex::new(FrontierState { upper, position: after, ..FrontierState::default() }) })
     }
 
     pub fn lock(&self) -> MutexGuard<'_, FrontierState> {

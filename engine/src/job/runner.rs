@@ -375,7 +375,9 @@ fn start_range(
     upper: Option<Bson>,
     after: Option<Bson>,
 ) -> Live {
-    let frontier = Frontier::new(upper.clone());
+    // A resumed range stands at its checkpoint before its reader takes a document: a split
+    // made before then falls after it, or it would copy and count documents a second time.
+    let frontier = Frontier::resumed(upper.clone(), after.clone());
     let starved = Arc::new(Starved::default());
     let copy = RangeCopy { starved: starved.clone(), ..template.clone() };
     tasks.spawn(copy.run(index, ReadOrder::ById { range: Box::new(IdRange { lower: lower.clone(), upper }), after }, frontier.clone()));
