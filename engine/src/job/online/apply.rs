@@ -4,11 +4,14 @@
 //! one document waiting applies only the last (each carries the whole document, so the last
 //! one is the document's state), and counts the others with it.
 //!
-//! A change becomes one idempotent request: an insert, update or replace a
+//! A change alone becomes one idempotent request: an insert, update or replace a
 //! `findOneAndReplace({_id}, converted document, {upsert: true})`, a delete a
 //! `deleteOne({_id})`; an update whose document was deleted before the source looked it up is
-//! skipped (its delete follows). Inserts a lane finds together, of documents with no earlier
-//! change among them, go in one `insertMany` (insert-if-absent: see [`Applier::insert_all`]). A document the converter or Astra refuses is dead-lettered
+//! skipped (its delete follows). The last changes of several documents that a lane finds
+//! waiting go together, in a few requests whatever their number: a `deleteMany` of those to
+//! replace or delete, then an `insertMany` of the inserts and replacements (see
+//! [`Applier::apply_together`]); over a far path, where each request costs a round trip, this
+//! is what keeps a lane up with a busy source. A document the converter or Astra refuses is dead-lettered
 //! with its reason. When the target's retries run out (an outage), the lane waits and tries
 //! again, so the lag grows and recovers and nothing is lost, until the job pauses or stops.
 
@@ -36,6 +39,18 @@ use tokio::{
 
 /// Changes a lane takes at once, to keep only the last of each document.
 const LANE_BATCH: usize = 64;
+/// Most documents one filtered `deleteMany` deletes (the Data API's `maxDocumentDeleteCount`).
+const DELETE_PAGE: usize = 20;
+
+/// How a document's last change in a lane's batch is applied with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Together {
+    /// The document's first and last change here is its insert: insert-if-absent.
+    Insert,
+    /// Deleted, then inserted as the change left it.
+    Replace,
+    Delete,
+}
 /// Wait before trying a change again after the target's retries ran out.
 const OUTAGE_WAIT: Duration = Duration::from_secs(3);
 
@@ -46,7 +61,8 @@ pub(super) enum Applied {
     Done(ChangeKind),
     /// An update whose document was gone when the source looked it up.
     Skipped,
-    /// The document cannot be written; the target keeps its previous version.
+    /// The document cannot be written; the target keeps its previous version (or, when it
+    /// was replaced with others, none: the reason says so).
     DeadLettered(DeadLetter),
 }
 
@@ -95,19 +111,44 @@ impl Applier {
         }
     }
 
-    /// Inserts documents that had no change before these inserts, in `insertMany`s: the
-    /// results of those it settled (written, already there, or refused), `None` for those to
-    /// apply one by one. Insert-if-absent is enough here: a document already in the target was
-    /// written from a state at least as new as its insert (the copy, or a replay after a
-    /// restart), and its later changes follow.
-    async fn insert_all(&self, changes: &[&Change]) -> Vec<Option<Result<Applied, NotApplied>>> {
+    /// Applies the last changes of different documents in a few requests instead of one
+    /// each (the Data API has no bulk upsert): documents to replace and to delete leave in
+    /// `deleteMany`s (`$in` of at most [`DELETE_PAGE`] `_id`s, what one call deletes), then the
+    /// inserts and the replacements go in `insertMany`s. An insert of a document with no earlier
+    /// change here is insert-if-absent: a document already in the target was written from a
+    /// state at least as new as its insert (the copy, or a replay after a restart), and its
+    /// later changes follow. Between the two requests a replaced document is absent from the
+    /// target; a stop there leaves its change unapplied, so it is applied again after the
+    /// resume point. The results of what this settled (applied, or refused), `None` for what
+    /// is left to apply one by one: everything, when a request as a whole fails.
+    async fn apply_together(&self, changes: &[(Together, &Change)]) -> Vec<Option<Result<Applied, NotApplied>>> {
         let mut results: Vec<Option<Result<Applied, NotApplied>>> = changes.iter().map(|_| None).collect();
         let mut converted = Vec::with_capacity(changes.len());
         let mut positions = Vec::with_capacity(changes.len());
-        for (position, change) in changes.iter().enumerate() {
-            let Some(document) = &change.document else { continue };
+        let (mut doomed, mut deletes) = (Vec::new(), Vec::new());
+        for (position, (together, change)) in changes.iter().enumerate() {
+            let document = match (together, &change.document) {
+                (Together::Delete, _) => {
+                    match self.converter.convert(&doc! { "_id": change.id.clone() }).ok().map(|c| serde_json::from_str::<Value>(c.id_json())) {
+                        Some(Ok(id)) => {
+                            doomed.push(id);
+                            deletes.push(position);
+                        }
+                        // An `_id` the converter refuses never reached the target.
+                        None => results[position] = Some(Ok(Applied::Done(ChangeKind::Delete))),
+                        Some(Err(_)) => {}
+                    }
+                    continue;
+                }
+                (_, Some(document)) => document,
+                (_, None) => continue,
+            };
             match self.converter.convert(document) {
                 Ok(done) => {
+                    if *together == Together::Replace {
+                        let Ok(id) = serde_json::from_str::<Value>(done.id_json()) else { continue };
+                        doomed.push(id);
+                    }
                     converted.push(done);
                     positions.push(position);
                 }
@@ -118,20 +159,34 @@ impl Applier {
                 }
             }
         }
-        if converted.is_empty() || *self.stop.borrow() {
+        if *self.stop.borrow() {
             return results;
         }
-        // Any failure of the whole request leaves these to the one-by-one path and its retries.
+        if !doomed.is_empty() {
+            let pages = doomed.chunks(DELETE_PAGE).map(|ids| serde_json::json!({ "_id": { "$in": ids } }));
+            let pages: Vec<_> = pages.collect();
+            let deleted = futures::future::join_all(pages.iter().map(|filter| self.client.delete_many(&self.target, filter))).await;
+            // Some may be gone already: the one-by-one path upserts them again.
+            if deleted.iter().any(Result::is_err) {
+                return results;
+            }
+            for position in deletes {
+                results[position] = Some(Ok(Applied::Done(ChangeKind::Delete)));
+            }
+        }
+        if converted.is_empty() {
+            return results;
+        }
         let Ok(outcomes) = self.client.insert_many(&self.target, converted).await else { return results };
         for (outcome, position) in outcomes.into_iter().zip(positions) {
-            let change = changes[position];
+            let (together, change) = changes[position];
             results[position] = match outcome {
-                DocumentOutcome::Written | DocumentOutcome::AlreadyPresent => Some(Ok(Applied::Done(ChangeKind::Insert))),
+                DocumentOutcome::Written | DocumentOutcome::AlreadyPresent => Some(Ok(Applied::Done(change.kind))),
                 DocumentOutcome::Failed { code, .. } if is_transient_code(&code) => None,
                 DocumentOutcome::Failed { code, message } => {
-                    let id = id_text(change);
-                    let document = change.document.as_ref();
-                    Some(Ok(Applied::DeadLettered(self.letter(change, id, code, format!("Astra refused the document: {message}"), document))))
+                    let gone = if together == Together::Replace { "; its earlier version was removed from the target" } else { "" };
+                    let reason = format!("Astra refused the document: {message}{gone}");
+                    Some(Ok(Applied::DeadLettered(self.letter(change, id_text(change), code, reason, change.document.as_ref()))))
                 }
             };
         }
@@ -278,20 +333,28 @@ async fn lane(mut queue: mpsc::UnboundedReceiver<(u64, u64, Change)>, applier: A
             last.insert(*hash, position);
         }
         let mut results: Vec<Option<Result<Applied, NotApplied>>> = (0..batch.len()).map(|_| None).collect();
-        // Inserts of documents with no earlier change here go together, insert-if-absent.
         let mut first_of: HashMap<u64, usize> = HashMap::with_capacity(batch.len());
         for (position, (_, hash, _)) in batch.iter().enumerate() {
             first_of.entry(*hash).or_insert(position);
         }
-        let inserts: Vec<usize> = (0..batch.len())
-            .filter(|&p| {
+        let together: Vec<(usize, Together)> = (0..batch.len())
+            .filter_map(|p| {
                 let (_, hash, change) = &batch[p];
-                last.get(hash) == Some(&p) && first_of.get(hash) == Some(&p) && change.kind == ChangeKind::Insert && change.document.is_some()
+                if last.get(hash) != Some(&p) {
+                    return None;
+                }
+                match (change.kind, &change.document) {
+                    (ChangeKind::Delete, _) => Some((p, Together::Delete)),
+                    (ChangeKind::Insert, Some(_)) if first_of.get(hash) == Some(&p) => Some((p, Together::Insert)),
+                    (_, Some(_)) => Some((p, Together::Replace)),
+                    // An update whose document was gone at the lookup: skipped below.
+                    (_, None) => None,
+                }
             })
             .collect();
-        if inserts.len() > 1 {
-            let changes: Vec<&Change> = inserts.iter().map(|&p| &batch[p].2).collect();
-            for (&position, result) in inserts.iter().zip(applier.insert_all(&changes).await) {
+        if together.len() > 1 {
+            let changes: Vec<(Together, &Change)> = together.iter().map(|&(p, t)| (t, &batch[p].2)).collect();
+            for (&(position, _), result) in together.iter().zip(applier.apply_together(&changes).await) {
                 results[position] = result;
             }
         }
