@@ -129,14 +129,15 @@ impl Applier {
         for (position, (together, change)) in changes.iter().enumerate() {
             let document = match (together, &change.document) {
                 (Together::Delete, _) => {
-                    match self.converter.convert(&doc! { "_id": change.id.clone() }).ok().map(|c| serde_json::from_str::<Value>(c.id_json())) {
-                        Some(Ok(id)) => {
+                    match self.converter.convert(&doc! { "_id": change.id.clone() }) {
+                        // An `_id` the converter refuses never reached the target.
+                        Err(_) => results[position] = Some(Ok(Applied::Done(ChangeKind::Delete))),
+                        Ok(converted) => {
+                            // Left to the one-by-one path, which says what is wrong with it.
+                            let Ok(id) = serde_json::from_str::<Value>(converted.id_json()) else { continue };
                             doomed.push(id);
                             deletes.push(position);
                         }
-                        // An `_id` the converter refuses never reached the target.
-                        None => results[position] = Some(Ok(Applied::Done(ChangeKind::Delete))),
-                        Some(Err(_)) => {}
                     }
                     continue;
                 }
@@ -163,8 +164,7 @@ impl Applier {
             return results;
         }
         if !doomed.is_empty() {
-            let pages = doomed.chunks(DELETE_PAGE).map(|ids| serde_json::json!({ "_id": { "$in": ids } }));
-            let pages: Vec<_> = pages.collect();
+            let pages: Vec<Value> = doomed.chunks(DELETE_PAGE).map(|ids| serde_json::json!({ "_id": { "$in": ids } })).collect();
             let deleted = futures::future::join_all(pages.iter().map(|filter| self.client.delete_many(&self.target, filter))).await;
             // Some may be gone already: the one-by-one path upserts them again.
             if deleted.iter().any(Result::is_err) {
