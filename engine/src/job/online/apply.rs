@@ -41,6 +41,8 @@ use tokio::{
 const LANE_BATCH: usize = 64;
 /// Most documents one filtered `deleteMany` deletes (the Data API's `maxDocumentDeleteCount`).
 const DELETE_PAGE: usize = 20;
+/// Wait before trying a change again after the target's retries ran out.
+const OUTAGE_WAIT: Duration = Duration::from_secs(3);
 
 /// How a document's last change in a lane's batch is applied with the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +53,6 @@ enum Together {
     Replace,
     Delete,
 }
-/// Wait before trying a change again after the target's retries ran out.
-const OUTAGE_WAIT: Duration = Duration::from_secs(3);
 
 /// What became of one change.
 #[derive(Debug, Clone)]
@@ -134,7 +134,7 @@ impl Applier {
                         Err(_) => results[position] = Some(Ok(Applied::Done(ChangeKind::Delete))),
                         Ok(converted) => {
                             // Left to the one-by-one path, which says what is wrong with it.
-                            let Ok(id) = serde_json::from_str::<Value>(converted.id_json()) else { continue };
+                            let Ok(id) = id_value(converted.id_json()) else { continue };
                             doomed.push(id);
                             deletes.push(position);
                         }
@@ -147,7 +147,7 @@ impl Applier {
             match self.converter.convert(document) {
                 Ok(done) => {
                     if *together == Together::Replace {
-                        let Ok(id) = serde_json::from_str::<Value>(done.id_json()) else { continue };
+                        let Ok(id) = id_value(done.id_json()) else { continue };
                         doomed.push(id);
                     }
                     converted.push(done);
@@ -253,10 +253,13 @@ impl Applier {
 
 /// `{"_id": <id>}` from the converter's `_id` JSON.
 fn id_filter(id_json: &str) -> Result<Value, NotApplied> {
-    let id: Value = serde_json::from_str(id_json).map_err(|e| {
-        NotApplied::Failed(DataApiError::InvalidDocument { id_key: id_json.to_owned(), problem: e.to_string() }.into())
-    })?;
-    Ok(serde_json::json!({ "_id": id }))
+    Ok(serde_json::json!({ "_id": id_value(id_json)? }))
+}
+
+/// The converter's `_id` JSON as a value.
+fn id_value(id_json: &str) -> Result<Value, NotApplied> {
+    serde_json::from_str(id_json)
+        .map_err(|e| NotApplied::Failed(DataApiError::InvalidDocument { id_key: id_json.to_owned(), problem: e.to_string() }.into()))
 }
 
 /// The code and message when Astra refused this document (its content), as opposed to the
