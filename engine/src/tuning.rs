@@ -50,6 +50,11 @@ pub const IN_FLIGHT: Setting = Setting { min: 1, default: 64, max: 256 };
 /// The most documents a second a job may copy (`--max-rate`), when it is given one.
 pub const MAX_RATE: Setting = Setting { min: 1, default: 1_000, max: 10_000_000 };
 
+/// Documents in flight (read, converted or being written) for a whole job, all its ranges
+/// together: what bounds its memory. Batches commit in order, so when the oldest of them is
+/// slow, this many can commit at once behind it.
+pub const DOCUMENTS_IN_FLIGHT: usize = 8_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ use crate::{
     astra::{DocumentOutcome, Writer},
     convert::{canonical_extended_json, Converter},
     source::{mongo::MongoSource, ranges::encode_id},
+    tuning::DOCUMENTS_IN_FLIGHT,
 };
 use bson::Document;
 use std::{
@@ -35,14 +36,11 @@ use tokio::{
     task::JoinHandle,
 };
 
-/// Documents in flight (read, converted or being written) for a whole job: batches take
-/// slots of this budget, at least two per range's worth.
-const DOCUMENTS_IN_FLIGHT: usize = 8_000;
-
 /// The batches a job may have in flight.
 pub(super) type Slots = Arc<Semaphore>;
 
-/// Slots for batches of `batch_size` documents.
+/// Slots for batches of `batch_size` documents: [`DOCUMENTS_IN_FLIGHT`] of them, at least
+/// two batches' worth.
 pub(super) fn slots(batch_size: usize) -> Slots {
     Arc::new(Semaphore::new((DOCUMENTS_IN_FLIGHT / batch_size.max(1)).max(2)))
 }

@@ -15,6 +15,7 @@ use crate::common::cli::{astra, jobs, migrate_args, progress, spawn, target_ids,
 use astra_local::testing::TestAstra;
 use engine::{
     job::JobManager,
+    tuning::DOCUMENTS_IN_FLIGHT,
     wire::{JobProgress, JobStatus, PlanChoice, ReadPlanKind},
 };
 use rand::Rng;
@@ -57,9 +58,11 @@ async fn killed_and_resumed(plan: PlanChoice, documents: u64, times: usize) -> R
     let state_dir = state.path().display().to_string();
 
     let mut rng = rand::thread_rng();
-    // Up to 80 %: the copy reads and writes several batches ahead, and a kill aimed at 90 %
-    // could land after the last document.
-    let mut kill_at: Vec<f64> = (0..times).map(|_| rng.gen_range(0.05..0.8)).collect();
+    // Up to 80 %, and never within two in-flight windows of the end: batches commit in order,
+    // so when the oldest batch in flight is slow, the whole window behind it commits at once,
+    // and a kill aimed at a document inside the last window could land after the copy.
+    let last = (0.8_f64).min(1.0 - 2.0 * DOCUMENTS_IN_FLIGHT as f64 / documents as f64);
+    let mut kill_at: Vec<f64> = (0..times).map(|_| rng.gen_range(0.05..last)).collect();
     kill_at.sort_by(f64::total_cmp);
 
     let copy_started = Instant::now();
