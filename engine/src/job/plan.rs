@@ -32,8 +32,9 @@ use std::time::Duration;
 
 /// Collections smaller than this are read with one cursor; ranges are not split below it.
 pub(super) const MIN_DOCUMENTS_PER_RANGE: u64 = 5_000;
-/// Parallel lookups must be this much faster than sequential ones for ranges to pay.
-const PARALLEL_GAIN: f64 = 1.5;
+/// Parallel lookups must be this much faster than sequential ones for ranges to pay (and for
+/// a count beside the copy not to hold it up).
+pub(super) const PARALLEL_GAIN: f64 = 1.5;
 /// How long one range boundary may take to find before the split stops there. A boundary is
 /// looked up once per split, for a copy long enough to gain from ranges (minutes), so a few
 /// seconds are cheap; a busy server can take that long for a lookup it usually answers in a

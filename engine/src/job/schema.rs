@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 ";
 
 /// Columns added to `collections` after its first release. `counted` is 0 while `matched`
-/// is not yet known: the server could not count quickly, and the job counts beside its copy.
+/// is not yet known: the server could not count quickly, and the job counts beside its copy
+/// or as it reads.
 pub(super) const ADDED_COLLECTION_COLUMNS: &[(&str, &str)] = &[("counted", "INTEGER NOT NULL DEFAULT 1")];
 
 /// The tables of [`super::ledger`]: read plans, copied documents, throttling records.

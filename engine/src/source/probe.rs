@@ -13,7 +13,8 @@
 //! but a server may count by reading every document (SecantusDB does, for a count and for
 //! `collStats` alike: 0.65 s for 100,000 documents, a seventh of its whole plain read), and
 //! a filtered count is a read of its own on every server that has no index for the filter.
-//! Such a count is not waited for: the job starts, and counts beside its copy.
+//! Such a count is not waited for: the job starts, and counts beside its copy, or, on a
+//! server that reads one query at a time ([`parallel_speedup`]), as it reads.
 
 use super::ranges::{is_time_limit, IdRange};
 use bson::{doc, oid::ObjectId, Bson, Document};
@@ -105,7 +106,7 @@ async fn empty_range(collection: &Collection<Document>, user_filter: &Document, 
 
 /// [`LOOKUPS`] point lookups one after another, then [`PARALLEL`] at a time: the ratio of
 /// the times.
-async fn parallel_speedup(collection: &Collection<Document>) -> mongodb::error::Result<f64> {
+pub async fn parallel_speedup(collection: &Collection<Document>) -> mongodb::error::Result<f64> {
     let lookup = |n: usize| {
         let collection = collection.clone();
         async move { collection.find_one(doc! { "_id": missing_id((n % 200) as u8 + 2) }).await.map(|_| ()) }

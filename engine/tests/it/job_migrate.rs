@@ -109,10 +109,12 @@ async fn watch_to_the_end(jobs: &JobManager, id: &str) -> (Vec<JobProgress>, Job
 
 /// A server that can't count within the job's budget: the job starts without a total at
 /// once, and ends with the exact count, verified. Where the server can't count at all, the
-/// progress says "so far" until the copy has counted; where it counts slowly, the total
-/// arrives while the copy runs. Ranges, placed by a count, take one before the copy.
+/// progress says "so far" until the copy has counted; where it counts slowly but reads one
+/// query at a time (SecantusDB), it is not asked again beside the copy, which it would hold
+/// up; where it serves queries in parallel, the total arrives while the copy runs. Ranges,
+/// placed by a count, take one before the copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_source_that_cannot_count_quickly_is_counted_beside_the_copy() {
+async fn a_source_that_cannot_count_quickly_is_counted_as_it_is_read() {
     let stack = stack_with(&MongoOptions { test_commands: true, ..MongoOptions::default() }, "shop", &[("orders", 20_000)]).await;
     let jobs = &stack.jobs;
     let client = mongodb::Client::with_uri_str(stack.server.uri()).await.unwrap();
@@ -144,13 +146,33 @@ async fn a_source_that_cannot_count_quickly_is_counted_beside_the_copy() {
     exact(&done);
     assert!(done.collections[0].plan.as_ref().is_some_and(|p| p.ranges >= 2), "{:?}", done.collections[0].plan);
 
-    // Only the job's first count fails: the count beside the copy gives the total mid-copy.
+    // Only the job's first count fails, and SecantusDB reads one query at a time: a count
+    // beside the copy would hold the copy up by a read of its own, so there is none. The
+    // total comes with the end of the read.
     fail_counts(&client, doc! { "times": 1 }.into()).await;
-    let id = jobs.create(job("orders_counted_beside", PlanChoice::Auto)).await.unwrap();
+    let id = jobs.create(job("orders_not_counted_beside", PlanChoice::Auto)).await.unwrap();
     let (seen, done) = watch_to_the_end(jobs, &id).await;
     let mid_copy = |p: &JobProgress| p.status == JobStatus::Running && p.collections[0].counters.accounted() < 20_000;
+    assert!(seen.iter().any(mid_copy), "progress while copying");
+    assert!(seen.iter().filter(|p| mid_copy(p)).all(|p| p.collections[0].counters.matched.is_none()), "no count beside the copy on this server");
+    exact(&done);
+
+    // A server that serves queries in parallel (every find held 20 ms, as far away) and
+    // can't count within the budget (its first timed operation expires): the count beside
+    // the copy gives the total while the copy runs.
+    fail_counts(&client, "off".into()).await;
+    configure(&client, doc! { "configureFailPoint": "failCommand", "mode": "alwaysOn", "data": { "failCommands": ["find"], "blockConnection": true, "blockTimeMS": 20 } }).await;
+    configure(&client, doc! { "configureFailPoint": "maxTimeAlwaysTimeOut", "mode": { "times": 1 } }).await;
+    let id = jobs.create(job("orders_counted_beside", PlanChoice::Forced(ReadPlanKind::NaturalOrder))).await.unwrap();
+    assert_eq!(jobs.progress(&id).unwrap().collections[0].counters.matched, None, "not counted before the copy");
+    let (seen, done) = watch_to_the_end(jobs, &id).await;
+    configure(&client, doc! { "configureFailPoint": "failCommand", "mode": "off" }).await;
     assert!(seen.iter().any(|p| mid_copy(p) && p.collections[0].counters.matched == Some(20_000)), "the total while copying");
     exact(&done);
+}
+
+async fn configure(client: &mongodb::Client, command: bson::Document) {
+    client.database("admin").run_command(command).await.unwrap();
 }
 
 /// Waits for the first progress event of job `id` with `status`.
