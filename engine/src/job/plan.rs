@@ -80,13 +80,15 @@ async fn count_for_ranges(collection: &mongodb::Collection<Document>, filter: &D
     }
 }
 
-/// Chooses how to read `collection` (`matched` documents under `filter`, where counted).
+/// Chooses how to read `collection` (`matched` documents under `filter`, where counted;
+/// `known_speedup`, the server's parallel lookups against sequential ones, where measured).
 pub(super) async fn choose(
     collection: &mongodb::Collection<Document>,
     filter: &Document,
     matched: Option<u64>,
     choice: PlanChoice,
     parallel_ranges: usize,
+    known_speedup: Option<f64>,
 ) -> mongodb::error::Result<Chosen> {
     let kind = match choice {
         PlanChoice::Forced(kind) => kind,
@@ -96,7 +98,7 @@ pub(super) async fn choose(
                 let why = few.map_or_else(|| "one range was asked for".to_owned(), |m| format!("{m} documents are too few to split"));
                 return Ok(single(ReadPlanKind::NaturalOrder, format!("{why}: one plain cursor in natural order, the cheapest complete read")));
             }
-            let measured = probe(collection, filter, PARALLEL_GAIN).await?;
+            let measured = probe(collection, filter, PARALLEL_GAIN, known_speedup).await?;
             return ranges_if_they_pay(collection, filter, matched, parallel_ranges, &measured).await;
         }
     };

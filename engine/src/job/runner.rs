@@ -91,11 +91,11 @@ impl JobRun {
         self.publisher.track_requests(&self.id, writer.stats().clone());
         self.enter(JobStatus::Running);
         let _throttle = ThrottleReports::start(self.id.clone(), limiter, self.publisher.clone());
-        let _counts = BackgroundCounts::start(&self.id, &self.spec, &source, &self.publisher).await?;
+        let counts = BackgroundCounts::start(&self.id, &self.spec, &source, &self.publisher).await?;
 
         let slots = slots(self.spec.batch_size);
         for collection in self.spec.collections.clone() {
-            if self.copy_collection(&source, &writer, &slots, &collection).await? == Control::Cancel {
+            if self.copy_collection(&source, &writer, &slots, &collection, counts.speedup).await? == Control::Cancel {
                 return Ok((JobStatus::Cancelled, None));
             }
             // Read whole, or never counted: what was accounted for is what matched (see
@@ -192,13 +192,13 @@ impl JobRun {
     /// Copies one collection under its read plan; returns `Cancel` when the job was
     /// cancelled meanwhile. A natural-order read whose checkpoint no longer matches the
     /// collection starts the collection over in `_id` order (see [`super::plan`]).
-    async fn copy_collection(&mut self, source: &MongoSource, writer: &Writer, slots: &Slots, spec: &CollectionSpec) -> Result<Control, RunError> {
+    async fn copy_collection(&mut self, source: &MongoSource, writer: &Writer, slots: &Slots, spec: &CollectionSpec, speedup: Option<f64>) -> Result<Control, RunError> {
         let filter = spec.filter_document().map_err(RunError::Spec)?;
         let collection = source.client().database(&self.spec.database).collection::<Document>(&spec.source);
         let store = self.publisher.store.clone();
         if store.ranges(&self.id, &spec.source)?.is_empty() {
             let matched = store.counters(&self.id)?.into_iter().find(|(n, _)| n == &spec.source).and_then(|(_, c)| c.matched);
-            let chosen = choose(&collection, &filter, matched, self.spec.read_plan, self.spec.parallel_ranges.max(1))
+            let chosen = choose(&collection, &filter, matched, self.spec.read_plan, self.spec.parallel_ranges.max(1), speedup)
                 .await
                 .map_err(|e| RunError::Read(source.uri().explain(&e, Duration::from_secs(10)).to_string()))?;
             tracing::info!(job = %self.id, collection = %spec.source, plan = chosen.plan.kind.as_str(), reason = %chosen.plan.reason, "read plan");
@@ -421,8 +421,13 @@ impl ThrottleReports {
 /// as the read plan measures it): there a count that can't come from metadata is a read of
 /// the collection of its own, and the copy's reads wait behind it (SecantusDB: a count of
 /// 100,000 documents took 1.2-1.8 s, and a `find` sent just after it answered its first batch
-/// 1.0 s later than alone). The copy's own count then gives the total as it ends.
-struct BackgroundCounts(Vec<tokio::task::JoinHandle<()>>);
+/// 1.0 s later than alone). The copy's own count then gives the total as it ends. The
+/// speedup measured for this is handed to the read plan, which would measure it otherwise.
+struct BackgroundCounts {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The server's parallel lookups against sequential ones, where measured.
+    speedup: Option<f64>,
+}
 
 impl BackgroundCounts {
     async fn start(job: &str, spec: &JobSpec, source: &MongoSource, publisher: &Arc<Publisher>) -> Result<Self, RunError> {
@@ -430,16 +435,19 @@ impl BackgroundCounts {
         let uncounted: Vec<&CollectionSpec> =
             spec.collections.iter().filter(|c| !counters.iter().any(|(name, k)| name == &c.source && k.matched.is_some())).collect();
         let mut tasks = Vec::new();
-        let Some(first) = uncounted.first() else { return Ok(Self(tasks)) };
+        let Some(first) = uncounted.first() else { return Ok(Self { tasks, speedup: None }) };
         let database = source.client().database(&spec.database);
-        match parallel_speedup(&database.collection::<Document>(&first.source)).await {
+        let speedup = match parallel_speedup(&database.collection::<Document>(&first.source)).await {
             Ok(speedup) if speedup < PARALLEL_GAIN => {
                 tracing::info!(job, speedup, "not counting beside the copy: the source reads one query at a time, so a count would hold the copy up; the copy counts as it reads");
-                return Ok(Self(tasks));
+                return Ok(Self { tasks, speedup: Some(speedup) });
             }
-            Ok(_) => {}
-            Err(e) => tracing::info!(job, reason = %source.uri().explain(&e, SOURCE_TIMEOUT), "could not measure the source's parallel reads; counting beside the copy"),
-        }
+            Ok(speedup) => Some(speedup),
+            Err(e) => {
+                tracing::info!(job, reason = %source.uri().explain(&e, SOURCE_TIMEOUT), "could not measure the source's parallel reads; counting beside the copy");
+                None
+            }
+        };
         for collection in uncounted {
             let filter = collection.filter.is_some().then(|| collection.filter_document()).transpose().map_err(RunError::Spec)?;
             let documents = database.collection::<Document>(&collection.source);
@@ -457,13 +465,13 @@ impl BackgroundCounts {
                 }
             }));
         }
-        Ok(Self(tasks))
+        Ok(Self { tasks, speedup })
     }
 }
 
 impl Drop for BackgroundCounts {
     fn drop(&mut self) {
-        self.0.iter().for_each(tokio::task::JoinHandle::abort);
+        self.tasks.iter().for_each(tokio::task::JoinHandle::abort);
     }
 }
 

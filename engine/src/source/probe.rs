@@ -69,8 +69,9 @@ fn missing_id(n: u8) -> Bson {
 }
 
 /// Probes `collection` as the readers would query it under `user_filter`; the range only
-/// when parallel lookups gain at least `parallel_gain`.
-pub async fn probe(collection: &Collection<Document>, user_filter: &Document, parallel_gain: f64) -> mongodb::error::Result<Probe> {
+/// when parallel lookups gain at least `parallel_gain`. A speedup measured already on this
+/// server (`known_speedup`) is not measured again.
+pub async fn probe(collection: &Collection<Document>, user_filter: &Document, parallel_gain: f64, known_speedup: Option<f64>) -> mongodb::error::Result<Probe> {
     let mut point = Duration::MAX;
     for n in 0..3 {
         let started = Instant::now();
@@ -78,7 +79,10 @@ pub async fn probe(collection: &Collection<Document>, user_filter: &Document, pa
         point = point.min(started.elapsed());
     }
     let range_budget = (point * 20).clamp(Duration::from_millis(20), Duration::from_secs(1));
-    let parallel_speedup = parallel_speedup(collection).await?;
+    let parallel_speedup = match known_speedup {
+        Some(speedup) => speedup,
+        None => parallel_speedup(collection).await?,
+    };
     let empty_range = if parallel_speedup >= parallel_gain { empty_range(collection, user_filter, range_budget).await? } else { RangeCost::NotMeasured };
     Ok(Probe { point, parallel_speedup, empty_range, range_budget })
 }
