@@ -421,7 +421,7 @@ impl ThrottleReports {
 /// as the read plan measures it): there a count that can't come from metadata is a read of
 /// the collection of its own, and the copy's reads wait behind it (SecantusDB: a count of
 /// 100,000 documents took 1.2-1.8 s, and a `find` sent just after it answered its first batch
-/// 1.0 s later than alone). The copy's own count then gives the total as it ends. The
+/// 0.8-1.2 s later than alone). The copy's own count then gives the total as it ends. The
 /// speedup measured for this is handed to the read plan, which would measure it otherwise.
 struct BackgroundCounts {
     tasks: Vec<tokio::task::JoinHandle<()>>,
