@@ -58,10 +58,13 @@ async fn killed_and_resumed(plan: PlanChoice, documents: u64, times: usize) -> R
     let state_dir = state.path().display().to_string();
 
     let mut rng = rand::thread_rng();
-    // Up to 80 %, and never within two in-flight windows of the end: batches commit in order,
-    // so when the oldest batch in flight is slow, the whole window behind it commits at once,
-    // and a kill aimed at a document inside the last window could land after the copy.
-    let last = (0.8_f64).min(1.0 - 2.0 * DOCUMENTS_IN_FLIGHT as f64 / documents as f64);
+    // Up to 80 %, and far enough from the end for every kill to find the copy running:
+    // batches commit in order, so when the oldest batch in flight is slow, the whole window
+    // behind it commits at once, and each kill can land up to one window past its aim. Each
+    // kill after the first waits for the resumed run to pass the one before, so the kills
+    // together can overshoot by `times` windows; one more keeps the last short of the end.
+    let windows = (times + 1) as f64 * DOCUMENTS_IN_FLIGHT as f64;
+    let last = (0.8_f64).min(1.0 - windows / documents as f64);
     let mut kill_at: Vec<f64> = (0..times).map(|_| rng.gen_range(0.05..last)).collect();
     kill_at.sort_by(f64::total_cmp);
 
@@ -69,10 +72,14 @@ async fn killed_and_resumed(plan: PlanChoice, documents: u64, times: usize) -> R
     let mut args = migrate_args(&server, &astra.endpoint(), state.path(), "shop");
     args.extend(["--collection", "orders", "--json", "--read-plan", plan.as_str()].map(String::from));
     let mut child = spawn(&args, &log);
-    let mut kills = Vec::new();
+    let mut kills: Vec<JobProgress> = Vec::new();
     for fraction in kill_at {
-        let threshold = (fraction * documents as f64) as u64;
-        if !wait_until(&mut child, &manager, |p| p.totals().accounted() >= threshold).await {
+        // The run that was killed left its counts behind; the kill must wait for the resumed
+        // run to copy past them, not strike while it is still starting.
+        let passed = kills.last().map_or(0, |k| k.totals().accounted() + 1);
+        let threshold = ((fraction * documents as f64) as u64).max(passed);
+        let copying = |p: &JobProgress| p.status == JobStatus::Running && p.totals().accounted() >= threshold;
+        if !wait_until(&mut child, &manager, copying).await {
             break;
         }
         tokio::time::sleep(Duration::from_millis(rng.gen_range(0..50))).await;
