@@ -130,8 +130,8 @@ impl JobManager {
 
         // The count the progress starts from, where the server gives it quickly (see
         // `source::probe::quick_count`); otherwise the job counts beside its copy
-        // (`runner::BackgroundCounts`), unless the server reads one query at a time. A collection read whole settles its count when its
-        // copy ends (`Store::settle_matched`).
+        // (`runner::BackgroundCounts`), unless the server reads one query at a time. A
+        // collection read whole settles its count when its copy ends (`Store::settle_matched`).
         let mut matched = Vec::with_capacity(spec.collections.len());
         for collection in &spec.collections {
             let filter = collection.filter_document().map_err(JobError::Invalid)?;
