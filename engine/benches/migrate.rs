@@ -3,7 +3,8 @@
 //! One run, `DOCSHIFT_BENCH_DOCS` sample "orders" documents (default 100,000; about 500
 //! bytes of BSON each: an ObjectId, a Decimal128 total, a date, an array of order lines) in
 //! SecantusDB, then for SecantusDB as it comes and again after `createIndex({_id: -1})`:
-//! 1. **source**: its fastest plain read, one cursor `find({})`, no sort, the Rust driver;
+//! 1. **source**: its fastest plain read, one cursor `find({})`, no sort, the Rust driver,
+//!    the documents kept as raw BSON;
 //! 2. **target**: astra-local's ingest alone, bodies converted beforehand, its fastest of a
 //!    few chunk sizes and concurrencies;
 //! 3. **peer**: `scripts/peer_astrapy.py` (pymongo `find({})` → astrapy
@@ -243,13 +244,14 @@ async fn create_id_index(uri: &str, collection: &str) {
     client.database(DATABASE).collection::<Document>(collection).create_index(index).await.unwrap();
 }
 
-/// One plain cursor over the collection, no sort: the fastest read the driver gets. Returns
-/// the time it took and the time to the first batch.
+/// One plain cursor over the collection, no sort, the documents kept as the raw BSON the
+/// server sent (no `Document` built): the fastest read the driver gets. Returns the time it
+/// took and the time to the first batch.
 async fn plain_read(uri: &str, collection: &str, docs: u64) -> (Duration, Duration) {
     // Patient: SecantusDB answers no heartbeat while it reads the whole result before the
     // first batch, and the driver's monitor would interrupt the read after its connect timeout.
     let client = mongodb::Client::with_uri_str(format!("{uri}/?serverSelectionTimeoutMS=60000&connectTimeoutMS=600000")).await.unwrap();
-    let collection = client.database(DATABASE).collection::<Document>(collection);
+    let collection = client.database(DATABASE).collection::<bson::RawDocumentBuf>(collection);
     let started = Instant::now();
     let mut cursor = collection.find(doc! {}).batch_size(1_000).await.unwrap();
     let (mut read, mut first) = (0u64, None);

@@ -12,7 +12,7 @@ use super::{
     control::{wait_while_paused, Control},
     error::RunError,
     progress::Publisher,
-    reader::{Batch, Batches, Frontier, RangeRead, ReadOrder},
+    reader::{raw_id, Batch, Batches, Frontier, RangeRead, ReadOrder},
     spec::CollectionSpec,
     store::{BatchCommit, CopiedDocument, DeadLetter},
 };
@@ -22,7 +22,7 @@ use crate::{
     source::{mongo::MongoSource, ranges::encode_id},
     tuning::DOCUMENTS_IN_FLIGHT,
 };
-use bson::Document;
+use bson::{Document, RawDocument};
 use std::{
     collections::VecDeque,
     sync::{
@@ -104,7 +104,7 @@ impl Drop for InFlight {
 impl RangeCopy {
     /// Copies range `index` read in `order` until its end, a cancel, or a failure.
     pub async fn run(mut self, index: u32, order: ReadOrder, frontier: Arc<Frontier>) -> Result<Control, RunError> {
-        let read = RangeRead { collection: self.collection.clone(), order, filter: self.filter.clone(), batch_size: self.batch_size, frontier };
+        let read = RangeRead { collection: self.collection.clone_with_type(), order, filter: self.filter.clone(), batch_size: self.batch_size, frontier };
         let mut batches = Batches::start(read, self.source.clone());
         let mut in_flight = InFlight::default();
         let mut reading = true;
@@ -194,7 +194,7 @@ async fn head(in_flight: &mut InFlight) -> Result<Option<Acknowledged>, RunError
 /// Converts a batch, writes what converts, and sorts every document into written, already
 /// present or dead-lettered. `None` for an empty batch.
 async fn write_batch(converter: &Converter, writer: &Writer, spec: &CollectionSpec, record: bool, batch: Batch) -> Result<Option<Acknowledged>, RunError> {
-    let Some(last_id) = batch.documents.last().and_then(|d| d.get("_id")).cloned() else { return Ok(None) };
+    let Some(last_id) = batch.documents.last().and_then(|d| raw_id(d)) else { return Ok(None) };
     let checkpoint = match &batch.natural {
         Some(position) => position.encode(),
         None => encode_id(&last_id),
@@ -203,10 +203,18 @@ async fn write_batch(converter: &Converter, writer: &Writer, spec: &CollectionSp
     let mut to_write = Vec::with_capacity(batch.documents.len());
     let mut originals = Vec::with_capacity(batch.documents.len());
     let mut copied = Vec::with_capacity(if record { batch.documents.len() } else { 0 });
-    for document in &batch.documents {
-        match converter.convert(document) {
+    for raw in &batch.documents {
+        let document = match raw.to_document() {
+            Ok(document) => document,
+            Err(error) => {
+                dead_letters.push(unreadable(&spec.source, raw, &error));
+                continue;
+            }
+        };
+        match converter.convert(&document) {
             Ok(converted) => {
-                originals.push(document);
+                // The raw form is kept (for a refusal), not the `Document`: half the memory.
+                originals.push(raw);
                 copied.push(record.then(|| CopiedDocument::of(&converted)));
                 to_write.push(converted);
             }
@@ -214,10 +222,10 @@ async fn write_batch(converter: &Converter, writer: &Writer, spec: &CollectionSp
                 let code = rejection.violations.first().map(|v| v.code().to_string()).unwrap_or_else(|| "REJECTED".into());
                 dead_letters.push(DeadLetter {
                     collection: spec.source.clone(),
-                    id: rejection.id_key.clone().unwrap_or_else(|| id_text(document)),
+                    id: rejection.id_key.clone().unwrap_or_else(|| id_text(&document)),
                     code,
                     reason: rejection.to_string(),
-                    document: canonical_extended_json(document),
+                    document: canonical_extended_json(&document),
                 });
             }
         }
@@ -243,16 +251,63 @@ async fn write_batch(converter: &Converter, writer: &Writer, spec: &CollectionSp
                 id: key,
                 reason: format!("Astra refused the document: {message}"),
                 code,
-                document: canonical_extended_json(original),
+                document: original.to_document().map(|document| canonical_extended_json(&document)).unwrap_or_default(),
             }),
         }
     }
     Ok(Some(Acknowledged { checkpoint, written, already_present, dead_letters, copied: kept, landed }))
 }
 
+/// A document the source sent that does not read as values docshift converts: text that is
+/// not UTF-8, which MongoDB can hold in rare cases (strings truncated mid-character,
+/// SERVER-24007, cited by the bson crate's `from_slice_utf8_lossy`). It is dead-lettered
+/// with what can be read of it.
+fn unreadable(collection: &str, raw: &RawDocument, error: &bson::raw::Error) -> DeadLetter {
+    let lossy = bson::from_slice_utf8_lossy::<Document>(raw.as_bytes()).ok();
+    DeadLetter {
+        collection: collection.to_owned(),
+        id: lossy.as_ref().map(id_text).unwrap_or_else(|| "(unreadable)".into()),
+        code: "UNREADABLE_BSON".into(),
+        reason: format!(
+            "the source sent a document docshift cannot read ({error}); it is kept here with any \
+             text that is not UTF-8 replaced by U+FFFD"
+        ),
+        document: lossy.map(|document| canonical_extended_json(&document)).unwrap_or_default(),
+    }
+}
+
 fn id_text(document: &Document) -> String {
     match document.get("_id") {
         Some(id) => id.clone().into_canonical_extjson().to_string(),
         None => "(no _id)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_with_text_that_is_not_utf8_is_dead_lettered_with_what_reads() {
+        // {_id: 7, name: "caf\xe9"}: a Latin-1 byte where UTF-8 was due.
+        let mut elements = vec![0x10];
+        elements.extend_from_slice(b"_id\0");
+        elements.extend_from_slice(&7i32.to_le_bytes());
+        elements.push(0x02);
+        elements.extend_from_slice(b"name\0");
+        elements.extend_from_slice(&5i32.to_le_bytes());
+        elements.extend_from_slice(b"caf\xe9\0");
+        let mut bytes = ((elements.len() + 5) as i32).to_le_bytes().to_vec();
+        bytes.extend_from_slice(&elements);
+        bytes.push(0);
+        let raw = bson::RawDocumentBuf::from_bytes(bytes).unwrap();
+        let error = raw.to_document().unwrap_err();
+
+        let letter = unreadable("people", &raw, &error);
+        assert_eq!(letter.collection, "people");
+        assert_eq!(letter.id, r#"{"$numberInt":"7"}"#);
+        assert_eq!(letter.code, "UNREADABLE_BSON");
+        assert!(letter.reason.contains("not UTF-8"), "{}", letter.reason);
+        assert!(letter.document.contains("caf\u{fffd}"), "{}", letter.document);
     }
 }

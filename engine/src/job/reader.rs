@@ -6,10 +6,15 @@
 //!
 //! Batches travel on a bounded channel, so memory stays flat; a read that fails transiently
 //! (pool cleared, network error, cursor lost) is reopened where it stopped.
+//!
+//! Documents travel as the raw BSON the server sent. The driver asks for the next batch only
+//! once the last one is drained, so whatever the reader does per document is time the source
+//! waits; building a `bson::Document` (an allocation per key and value) is left to the tasks
+//! that convert, which run in parallel.
 
 use super::error::RunError;
 use crate::source::{mongo::MongoSource, ranges::IdRange};
-use bson::{doc, Bson, Document};
+use bson::{doc, Bson, Document, RawDocument, RawDocumentBuf};
 use futures::TryStreamExt;
 use std::{
     sync::{Arc, Mutex, MutexGuard},
@@ -100,7 +105,7 @@ impl Frontier {
 
 /// What to read: a collection, under the user's filter.
 pub(super) struct RangeRead {
-    pub collection: mongodb::Collection<Document>,
+    pub collection: mongodb::Collection<RawDocumentBuf>,
     pub order: ReadOrder,
     pub filter: Document,
     pub batch_size: usize,
@@ -109,7 +114,7 @@ pub(super) struct RangeRead {
 
 /// One batch, with where the read stands after it (natural order only).
 pub(super) struct Batch {
-    pub documents: Vec<Document>,
+    pub documents: Vec<RawDocumentBuf>,
     pub natural: Option<NaturalPosition>,
 }
 
@@ -188,7 +193,7 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
             match cursor.try_next().await {
                 Ok(Some(document)) => {
                     failures = 0;
-                    let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+                    let id = raw_id(&document).unwrap_or(Bson::Null);
                     if let Some(target) = &skip_to {
                         if passed < target.read {
                             passed += 1;
@@ -221,7 +226,7 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
                     batch.push(document);
                     if batch.len() == batch_size {
                         if let ReadOrder::ById { after, .. } = &mut read.order {
-                            *after = batch.last().and_then(|d| d.get("_id")).cloned();
+                            *after = batch.last().and_then(|d| raw_id(d));
                         }
                         let full = Batch { documents: std::mem::replace(&mut batch, Vec::with_capacity(batch_size)), natural: natural.clone() };
                         if batches.send(Ok(full)).await.is_err() {
@@ -245,8 +250,8 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
                     // Resume after what this batch holds so far, or after the last batch sent.
                     match &mut read.order {
                         ReadOrder::ById { after, .. } => {
-                            if let Some(id) = batch.last().and_then(|d| d.get("_id")) {
-                                *after = Some(id.clone());
+                            if let Some(id) = batch.last().and_then(|d| raw_id(d)) {
+                                *after = Some(id);
                             }
                         }
                         // Reading again up to the last batch sent covers the held one: drop it.
@@ -265,6 +270,11 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
     if !batch.is_empty() {
         let _ = batches.send(Ok(Batch { documents: batch, natural })).await;
     }
+}
+
+/// A raw document's `_id`, if it has one the reader can take.
+pub(super) fn raw_id(document: &RawDocument) -> Option<Bson> {
+    document.get("_id").ok().flatten().and_then(|id| Bson::try_from(id).ok())
 }
 
 /// `id < upper` in `_id` order (across brackets by bracket; within one for the types a

@@ -23,7 +23,6 @@ use crate::{
     source::mongo::MongoSource,
     wire::{JobStatus, Verification},
 };
-use bson::Document;
 use futures::{stream, StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -107,7 +106,7 @@ pub(crate) async fn verify_collection_skipping(
     let dead = store.dead_letter_ids(job, &collection.source)?;
     let converter = collection.converter(spec.policy).map_err(RunError::Spec)?;
     let read = RangeRead {
-        collection: source.client().database(&spec.database).collection::<Document>(&collection.source),
+        collection: source.client().database(&spec.database).collection(&collection.source),
         order: ReadOrder::Natural { resume: None },
         filter: collection.filter_document().map_err(RunError::Spec)?,
         batch_size: spec.batch_size.max(1),
@@ -137,8 +136,9 @@ pub(crate) async fn verify_collection_skipping(
         let expected = match document {
             Err(e) => Some(Err(e)),
             Ok(_) if !(position as u64).is_multiple_of(step) => None,
-            Ok(document) => match converter.convert(&document) {
-                Ok(converted) if !dead.contains(converted.id_key()) && !skip(converted.id_key()) => Some(Ok(CopiedDocument::of(&converted))),
+            // A document that does not read was dead-lettered by the copy.
+            Ok(raw) => match raw.to_document().map(|document| converter.convert(&document)) {
+                Ok(Ok(converted)) if !dead.contains(converted.id_key()) && !skip(converted.id_key()) => Some(Ok(CopiedDocument::of(&converted))),
                 _ => None,
             },
         };
