@@ -18,13 +18,18 @@
 //!   little under the rate the target accepted in that second, then probes upward by 1 % a
 //!   second. 429s that come bunched (a quota spent: everything past it refused) say what the
 //!   quota is: the pace then grows to 98 % of it at that speed, and past it ten times slower
-//!   until a 429 brings it back. Scattered ones (noise, or a token bucket near its rate) only step the pace down by that
+//!   until a 429 brings it back. A quota found can fall (another client takes a share; or
+//!   the second it was read off straddled two of the quota's own and counted one more): a
+//!   second sent at the pace, partly refused, that the target accepted less of than the
+//!   figure found sets the figure to what it accepted (at most 10 % lower at a time), so the
+//!   pace does not sit just past the quota with a request or two refused every second.
+//!   Scattered 429s (noise, or a token bucket near its rate) only step the pace down by that
 //!   little. A few seconds after slowing down, on enough answers to requests sent after it
 //!   had settled (a second later: the quota's second may still be spent) for the share to
 //!   mean something, it checks that the share of 429s fell; if it did not, those 429s were
 //!   not about the rate (a few, whatever the pace): the pace goes back, and that share
-//!   counts as noise from then on, so it cannot spiral the pace down. A `Retry-After` holds
-//!   the throttled request back at least that long.
+//!   counts as noise from then on, so it cannot spiral the pace down (a lowered quota figure
+//!   comes back with it). A `Retry-After` holds the throttled request back at least that long.
 //!
 //! A 429 is the target asking for a slower pace, not a failure: the clients wait and send the
 //! request again without spending an attempt of their retry policy ([`super::http`]). Only when
@@ -58,6 +63,9 @@ const QUOTA_HEADROOM: f64 = 0.98;
 /// ...and past it, this much a second: a quota found stays the quota until the target says
 /// otherwise, but a higher one (another client of the database gone quiet) is still found.
 const PROBE_PAST_QUOTA: f64 = 0.001;
+/// A 429 while probing just past a quota found lowers the figure by at most this share (see
+/// `State::on_throttled`).
+const QUOTA_STEP: f64 = 0.1;
 /// Round trips this much slower than the lowest seen mean that the target is queueing...
 const TOLERANCE: f64 = 1.5;
 /// ...when they are also this much slower, in seconds: a rise of a few milliseconds is not
@@ -157,6 +165,8 @@ struct Check {
     latest: Instant,
     /// The pace before the first.
     previous_pace: Option<f64>,
+    /// The quota to go back to if it fails, where the slow-down lowered the quota.
+    previous_quota: Option<f64>,
     /// The answers of the few seconds that set the first off, and every answer since to a
     /// request sent before the latest had settled ([`SETTLING`]): the 429s it was to end.
     /// Requests already on the wire when the pace fell, or sent while the quota's second
@@ -241,8 +251,13 @@ impl Seconds {
 
     /// What was accepted in the whole second before this one.
     fn accepted_before(&self, now: Instant) -> f64 {
+        self.second_before(now).0
+    }
+
+    /// The answers of the whole second before this one: (accepted, throttled).
+    fn second_before(&self, now: Instant) -> (f64, f64) {
         let second = self.now(now);
-        self.ring.iter().rev().find(|(s, _, _)| *s + 1 == second).map_or(0.0, |(_, a, _)| f64::from(*a))
+        self.ring.iter().rev().find(|(s, _, _)| *s + 1 == second).map_or((0.0, 0.0), |(_, a, t)| (f64::from(*a), f64::from(*t)))
     }
 
     /// Whether the latest `n` answers all were 429s.
@@ -449,9 +464,26 @@ impl State {
         // little under it (or under what the whole second before accepted, if more). Scattered
         // 429s a few percent of the answers are too few to slow down by the evidence below,
         // and a pace a little past the quota would keep them coming, one or two a second.
-        if let (Some(quota), Some(pace)) = (self.quota, self.pace) {
+        // Bunched ones say the quota fell (another client of the database took a share): they
+        // go to the evidence below, which measures it again.
+        if let (Some(quota), Some(pace), false) = (self.quota, self.pace, self.seconds.bunched(BUNCHED)) {
             if pace > quota * QUOTA_HEADROOM {
-                let quota = quota.max(self.seconds.accepted_before(now));
+                let (accepted, throttled) = self.seconds.second_before(now);
+                let quota = if accepted > quota {
+                    accepted
+                } else if self.check.is_none() && self.noise < THROTTLED_SHARE / 4.0 && throttled >= 1.0 && accepted + throttled >= 0.9 * pace {
+                    // A whole second sent at the pace, some of it refused, and the target took
+                    // less than the figure found: the figure is high, and a pace just past the
+                    // true quota would keep a request or two a second refused. What that second
+                    // accepted is the quota now, within a step. Checked like any slow-down: if
+                    // the 429s stay, they were noise, and the figure comes back.
+                    let second = self.seconds.now(now);
+                    let before = self.seconds.tally(second.saturating_sub(2), second + 1);
+                    self.check = Some(Check { first: now, latest: now, previous_pace: self.pace, previous_quota: Some(quota), before, after: Tally::default() });
+                    accepted.clamp(quota * (1.0 - QUOTA_STEP), quota * QUOTA_HEADROOM)
+                } else {
+                    quota
+                };
                 self.quota = Some(quota);
                 self.pace = Some(quota * QUOTA_HEADROOM);
                 self.pace_changed = now;
@@ -497,7 +529,7 @@ impl State {
         // them were the first one's falling short), against the pace before both.
         self.check = Some(match self.check {
             Some(check) => Check { latest: now, before: check.before.plus(check.after), after: Tally::default(), ..check },
-            None => Check { first: now, latest: now, previous_pace: self.pace, before: self.seconds.tally(second.saturating_sub(2), second + 1), after: Tally::default() },
+            None => Check { first: now, latest: now, previous_pace: self.pace, previous_quota: None, before: self.seconds.tally(second.saturating_sub(2), second + 1), after: Tally::default() },
         });
         // The quota counts requests, the ones it let through and then refused for another
         // reason (noise) too: the 429s before the bunch.
@@ -518,7 +550,7 @@ impl State {
     /// Once a slow-down has enough answers after it (or waited [`CHECK_LONGEST`]), checks that
     /// it all but ended the 429s; if not, undoes it. What stays counts as noise either way.
     fn grow_pace(&mut self, now: Instant) {
-        if let Some(Check { first, latest, previous_pace, before, after: since }) = self.check {
+        if let Some(Check { first, latest, previous_pace, previous_quota, before, after: since }) = self.check {
             // Enough answers that the share after is not one of chance: at a slowed pace two
             // seconds can hold a hundred answers, and a steady 4 % of 429s then shows as under
             // 2.5 % one time in four. And no later than CHECK_LONGEST after the first, so that
@@ -543,6 +575,7 @@ impl State {
                 tracing::debug!(?before, after = ?since, failed, noise = self.noise, pace = self.pace, restored = previous_pace, "checked a slow-down");
                 if failed {
                     self.pace = previous_pace;
+                    self.quota = previous_quota.or(self.quota);
                     self.pace_changed = now;
                 }
             }

@@ -151,6 +151,11 @@ async fn a_quota_is_found_through_noise() {
 /// after `settle` were 429s, the most 429s in one of those seconds, and how many a second
 /// were accepted then.
 async fn under_a_quota_in_parallel(quota: u32, writers: usize, length: Duration, settle: Duration) -> (f64, u32, f64) {
+    under_a_changing_quota(move |_| quota, writers, length, settle).await
+}
+
+/// [`under_a_quota_in_parallel`] with a quota that is `quota(time since the start)`.
+async fn under_a_changing_quota(quota: impl Fn(Duration) -> u32 + Clone + Send + 'static, writers: usize, length: Duration, settle: Duration) -> (f64, u32, f64) {
     let limiter = Limiter::new(64, None);
     let epoch = Instant::now();
     // The quota's window, as astra-local counts it: a second from its first request.
@@ -159,7 +164,7 @@ async fn under_a_quota_in_parallel(quota: u32, writers: usize, length: Duration,
     let by_second = Arc::new(Mutex::new(vec![0u32; length.as_secs() as usize + 2]));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..writers {
-        let (limiter, window, tallies, by_second) = (limiter.clone(), window.clone(), tallies.clone(), by_second.clone());
+        let (limiter, window, tallies, by_second, quota) = (limiter.clone(), window.clone(), tallies.clone(), by_second.clone(), quota.clone());
         tasks.spawn(async move {
             while epoch.elapsed() < length {
                 let permit = limiter.acquire(50).await;
@@ -170,7 +175,7 @@ async fn under_a_quota_in_parallel(quota: u32, writers: usize, length: Duration,
                         *window = (Instant::now(), 0);
                     }
                     window.1 += 1;
-                    window.1 > quota
+                    window.1 > quota(epoch.elapsed())
                 };
                 if epoch.elapsed() >= settle {
                     let mut tallies = tallies.lock().unwrap();
@@ -206,6 +211,25 @@ async fn a_quota_met_with_many_requests_in_flight_is_held_with_few_429s() {
         assert!(share <= 0.01, "quota {quota}: {:.1} % of the answers after the first 10 s were 429s", share * 100.0);
         assert!(worst <= quota / 20, "quota {quota}: {worst} 429s in one second");
         assert!(rate >= 0.9 * q, "quota {quota}: {rate:.1} accepted a second");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_quota_that_falls_is_followed_down() {
+    // The quota the limiter found falls a little (another client of the database takes its
+    // share, or a second that straddled two of the quota's own counted one more): probing
+    // past the old figure, the pace stayed a little over the new one, and every second one
+    // or two requests were refused for good. Or it falls a lot: most of every second's
+    // requests past it were refused.
+    // A small fall is followed at once; after a large one the pace climbs back to the new
+    // quota at 1 % a second, from under it.
+    for (before, after, settle) in [(42, 40, 10), (44, 40, 10), (210, 200, 10), (60, 40, 30)] {
+        let quota = move |t: Duration| if t < Duration::from_secs(20) { before } else { after };
+        let (share, worst, rate) = under_a_changing_quota(quota, 64, Duration::from_secs(20 + settle + 30), Duration::from_secs(20 + settle)).await;
+        let q = f64::from(after);
+        assert!(share <= 0.01, "quota {before} then {after}: {:.1} % of the answers {settle} s after the fall were 429s", share * 100.0);
+        assert!(worst <= after / 20, "quota {before} then {after}: {worst} 429s in one second");
+        assert!(rate >= 0.9 * q, "quota {before} then {after}: {rate:.1} accepted a second");
     }
 }
 
@@ -365,3 +389,4 @@ async fn a_path_that_gets_slower_is_followed() {
         assert!(rate >= 0.8 * ideal, "draw {seed}: {rate:.0} accepted a second of {ideal:.0}, from 10 s after the path got slower");
     }
 }
+
