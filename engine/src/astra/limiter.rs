@@ -37,9 +37,11 @@
 //!
 //! An optional documents-per-second ceiling (`--max-rate`) paces writes and read-back too.
 
+mod seconds;
+
 use crate::wire::Throttle;
+use seconds::{Seconds, Tally};
 use std::{
-    collections::VecDeque,
     sync::{Arc, Mutex, MutexGuard},
     time::Duration,
 };
@@ -49,8 +51,6 @@ use tokio::{sync::Notify, time::Instant};
 pub const STARVED: Duration = Duration::from_secs(600);
 /// How far back the accepted rate and "throttling now" look, in seconds.
 const RECENT: u64 = 5;
-/// Seconds of history kept (for the best accepted second).
-const HISTORY: usize = 64;
 /// 429s must be at least this share of a second's answers (and two) to slow the pace.
 const THROTTLED_SHARE: f64 = 0.05;
 /// After a 429, the pace is set to this share of the rate the target accepted.
@@ -180,120 +180,6 @@ struct Check {
     after: Tally,
 }
 
-/// Answers, and how many of them were 429s.
-#[derive(Debug, Clone, Copy, Default)]
-struct Tally {
-    answers: u32,
-    throttled: u32,
-}
-
-impl Tally {
-    fn add(&mut self, throttled: bool) {
-        self.answers += 1;
-        self.throttled += u32::from(throttled);
-    }
-
-    fn plus(self, other: Tally) -> Tally {
-        Tally { answers: self.answers + other.answers, throttled: self.throttled + other.throttled }
-    }
-
-    fn share(&self) -> f64 {
-        if self.answers == 0 {
-            0.0
-        } else {
-            f64::from(self.throttled) / f64::from(self.answers)
-        }
-    }
-}
-
-/// Counts per whole second since the limiter started, in a ring.
-#[derive(Debug)]
-struct Seconds {
-    epoch: Instant,
-    ring: VecDeque<(u64, u32, u32)>,
-    /// The answers of the last second, oldest first: when, and whether a 429.
-    recent: VecDeque<(Instant, bool)>,
-}
-
-impl Seconds {
-    fn now(&self, now: Instant) -> u64 {
-        now.duration_since(self.epoch).as_secs()
-    }
-
-    fn count(&mut self, now: Instant, accepted: bool) {
-        self.recent.push_back((now, !accepted));
-        while self.recent.front().is_some_and(|(at, _)| now.duration_since(*at) >= Duration::from_secs(1)) {
-            self.recent.pop_front();
-        }
-        let second = self.now(now);
-        if self.ring.back().is_none_or(|(s, _, _)| *s != second) {
-            self.ring.push_back((second, 0, 0));
-            while self.ring.len() > HISTORY {
-                self.ring.pop_front();
-            }
-        }
-        if let Some((_, a, t)) = self.ring.back_mut() {
-            if accepted {
-                *a += 1;
-            } else {
-                *t += 1;
-            }
-        }
-    }
-
-    /// (accepted, throttled) over the last second (as of the latest answer), and how much of
-    /// it the limiter has lived.
-    fn last_second(&self, now: Instant) -> (f64, f64, f64) {
-        let (accepted, throttled) = self
-            .recent
-            .iter()
-            .fold((0u32, 0u32), |(a, t), (_, throttled)| if *throttled { (a, t + 1) } else { (a + 1, t) });
-        let age = now.duration_since(self.epoch).as_secs_f64();
-        (f64::from(accepted), f64::from(throttled), age.min(1.0))
-    }
-
-    /// What was accepted in the whole second before this one.
-    fn accepted_before(&self, now: Instant) -> f64 {
-        self.second_before(now).0
-    }
-
-    /// The answers of the whole second before this one: (accepted, throttled).
-    fn second_before(&self, now: Instant) -> (f64, f64) {
-        let second = self.now(now);
-        self.ring.iter().rev().find(|(s, _, _)| *s + 1 == second).map_or((0.0, 0.0), |(_, a, t)| (f64::from(*a), f64::from(*t)))
-    }
-
-    /// Whether the latest `n` answers all were 429s.
-    fn bunched(&self, n: usize) -> bool {
-        self.recent.len() >= n && self.recent.iter().rev().take(n).all(|(_, throttled)| *throttled)
-    }
-
-    /// How many of the latest answers in a row were 429s.
-    fn trailing_throttled(&self) -> usize {
-        self.recent.iter().rev().take_while(|(_, throttled)| *throttled).count()
-    }
-
-    /// Accepted a second over the last `seconds` whole seconds.
-    fn accepted_rate(&self, now: Instant, seconds: u64) -> f64 {
-        let second = self.now(now);
-        let from = second.saturating_sub(seconds);
-        let accepted: u32 = self.ring.iter().filter(|(s, _, _)| *s >= from && *s < second).map(|(_, a, _)| *a).sum();
-        f64::from(accepted) / seconds.min(second).max(1) as f64
-    }
-
-    /// Whether any 429 came within the last `seconds`.
-    fn throttled_within(&self, now: Instant, seconds: u64) -> bool {
-        let from = self.now(now).saturating_sub(seconds);
-        self.ring.iter().any(|(s, _, t)| *s >= from && *t > 0)
-    }
-
-    /// The answers of seconds `from..to`.
-    fn tally(&self, from: u64, to: u64) -> Tally {
-        let (answers, throttled) = self.ring.iter().filter(|(s, _, _)| *s >= from && *s < to).fold((0u32, 0u32), |(a, t), (_, x, y)| (a + x + y, t + y));
-        Tally { answers, throttled }
-    }
-}
-
 #[derive(Debug)]
 struct Window {
     started: Instant,
@@ -330,7 +216,7 @@ impl Limiter {
                 stale: None,
                 window: Window::new(now),
                 last_decrease: None,
-                seconds: Seconds { epoch: now, ring: VecDeque::new(), recent: VecDeque::new() },
+                seconds: Seconds::new(now),
                 check: None,
                 noise: 0.0,
                 recount: None,
