@@ -203,6 +203,14 @@ async fn under_a_changing_quota(quota: impl Fn(Duration) -> u32 + Clone + Send +
     (f64::from(throttled) / f64::from(answers.max(1)), worst, f64::from(accepted) / (epoch.elapsed() - settle).as_secs_f64())
 }
 
+/// Asserts that a quota of `quota` was held from `settle` on: at most 1 % of the answers 429s
+/// and `most` in one second (where counted), at least 90 % of the quota accepted.
+fn assert_held(what: &str, (share, worst, rate): (f64, u32, f64), quota: u32, most: Option<u32>) {
+    assert!(share <= 0.01, "{what}: {:.1} % of the answers once settled were 429s", share * 100.0);
+    assert!(most.is_none_or(|most| worst <= most), "{what}: {worst} 429s in one second");
+    assert!(rate >= 0.9 * f64::from(quota), "{what}: {rate:.1} accepted a second");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_quota_met_with_many_requests_in_flight_is_held_with_few_429s() {
     // The requests already on the wire when the pace fell answer 429 after it: they are the
@@ -210,11 +218,8 @@ async fn a_quota_met_with_many_requests_in_flight_is_held_with_few_429s() {
     // to none, and a second storm of 429s followed). And once the quota is found, probing
     // past it is slow: one or two 429s a second at most, not a few percent of the quota.
     for quota in [40, 200] {
-        let (share, worst, rate) = under_a_quota_in_parallel(quota, 64, Duration::from_secs(40), Duration::from_secs(10)).await;
-        let q = f64::from(quota);
-        assert!(share <= 0.01, "quota {quota}: {:.1} % of the answers after the first 10 s were 429s", share * 100.0);
-        assert!(worst <= quota / 20, "quota {quota}: {worst} 429s in one second");
-        assert!(rate >= 0.9 * q, "quota {quota}: {rate:.1} accepted a second");
+        let held = under_a_quota_in_parallel(quota, 64, Duration::from_secs(40), Duration::from_secs(10)).await;
+        assert_held(&format!("quota {quota}, after the first 10 s"), held, quota, Some(quota / 20));
     }
 }
 
@@ -224,16 +229,12 @@ async fn a_quota_that_falls_is_followed_down() {
     // share, or a second that straddled two of the quota's own counted one more): probing
     // past the old figure, the pace stayed a little over the new one, and every second one
     // or two requests were refused for good. Or it falls a lot: most of every second's
-    // requests past it were refused.
-    // A small fall is followed at once; after a large one the pace climbs back to the new
+    // requests past it were refused. A small fall is followed at once; after a large one the pace climbs back to the new
     // quota at 1 % a second, from under it.
     for (before, after, settle) in [(42, 40, 10), (44, 40, 10), (210, 200, 10), (60, 40, 30)] {
         let quota = move |t: Duration| if t < Duration::from_secs(20) { before } else { after };
-        let (share, worst, rate) = under_a_changing_quota(quota, 64, Duration::from_secs(20 + settle + 30), Duration::from_secs(20 + settle), Duration::ZERO).await;
-        let q = f64::from(after);
-        assert!(share <= 0.01, "quota {before} then {after}: {:.1} % of the answers {settle} s after the fall were 429s", share * 100.0);
-        assert!(worst <= after / 20, "quota {before} then {after}: {worst} 429s in one second");
-        assert!(rate >= 0.9 * q, "quota {before} then {after}: {rate:.1} accepted a second");
+        let held = under_a_changing_quota(quota, 64, Duration::from_secs(20 + settle + 30), Duration::from_secs(20 + settle), Duration::ZERO).await;
+        assert_held(&format!("quota {before} then {after}, {settle} s after the fall"), held, after, Some(after / 20));
     }
 }
 
@@ -243,10 +244,8 @@ async fn a_quota_whose_429s_come_back_sooner_than_its_answers_is_found_whole() {
     // answer before some of the ones under it, and what was accepted by then is short of
     // the quota (about 34 of 40 in a bench run, whose pace then stayed at 34 a second).
     for (quota, work) in [(40, 60), (40, 200), (200, 60)] {
-        let (share, _, rate) = under_a_changing_quota(move |_| quota, 64, Duration::from_secs(40), Duration::from_secs(10), Duration::from_millis(work)).await;
-        let q = f64::from(quota);
-        assert!(share <= 0.01, "quota {quota}, writes {work} ms: {:.1} % of the answers after the first 10 s were 429s", share * 100.0);
-        assert!(rate >= 0.9 * q, "quota {quota}, writes {work} ms: {rate:.1} accepted a second");
+        let held = under_a_changing_quota(move |_| quota, 64, Duration::from_secs(40), Duration::from_secs(10), Duration::from_millis(work)).await;
+        assert_held(&format!("quota {quota}, writes {work} ms, after the first 10 s"), held, quota, None);
     }
 }
 
