@@ -368,9 +368,7 @@ impl State {
                     // true quota would keep a request or two a second refused. What that second
                     // accepted is the quota now, within a step. Checked like any slow-down: if
                     // the 429s stay, they were noise, and the figure comes back.
-                    let second = self.seconds.now(now);
-                    let before = self.seconds.tally(second.saturating_sub(2), second + 1);
-                    self.check = Some(Check { first: now, latest: now, previous_pace: self.pace, previous_quota: Some(quota), before, after: Tally::default() });
+                    self.check = Some(self.new_check(now, Some(quota)));
                     accepted.clamp(quota * (1.0 - QUOTA_STEP), quota * QUOTA_HEADROOM)
                 } else {
                     quota
@@ -414,13 +412,11 @@ impl State {
         // the quota's own seconds, and right after a slow-down it holds the 429s of the
         // quota spent before it — what a young second accepted would be taken for the quota.
         let accepted = if bunched { accepted } else { accepted / span.max(0.1) }.max(self.seconds.accepted_before(now));
-        // The share before, over a few seconds: the second that set this off is a high one.
-        let second = self.seconds.now(now);
         // A slow-down during another's check is checked with it, from now (the 429s between
         // them were the first one's falling short), against the pace before both.
         self.check = Some(match self.check {
             Some(check) => Check { latest: now, before: check.before.plus(check.after), after: Tally::default(), ..check },
-            None => Check { first: now, latest: now, previous_pace: self.pace, previous_quota: None, before: self.seconds.tally(second.saturating_sub(2), second + 1), after: Tally::default() },
+            None => self.new_check(now, None),
         });
         // The quota counts requests, the ones it let through and then refused for another
         // reason (noise) too: the 429s before the bunch.
@@ -436,6 +432,15 @@ impl State {
         self.limit = (self.limit * 0.9).max(1.0);
         self.slow_start = false;
         self.last_decrease = Some(now);
+    }
+
+    /// A slow-down to check from `now`, against the pace (and `previous_quota`, where it
+    /// lowered the quota figure) before it. The share before is taken over a few seconds:
+    /// the second that set it off is a high one.
+    fn new_check(&self, now: Instant, previous_quota: Option<f64>) -> Check {
+        let second = self.seconds.now(now);
+        let before = self.seconds.tally(second.saturating_sub(2), second + 1);
+        Check { first: now, latest: now, previous_pace: self.pace, previous_quota, before, after: Tally::default() }
     }
 
     /// A request sent before the bunched 429s that set the quota figure, accepted after them:

@@ -229,8 +229,8 @@ async fn a_quota_that_falls_is_followed_down() {
     // share, or a second that straddled two of the quota's own counted one more): probing
     // past the old figure, the pace stayed a little over the new one, and every second one
     // or two requests were refused for good. Or it falls a lot: most of every second's
-    // requests past it were refused. A small fall is followed at once; after a large one the pace climbs back to the new
-    // quota at 1 % a second, from under it.
+    // requests past it were refused. A small fall is followed at once; after a large one the
+    // pace climbs back to the new quota at 1 % a second, from under it.
     for (before, after, settle) in [(42, 40, 10), (44, 40, 10), (210, 200, 10), (60, 40, 30)] {
         let quota = move |t: Duration| if t < Duration::from_secs(20) { before } else { after };
         let held = under_a_changing_quota(quota, 64, Duration::from_secs(20 + settle + 30), Duration::from_secs(20 + settle), Duration::ZERO).await;
