@@ -206,23 +206,27 @@ impl ChangeFeed {
     /// server no longer understands it). A stream started at a time is checked against the
     /// oplog's oldest entry: a server may start at its oldest entry when asked for an earlier
     /// time, which would skip changes.
+    ///
+    /// The events come whole, `updateDescription` included, though only the looked-up
+    /// document is used: a `$project` stage halved SecantusDB's stream (see
+    /// `docs/change-streams.md`), and an event too large for it is passed another way.
     pub async fn open(collection: &Collection<Document>, uri: &SourceUri, from: &StreamPoint) -> Result<Self, ChangeError> {
-        Self::open_projecting(collection, uri, from, doc! { "updateDescription": 0 }).await
+        Self::open_projecting(collection, uri, from, None).await
     }
 
     /// The same stream without the changes' documents: to get past a change too large to
     /// read (see [`ChangeError::TooLarge`]), whose `_id`, kind and time it still gives.
     pub async fn open_without_documents(collection: &Collection<Document>, uri: &SourceUri, from: &StreamPoint) -> Result<Self, ChangeError> {
-        Self::open_projecting(collection, uri, from, doc! { "updateDescription": 0, "fullDocument": 0 }).await
+        Self::open_projecting(collection, uri, from, Some(doc! { "updateDescription": 0, "fullDocument": 0 })).await
     }
 
-    async fn open_projecting(collection: &Collection<Document>, uri: &SourceUri, from: &StreamPoint, without: Document) -> Result<Self, ChangeError> {
+    async fn open_projecting(collection: &Collection<Document>, uri: &SourceUri, from: &StreamPoint, without: Option<Document>) -> Result<Self, ChangeError> {
         let namespace = namespace(collection);
         let token = from.token.as_deref().and_then(decode_token);
         let watch = || {
             collection
                 .watch()
-                .pipeline([doc! { "$project": without.clone() }])
+                .pipeline(without.iter().map(|fields| doc! { "$project": fields.clone() }))
                 .full_document(FullDocumentType::UpdateLookup)
                 .max_await_time(MAX_AWAIT)
                 .batch_size(BATCH)
