@@ -3,8 +3,10 @@
 //!    like the changes), over plain HTTP with the bodies made beforehand, the fastest of a few
 //!    concurrencies up to the job's lanes;
 //! 2. **apply rate at saturation**: an online job over `DOCSHIFT_BENCH_DOCS` documents (default
-//!    5,000) is paused, `DOCSHIFT_BENCH_CHANGES` changes (default 20,000) are made, the job
+//!    5,000) is paused, `DOCSHIFT_BENCH_CHANGES` changes (default 100,000) are made, the job
 //!    resumes, and the time until it has applied them all gives its rate — goal ≥ 0.8 × (1).
+//!    The job publishes its counts every half second, so the time is known to within that:
+//!    the backlog is large enough for the half second to be a few percent of it.
 //!    Twice: (a) inserts, whose events carry their documents, and (b) updates (`updateMany`s
 //!    over the whole collection), which the source must look up one by one; for each, the
 //!    change stream's own rate (read, nothing applied) is printed too, since the source can be
@@ -36,7 +38,7 @@ use engine::{
         changes::{anchor, ChangeFeed, StreamPoint},
         mongo::SourceUri,
     },
-    testing::MongoServer,
+    testing::{MongoOptions, MongoServer},
     tuning::IN_FLIGHT,
     wire::{JobProgress, OnlinePhase},
 };
@@ -63,7 +65,7 @@ fn main() {
 
 async fn run() {
     let documents = env_number("DOCSHIFT_BENCH_DOCS", 5_000);
-    let changes = env_number("DOCSHIFT_BENCH_CHANGES", 20_000);
+    let changes = env_number("DOCSHIFT_BENCH_CHANGES", 100_000);
     let steady_rate = env_number("DOCSHIFT_BENCH_RATE", 1_000);
     let steady_seconds = env_number("DOCSHIFT_BENCH_SECONDS", 20);
     let lanes = env_number("DOCSHIFT_BENCH_IN_FLIGHT", IN_FLIGHT.default as u64) as usize;
@@ -74,7 +76,8 @@ async fn run() {
     println!("astra-local findOneAndReplace alone (plain HTTP, the fastest of 4, 16 and {lanes} in flight): {raw:.0} requests/s with {best} in flight");
 
     // 2. The job's apply rate with a backlog.
-    let server = MongoServer::start();
+    // An oplog that holds every backlog, to read each twice (the stream alone, then the job).
+    let server = MongoServer::start_with(&MongoOptions { oplog_max_entries: Some(changes * 4 + documents * 2), ..MongoOptions::default() });
     server.load_sample("bench", "orders", documents).await;
     let state = tempfile::tempdir().unwrap();
     let jobs = JobManager::open(state.path()).unwrap();
