@@ -44,7 +44,13 @@ async fn an_online_migration_killed_at_random_points_resumes_and_cuts_over_to_an
     let mut kills = Vec::new();
     for fraction in at {
         let threshold = (fraction * DOCUMENTS as f64) as u64;
-        let copying = wait_until(&mut child, &manager, |p| p.totals().accounted() >= threshold || phase(p) != Some(OnlinePhase::Copying)).await;
+        // Before its anchor is taken a job has no phase yet: that is not past the copy.
+        let copying = wait_until(&mut child, &manager, |p| match phase(p) {
+            Some(OnlinePhase::Copying) => p.totals().accounted() >= threshold,
+            Some(_) => true,
+            None => false,
+        })
+        .await;
         assert!(copying, "docshift ended while copying: {}", text(&std::fs::read(&log)?));
         child.start_kill()?;
         child.wait().await?;
