@@ -76,7 +76,8 @@ async fn run() {
     println!("astra-local findOneAndReplace alone (plain HTTP, the fastest of 4, 16 and {lanes} in flight): {raw:.0} requests/s with {best} in flight");
 
     // 2. The job's apply rate with a backlog.
-    // An oplog that holds every backlog, to read each twice (the stream alone, then the job).
+    // An oplog that holds every change the bench makes (both backlogs and the writers): each
+    // backlog is read by the stream alone first, then by the job, and must still be there.
     let server = MongoServer::start_with(&MongoOptions { oplog_max_entries: Some(changes * 4 + documents * 2), ..MongoOptions::default() });
     server.load_sample("bench", "orders", documents).await;
     let state = tempfile::tempdir().unwrap();
@@ -131,6 +132,7 @@ async fn run() {
         println!("copied the collection over it and caught up in {took:.1?}");
         let (achieved, lag) = steady_lag(&jobs, &id, &orders, steady_rate, steady_seconds, "far").await;
         println!("lag under {achieved:.0} changes/s from the writer (asked {steady_rate}/s) for {steady_seconds} s: {lag} (goal ≤ 2 s)");
+        // At least one change: one round, an update of every document.
         let (updated, _, rate) = update_backlog(&jobs, &id, &orders, &uri, 1).await;
         println!("apply rate at saturation over it, {updated} updates: {rate:.0} changes/s = {:.2} × astra-local alone over it", rate / raw);
         jobs.cancel(&id, "bench").unwrap();
