@@ -231,7 +231,7 @@ fn is_number(value: &Bson) -> bool {
     match value {
         Bson::Double(d) => d.is_finite(),
         Bson::Int32(_) | Bson::Int64(_) => true,
-        Bson::Decimal128(d) => crate::convert::is_finite_decimal(&d.to_string()),
+        Bson::Decimal128(d) => crate::convert::is_finite_decimal128(d),
         _ => false,
     }
 }

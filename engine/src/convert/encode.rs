@@ -3,6 +3,7 @@
 //! Binaries (`binary.rs`), values with no JSON form (`tagged.rs`) and the mapped vector
 //! (`vector.rs`) are written by the same walk, in their own modules.
 
+use super::decimal;
 use super::indexing::{IndexPaths, IndexState};
 use super::json;
 use super::violation::{Adjustment, AdjustmentKind, Violation, ViolationKind};
@@ -156,7 +157,7 @@ impl<'c, 'd> Walk<'c, 'd> {
             | Bson::ObjectId(_)
             | Bson::DateTime(_) => self.value(id, all),
             Bson::Double(d) if d.is_finite() => self.value(id, all),
-            Bson::Decimal128(d) if is_finite_decimal(&d.to_string()) => self.value(id, all),
+            Bson::Decimal128(d) if decimal::is_finite(d) => self.value(id, all),
             Bson::Binary(b) if self.uuid_bytes(b).is_some() => self.value(id, all),
             _ => {
                 let (kind, what) = match id {
@@ -370,15 +371,10 @@ impl<'c, 'd> Walk<'c, 'd> {
                     self.non_finite(non_finite_text(*d), "double", state);
                 }
             }
-            Bson::Decimal128(d) => {
-                let text = d.to_string();
-                if is_finite_decimal(&text) {
-                    self.out.extend_from_slice(text.as_bytes());
-                    self.check_number_len(text.len());
-                } else {
-                    self.non_finite(&text, "decimal128", state);
-                }
-            }
+            Bson::Decimal128(d) => match decimal::write(&mut self.out, d) {
+                Ok(len) => self.check_number_len(len),
+                Err(text) => self.non_finite(text, "decimal128", state),
+            },
             Bson::Boolean(true) => self.out.extend_from_slice(b"true"),
             Bson::Boolean(false) => self.out.extend_from_slice(b"false"),
             Bson::Null => self.out.extend_from_slice(b"null"),
@@ -499,11 +495,6 @@ fn non_finite_text(d: f64) -> &'static str {
     } else {
         "-Infinity"
     }
-}
-
-/// Decimal128's `Display` writes `NaN`, `Infinity` or `-Infinity` for non-finite values.
-pub(crate) fn is_finite_decimal(text: &str) -> bool {
-    !(text.starts_with('N') || text.starts_with('I') || text.starts_with("-I"))
 }
 
 /// The canonical Extended JSON v2 text of one value (stable: key order is the source's).

@@ -43,6 +43,7 @@
 
 mod binary;
 mod canonical;
+mod decimal;
 mod decode;
 mod encode;
 mod extended_json;
@@ -61,7 +62,7 @@ pub use extended_json::{
 };
 pub use id::{id_key_from_json, IdKeyError};
 pub use vector::{vector_from_json, vector_length, FLOAT32_RELATIVE_TOLERANCE};
-pub(crate) use encode::is_finite_decimal;
+pub(crate) use decimal::is_finite as is_finite_decimal128;
 pub(crate) use vector::from_bson_vector;
 pub use violation::{Adjustment, AdjustmentKind, Violation, ViolationCode, ViolationKind};
 

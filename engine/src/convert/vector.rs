@@ -174,8 +174,8 @@ fn from_numbers(items: &[Bson], dimension: usize) -> Result<Extracted, Problem> 
                 (f, f < 9.223_372e18 && f as i64 == *n)
             }
             Bson::Decimal128(d) => {
-                let text = d.to_string();
-                if super::encode::is_finite_decimal(&text) {
+                if super::decimal::is_finite(d) {
+                    let text = d.to_string();
                     let f = text.parse::<f32>().unwrap_or(f32::INFINITY);
                     if !f.is_finite() {
                         return Err(out_of_range(i, &text));
