@@ -2,6 +2,10 @@
 //! documents per second one core turns from BSON into validated Data API JSON. The goal is
 //! at least 200,000 docs/s, so conversion never limits a migration (Astra takes 4k–12k ops/s).
 //!
+//! The copy reads raw BSON: `from_raw_bson` compares converting it straight from the bytes
+//! (`Converter::convert_raw`, falling back to a `Document` where it must) with building each
+//! `Document` first.
+//!
 //! Run with `cargo bench -p engine --bench convert`.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -53,6 +57,28 @@ fn conversion(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+
+    // The copy's side: documents arrive as raw BSON. Converting them straight from it,
+    // against building each `Document` first (what the copy did before `convert_raw`).
+    let raw: Vec<bson::RawDocumentBuf> = every.iter().map(|d| bson::RawDocumentBuf::from_document(d).unwrap_or_else(|e| panic!("{e}"))).collect();
+    let mut group = c.benchmark_group("from_raw_bson");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(raw.len() as u64));
+    group.bench_function("via_document", |b| {
+        b.iter(|| {
+            for doc in &raw {
+                let _ = black_box(doc.to_document().map(|d| converter.convert(&d)));
+            }
+        })
+    });
+    group.bench_function("convert_raw", |b| {
+        b.iter(|| {
+            for doc in &raw {
+                let _ = black_box(converter.convert_raw(black_box(doc)).map_or_else(|| doc.to_document().map(|d| converter.convert(&d).ok()), |c| Ok(Some(c))));
+            }
+        })
+    });
     group.finish();
 
     // Verification's side: hashing converted JSON (as read back from the target).

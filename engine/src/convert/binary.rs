@@ -10,7 +10,6 @@ use super::json;
 use super::violation::{binary_subtype_reason, AdjustmentKind, ViolationKind};
 use crate::policy::{BinarySubtypePolicy, LegacyUuidPolicy};
 use bson::spec::BinarySubtype;
-use bson::Binary;
 
 /// How a binary is written, decided by its subtype alone (and the legacy-UUID policy).
 enum BinaryForm {
@@ -25,15 +24,16 @@ enum BinaryForm {
 }
 
 impl<'c, 'd> Walk<'c, 'd> {
-    /// Writes a binary value.
-    pub(super) fn binary(&mut self, bin: &Binary, state: IndexState<'c>) {
-        match self.binary_form(bin) {
+    /// Writes a binary value: its subtype and bytes (as the BSON reader gives them, without
+    /// the inner length of subtype 2).
+    pub(super) fn binary(&mut self, subtype: BinarySubtype, bytes: &[u8], state: IndexState<'c>) {
+        match self.binary_form(subtype, bytes) {
             BinaryForm::Uuid(bytes) => {
                 self.open_wrapper(b"{\"$uuid\":", state);
                 json::write_uuid(&mut self.out, &bytes);
                 self.close_wrapper();
             }
-            BinaryForm::Plain => self.plain_binary(&bin.bytes, state),
+            BinaryForm::Plain => self.plain_binary(bytes, state),
             BinaryForm::Special(subtype) => match self.policy.binary_subtypes {
                 BinarySubtypePolicy::Reject => {
                     self.out.extend_from_slice(b"null");
@@ -53,7 +53,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                     );
                 }
                 BinarySubtypePolicy::AsBinary => {
-                    self.plain_binary(&bin.bytes, state);
+                    self.plain_binary(bytes, state);
                     self.adjust(AdjustmentKind::BinarySubtypeDropped);
                 }
                 BinarySubtypePolicy::AsTaggedObject => {
@@ -63,9 +63,9 @@ impl<'c, 'd> Walk<'c, 'd> {
                     self.out.extend_from_slice(b",\"base64\":");
                     self.path.push(super::encode::Segment::Fixed("base64"));
                     // An ordinary string to the Data API, unlike `$binary`'s.
-                    let len = base64::encoded_len(bin.bytes.len(), true).unwrap_or(usize::MAX);
+                    let len = base64::encoded_len(bytes.len(), true).unwrap_or(usize::MAX);
                     self.check_string_bytes(len, state);
-                    json::write_base64(&mut self.out, &bin.bytes);
+                    json::write_base64(&mut self.out, bytes);
                     self.path.pop();
                     self.close_tagged();
                     self.adjust(AdjustmentKind::BinaryAsTaggedObject);
@@ -81,11 +81,11 @@ impl<'c, 'd> Walk<'c, 'd> {
         self.close_wrapper();
     }
 
-    fn binary_form(&self, bin: &Binary) -> BinaryForm {
-        if let Some(bytes) = self.uuid_bytes(bin) {
-            return BinaryForm::Uuid(bytes);
+    fn binary_form(&self, subtype: BinarySubtype, bytes: &[u8]) -> BinaryForm {
+        if let Some(uuid) = self.uuid_bytes(subtype, bytes) {
+            return BinaryForm::Uuid(uuid);
         }
-        match bin.subtype {
+        match subtype {
             BinarySubtype::Generic
             | BinarySubtype::BinaryOld
             | BinarySubtype::Uuid
@@ -95,9 +95,9 @@ impl<'c, 'd> Walk<'c, 'd> {
     }
 
     /// The 16 bytes of a UUID, in standard order, if this binary is written as `$uuid`.
-    pub(super) fn uuid_bytes(&self, bin: &Binary) -> Option<[u8; 16]> {
-        let bytes: [u8; 16] = bin.bytes.as_slice().try_into().ok()?;
-        match bin.subtype {
+    pub(super) fn uuid_bytes(&self, subtype: BinarySubtype, bytes: &[u8]) -> Option<[u8; 16]> {
+        let bytes: [u8; 16] = bytes.try_into().ok()?;
+        match subtype {
             BinarySubtype::Uuid => Some(bytes),
             BinarySubtype::UuidOld => match self.policy.legacy_uuids {
                 LegacyUuidPolicy::Standard => Some(bytes),

@@ -8,7 +8,7 @@ use super::indexing::{IndexPaths, IndexState};
 use super::json;
 use super::violation::{Adjustment, AdjustmentKind, Violation, ViolationKind};
 use crate::policy::{ConversionPolicy, DocumentIdPolicy, DocumentLimits, FieldNamePolicy};
-use bson::{Bson, Document};
+use bson::{oid::ObjectId, Bson, Decimal128, Document};
 use std::fmt::Write as _;
 
 /// Keep at most this many violations per document: enough to explain it, bounded in memory.
@@ -35,6 +35,12 @@ pub(crate) struct Encoded {
     pub adjustments: Vec<Adjustment>,
 }
 
+/// What a field's value changes of the walk, restored after it.
+pub(super) struct FieldScope<'c> {
+    prefix_chars: usize,
+    vector_skip: Option<&'c [String]>,
+}
+
 /// Where the `_id` value sits: `{"_id":` is 7 bytes.
 pub(crate) const ID_START: usize = 7;
 
@@ -54,6 +60,8 @@ pub(crate) struct Walk<'c, 'd> {
     /// The rest of the mapped vector field's path below the current object, while the walk
     /// is on that path and the field is moved into `$vector` (so it is not written here).
     pub(super) vector_skip: Option<&'c [String]>,
+    /// The keys of the objects being written, for the raw walk's check for repeats (`raw.rs`).
+    pub(super) keys: Vec<&'d str>,
 }
 
 impl<'c, 'd> Walk<'c, 'd> {
@@ -74,37 +82,49 @@ impl<'c, 'd> Walk<'c, 'd> {
             adjustments: Vec::new(),
             vector: None,
             vector_skip: None,
+            keys: Vec::new(),
         }
     }
 
     /// Writes the whole document, `_id` first.
     pub(crate) fn document(mut self, doc: &'d Document, paths: &'c IndexPaths) -> Encoded {
         let root = paths.root();
-        self.depth = 1;
-        self.out.extend_from_slice(b"{\"_id\":");
-        self.path.push(Segment::Fixed("_id"));
-        let id = doc.get("_id");
-        self.id_value(id);
-        self.path.pop();
-        let id_end = self.out.len();
-
-        // `_id` is always indexed; other fields count unless the indexing options drop them.
-        let mut count = 1;
-        if let Some(values) = self.vector.take() {
-            // `$vector` is always indexed (stargate/data-api `IndexingProjector`).
-            count += 1;
-            self.write_vector(&values);
-        }
+        self.open_document();
+        self.id_value(doc.get("_id"));
+        let (id_end, mut count) = self.close_id();
         for (key, value) in doc {
             if key == "_id" || self.skips(key) {
                 continue;
             }
-            if root.child(key).is_indexed_or_partial() {
-                count += 1;
-            }
-            self.out.push(b',');
+            count += self.next_property(false, key, root);
             self.field(doc, key, value, root);
         }
+        self.finish(id_end, count, root)
+    }
+
+    /// `{"_id":`, with the walk at the document's top level, on the `_id` path.
+    pub(super) fn open_document(&mut self) {
+        self.depth = 1;
+        self.out.extend_from_slice(b"{\"_id\":");
+        self.path.push(Segment::Fixed("_id"));
+    }
+
+    /// After the `_id` value: where it ends in the JSON, and the indexed properties so far
+    /// (`_id` is always indexed; so is a mapped `$vector`, written right after it per
+    /// stargate/data-api's `IndexingProjector`).
+    pub(super) fn close_id(&mut self) -> (usize, usize) {
+        self.path.pop();
+        let id_end = self.out.len();
+        let mut count = 1;
+        if let Some(values) = self.vector.take() {
+            count += 1;
+            self.write_vector(&values);
+        }
+        (id_end, count)
+    }
+
+    /// Closes the document and checks the limits on the whole of it.
+    pub(super) fn finish(mut self, id_end: usize, count: usize, root: IndexState<'c>) -> Encoded {
         self.out.push(b'}');
         self.count_object(count, root);
 
@@ -158,7 +178,7 @@ impl<'c, 'd> Walk<'c, 'd> {
             | Bson::DateTime(_) => self.value(id, all),
             Bson::Double(d) if d.is_finite() => self.value(id, all),
             Bson::Decimal128(d) if decimal::is_finite(d) => self.value(id, all),
-            Bson::Binary(b) if self.uuid_bytes(b).is_some() => self.value(id, all),
+            Bson::Binary(b) if self.uuid_bytes(b.subtype, &b.bytes).is_some() => self.value(id, all),
             _ => {
                 let (kind, what) = match id {
                     Bson::String(_) => (ViolationKind::EmptyDocumentId, "an empty string"),
@@ -189,6 +209,20 @@ impl<'c, 'd> Walk<'c, 'd> {
     // ----- fields and containers -----
 
     fn field(&mut self, parent: &Document, key: &'d str, value: &'d Bson, state: IndexState<'c>) {
+        let (child, scope) = self.enter_field(key, state, |renamed| parent.contains_key(renamed));
+        self.value(value, child);
+        self.leave_field(scope);
+    }
+
+    /// Writes a field's key as the field-name policy says (`renamed_taken`: whether its
+    /// renamed form is a key of the same object) and steps onto its path: the state of its
+    /// value, and what [`Walk::leave_field`] restores.
+    pub(super) fn enter_field(
+        &mut self,
+        key: &'d str,
+        state: IndexState<'c>,
+        renamed_taken: impl FnOnce(&str) -> bool,
+    ) -> (IndexState<'c>, FieldScope<'c>) {
         let bad_name = key.is_empty() || key == "*" || key.starts_with('$');
         let child = state.child(key);
         let mut segment = Segment::Key(key);
@@ -214,7 +248,7 @@ impl<'c, 'd> Walk<'c, 'd> {
                 FieldNamePolicy::Rename => {
                     self.path.push(segment);
                     let renamed = format!("_{key}");
-                    if parent.contains_key(&renamed) {
+                    if renamed_taken(&renamed) {
                         self.violation(
                             ViolationKind::BadFieldName,
                             format!(
@@ -242,69 +276,103 @@ impl<'c, 'd> Walk<'c, 'd> {
             );
             self.violation(ViolationKind::FieldPathTooLong, message);
         }
-        let saved = self.prefix_chars;
+        let scope = FieldScope { prefix_chars: self.prefix_chars, vector_skip: self.vector_skip };
         self.prefix_chars = path_chars + 1;
-        let saved_skip = self.vector_skip;
         self.vector_skip = match self.vector_skip {
             Some([first, rest @ ..]) if first == key && !rest.is_empty() => Some(rest),
             _ => None,
         };
-        self.value(value, child);
-        self.vector_skip = saved_skip;
-        self.prefix_chars = saved;
+        (child, scope)
+    }
+
+    /// Steps back from a field's path to its object's.
+    pub(super) fn leave_field(&mut self, scope: FieldScope<'c>) {
+        self.vector_skip = scope.vector_skip;
+        self.prefix_chars = scope.prefix_chars;
         self.path.pop();
     }
 
     /// Whether `key`, in the object being written, is the vector field moved into `$vector`.
-    fn skips(&self, key: &str) -> bool {
+    pub(super) fn skips(&self, key: &str) -> bool {
         matches!(self.vector_skip, Some([last]) if last == key)
     }
 
     pub(super) fn subdocument(&mut self, doc: &'d Document, state: IndexState<'c>) {
-        self.enter();
-        self.out.push(b'{');
-        let mut indexed = 0;
-        let mut first = true;
+        self.open_object();
+        let (mut indexed, mut first) = (0, true);
         for (key, value) in doc {
             if self.skips(key) {
                 continue;
             }
-            if !first {
-                self.out.push(b',');
-            }
+            indexed += self.next_property(first, key, state);
             first = false;
-            if state.child(key).is_indexed_or_partial() {
-                indexed += 1;
-            }
             self.field(doc, key, value, state);
         }
+        self.close_object(indexed, state);
+    }
+
+    /// `{`, one level deeper.
+    pub(super) fn open_object(&mut self) {
+        self.enter();
+        self.out.push(b'{');
+    }
+
+    /// Before a property of an object: the comma unless it is the `first`; 1 when the
+    /// property counts toward the indexed ones.
+    pub(super) fn next_property(&mut self, first: bool, key: &str, state: IndexState<'c>) -> usize {
+        if !first {
+            self.out.push(b',');
+        }
+        usize::from(state.child(key).is_indexed_or_partial())
+    }
+
+    /// `}`, one level up, with the object's `indexed` properties counted.
+    pub(super) fn close_object(&mut self, indexed: usize, state: IndexState<'c>) {
         self.out.push(b'}');
         self.count_object(indexed, state);
         self.depth -= 1;
     }
 
     fn array(&mut self, items: &'d [Bson], state: IndexState<'c>) {
-        // Array elements are never the vector field.
-        let saved_skip = self.vector_skip.take();
-        self.enter();
-        if state.is_indexed() && items.len() > self.limits.max_array_elements {
-            let message = format!(
-                "the indexed array has {} elements, more than the {} allowed; add its path to \
-                 the collection's indexing.deny",
-                items.len(),
-                self.limits.max_array_elements
-            );
-            self.violation(ViolationKind::IndexedArrayTooLong, message);
-        }
-        self.out.push(b'[');
+        let saved_skip = self.open_array(|| items.len(), state);
         for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                self.out.push(b',');
-            }
-            self.path.push(Segment::Index(i));
+            self.next_element(i);
             self.value(item, state);
             self.path.pop();
         }
+        self.close_array(saved_skip);
+    }
+
+    /// `[`, one level deeper, with the limit on indexed arrays checked (`len` is asked only
+    /// where it applies). Returns what [`Walk::close_array`] restores.
+    pub(super) fn open_array(&mut self, len: impl FnOnce() -> usize, state: IndexState<'c>) -> Option<&'c [String]> {
+        // Array elements are never the vector field.
+        let saved_skip = self.vector_skip.take();
+        self.enter();
+        if state.is_indexed() {
+            let len = len();
+            if len > self.limits.max_array_elements {
+                let message = format!(
+                    "the indexed array has {len} elements, more than the {} allowed; add its path \
+                     to the collection's indexing.deny",
+                    self.limits.max_array_elements
+                );
+                self.violation(ViolationKind::IndexedArrayTooLong, message);
+            }
+        }
+        self.out.push(b'[');
+        saved_skip
+    }
+
+    /// Before element `i` of an array: the comma, and its path (popped after the value).
+    pub(super) fn next_element(&mut self, i: usize) {
+        if i > 0 {
+            self.out.push(b',');
+        }
+        self.path.push(Segment::Index(i));
+    }
+
+    pub(super) fn close_array(&mut self, saved_skip: Option<&'c [String]>) {
         self.out.push(b']');
         self.depth -= 1;
         self.vector_skip = saved_skip;
@@ -355,43 +423,17 @@ impl<'c, 'd> Walk<'c, 'd> {
     pub(super) fn value(&mut self, value: &'d Bson, state: IndexState<'c>) {
         match value {
             Bson::String(s) => self.string(s, state),
-            Bson::Int32(i) => {
-                let len = json::write_i64(&mut self.out, i64::from(*i));
-                self.check_number_len(len);
-            }
-            Bson::Int64(i) => {
-                let len = json::write_i64(&mut self.out, *i);
-                self.check_number_len(len);
-            }
-            Bson::Double(d) => {
-                if d.is_finite() {
-                    let len = json::write_f64(&mut self.out, *d);
-                    self.check_number_len(len);
-                } else {
-                    self.non_finite(non_finite_text(*d), "double", state);
-                }
-            }
-            Bson::Decimal128(d) => match decimal::write(&mut self.out, d) {
-                Ok(len) => self.check_number_len(len),
-                Err(text) => self.non_finite(text, "decimal128", state),
-            },
-            Bson::Boolean(true) => self.out.extend_from_slice(b"true"),
-            Bson::Boolean(false) => self.out.extend_from_slice(b"false"),
+            Bson::Int32(i) => self.integer(i64::from(*i)),
+            Bson::Int64(i) => self.integer(*i),
+            Bson::Double(d) => self.double(*d, state),
+            Bson::Decimal128(d) => self.decimal(d, state),
+            Bson::Boolean(b) => self.boolean(*b),
             Bson::Null => self.out.extend_from_slice(b"null"),
             Bson::Document(doc) => self.subdocument(doc, state),
             Bson::Array(items) => self.array(items, state),
-            Bson::ObjectId(oid) => {
-                self.open_wrapper(b"{\"$objectId\":\"", state);
-                json::write_hex(&mut self.out, &oid.bytes());
-                self.out.push(b'"');
-                self.close_wrapper();
-            }
-            Bson::DateTime(dt) => {
-                self.open_wrapper(b"{\"$date\":", state);
-                json::write_i64(&mut self.out, dt.timestamp_millis());
-                self.close_wrapper();
-            }
-            Bson::Binary(bin) => self.binary(bin, state),
+            Bson::ObjectId(oid) => self.object_id(oid, state),
+            Bson::DateTime(dt) => self.date(dt.timestamp_millis(), state),
+            Bson::Binary(bin) => self.binary(bin.subtype, &bin.bytes, state),
             Bson::Timestamp(_)
             | Bson::RegularExpression(_)
             | Bson::JavaScriptCode(_)
@@ -402,6 +444,44 @@ impl<'c, 'd> Walk<'c, 'd> {
             | Bson::MaxKey
             | Bson::Undefined => self.unsupported(value, state),
         }
+    }
+
+    pub(super) fn integer(&mut self, i: i64) {
+        let len = json::write_i64(&mut self.out, i);
+        self.check_number_len(len);
+    }
+
+    pub(super) fn double(&mut self, d: f64, state: IndexState<'c>) {
+        if d.is_finite() {
+            let len = json::write_f64(&mut self.out, d);
+            self.check_number_len(len);
+        } else {
+            self.non_finite(non_finite_text(d), "double", state);
+        }
+    }
+
+    pub(super) fn decimal(&mut self, d: &Decimal128, state: IndexState<'c>) {
+        match decimal::write(&mut self.out, d) {
+            Ok(len) => self.check_number_len(len),
+            Err(text) => self.non_finite(text, "decimal128", state),
+        }
+    }
+
+    pub(super) fn boolean(&mut self, b: bool) {
+        self.out.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    pub(super) fn object_id(&mut self, oid: &ObjectId, state: IndexState<'c>) {
+        self.open_wrapper(b"{\"$objectId\":\"", state);
+        json::write_hex(&mut self.out, &oid.bytes());
+        self.out.push(b'"');
+        self.close_wrapper();
+    }
+
+    pub(super) fn date(&mut self, millis: i64, state: IndexState<'c>) {
+        self.open_wrapper(b"{\"$date\":", state);
+        json::write_i64(&mut self.out, millis);
+        self.close_wrapper();
     }
 
     pub(super) fn string(&mut self, s: &str, state: IndexState<'c>) {

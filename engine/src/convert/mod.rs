@@ -6,7 +6,10 @@
 //! mirrored from stargate/data-api's `DocumentShredder` and `DocumentLimitsConfig`).
 //! A document ends either [`Converted`] — JSON ready for `insertMany`, its `_id` and a stable
 //! id key — or a [`Rejection`] listing every [`Violation`] with its path and the Data API error
-//! code it mirrors. The per-job [`crate::policy::ConversionPolicy`] decides what happens to
+//! code it mirrors. The copy converts the raw BSON the source sent with
+//! [`Converter::convert_raw`] (`raw.rs`: the same walk, without building a `Document`), and
+//! turns to [`Converter::convert`] for the documents that walk leaves to it.
+//! The per-job [`crate::policy::ConversionPolicy`] decides what happens to
 //! values with no Data API form; by default they are rejected, never dropped or altered.
 //! [`Converter::with_vector`] makes a field the collection's `$vector`.
 //!
@@ -50,6 +53,7 @@ mod extended_json;
 mod id;
 mod indexing;
 mod json;
+mod raw;
 mod tagged;
 mod vector;
 mod violation;
@@ -67,7 +71,7 @@ pub(crate) use vector::from_bson_vector;
 pub use violation::{Adjustment, AdjustmentKind, Violation, ViolationCode, ViolationKind};
 
 use crate::policy::{ConversionPolicy, DocumentLimits, Indexing, VectorMapping, VectorMappingError};
-use bson::Document;
+use bson::{Document, RawDocument};
 use indexing::IndexPaths;
 use vector::VectorField;
 use serde_json::value::RawValue;
@@ -153,24 +157,35 @@ impl Converter {
         if !encoded.violations.is_empty() {
             return Err(self.rejection(doc, encoded.violations));
         }
-        let json = match String::from_utf8(encoded.json) {
-            Ok(json) => json,
-            Err(_) => {
-                // Unreachable: every byte written comes from a `&str` or is ASCII.
-                return Err(self.rejection(doc, vec![internal_violation()]));
-            }
-        };
-        let id_json = &json[encode::ID_START..encoded.id_end];
-        let id_key = match id_key_from_json(id_json) {
-            Ok(key) => key,
-            Err(_) => return Err(self.rejection(doc, vec![internal_violation()])),
-        };
+        self.converted(encoded).map_err(|internal| self.rejection(doc, vec![internal]))
+    }
+
+    /// A walk's JSON without violations, with its `_id` key.
+    fn converted(&self, encoded: encode::Encoded) -> Result<Converted, Violation> {
+        // Unreachable errors: every byte written comes from a `&str` or is ASCII, and the
+        // `_id` written is one `id_key_from_json` reads.
+        let json = String::from_utf8(encoded.json).map_err(|_| internal_violation())?;
+        let id_key = id_key_from_json(&json[encode::ID_START..encoded.id_end]).map_err(|_| internal_violation())?;
         Ok(Converted {
             id_end: encoded.id_end,
             json,
             id_key,
             adjustments: encoded.adjustments,
         })
+    }
+
+    /// [`Converter::convert`] of a document as the raw BSON the source sent, without building
+    /// a `Document` where it can (see `raw.rs`): the same [`Converted`], or `None` where the
+    /// document must go through [`Converter::convert`] (a rejection among them).
+    pub fn convert_raw(&self, raw: &RawDocument) -> Option<Converted> {
+        if self.vector.is_some() {
+            return None;
+        }
+        let encoded = encode::Walk::new(&self.policy, &self.limits, raw.as_bytes().len() * 2).raw_document(raw, &self.paths).ok()?;
+        if !encoded.violations.is_empty() {
+            return None;
+        }
+        self.converted(encoded).ok()
     }
 
     fn rejection(&self, doc: &Document, violations: Vec<Violation>) -> Rejection {

@@ -3,7 +3,7 @@
 //! an independent, simple reading of the rules.
 
 use bson::{Bson, Document};
-use crate::common::convert::{any_document, clean_document, equivalent_document, expected_rejection, permissive_policy};
+use crate::common::convert::{any_document, clean_document, equivalent_document, expected_rejection, permissive_policy, valid_id};
 use engine::convert::{content_hash, document_from_json, id_key_from_json, Converter, ViolationCode};
 use engine::policy::{ConversionPolicy, Indexing};
 use proptest::prelude::*;
@@ -76,6 +76,54 @@ proptest! {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The copy's walk over raw BSON writes exactly what the `Document` walk writes, and
+    /// leaves a document to that walk only for the reasons `convert/raw.rs` gives: a
+    /// rejection, a value with no JSON form, an `_id` the Data API does not take as it is.
+    #[test]
+    fn raw_bson_converts_as_its_document_does(doc in any_document()) {
+        // A regex holding a NUL byte has no BSON form: no server sends one.
+        let raw = bson::RawDocumentBuf::from_document(&doc);
+        prop_assume!(raw.is_ok());
+        let raw = raw.unwrap();
+        for policy in [ConversionPolicy::default(), permissive_policy()] {
+            let converter = converter(policy);
+            let whole = converter.convert(&doc);
+            let left = whole.is_err() || has_value_without_json_form(&doc) || !doc.get("_id").is_some_and(valid_id);
+            match converter.convert_raw(&raw) {
+                Some(fast) => {
+                    prop_assert!(!left, "the raw walk took a document it should leave: {:?}", doc);
+                    prop_assert_eq!(Ok(fast), whole);
+                }
+                None => prop_assert!(left, "the raw walk left {:?}, which converts to {:?}", doc, whole),
+            }
+        }
+    }
+}
+
+/// Whether a value anywhere in `doc` has no Data API form (the unsupported-value policy).
+fn has_value_without_json_form(doc: &Document) -> bool {
+    fn has(value: &Bson) -> bool {
+        match value {
+            Bson::Document(doc) => has_value_without_json_form(doc),
+            Bson::Array(items) => items.iter().any(has),
+            Bson::Timestamp(_)
+            | Bson::RegularExpression(_)
+            | Bson::JavaScriptCode(_)
+            | Bson::JavaScriptCodeWithScope(_)
+            | Bson::Symbol(_)
+            | Bson::DbPointer(_)
+            | Bson::MinKey
+            | Bson::MaxKey
+            | Bson::Undefined => true,
+            _ => false,
+        }
+    }
+    doc.values().any(has)
 }
 
 #[test]

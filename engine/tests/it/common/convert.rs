@@ -226,7 +226,8 @@ fn is_uuid(v: &Bson) -> bool {
     matches!(v, Bson::Binary(b) if b.bytes.len() == 16 && matches!(b.subtype, BinarySubtype::Uuid | BinarySubtype::UuidOld))
 }
 
-fn valid_id(v: &Bson) -> bool {
+/// Whether the Data API takes `v` as a document id as it is.
+pub fn valid_id(v: &Bson) -> bool {
     match v {
         Bson::String(s) => !s.is_empty(),
         Bson::Int32(_) | Bson::Int64(_) | Bson::Boolean(_) | Bson::Null | Bson::ObjectId(_) | Bson::DateTime(_) => true,
