@@ -5,6 +5,10 @@
 //! a quarter of the copy's CPU time went to `malloc` and `free` (a `perf` profile of the
 //! migrate bench's copy), and with mimalloc the copy took 14-15 µs of CPU a document
 //! instead of 19-27 (`cargo bench -p engine --bench migrate`, 100,000 documents).
+//! Without transparent huge pages (mimalloc's `no_thp`, set in the workspace): the driver
+//! zeroes a fresh buffer for each reply of the source, and on a huge page each first touch
+//! zeroed 2 MB, about 7 % of a copy's CPU (perf); a copy of 100,000 documents then took 0.94
+//! of the CPU and peaked at 44 MB of memory instead of 51 (paired, 6 runs each).
 
 mod auth;
 mod cli;
