@@ -176,8 +176,13 @@ async fn read_batches(mut read: RangeRead, batches: mpsc::Sender<Result<Batch, R
         if sorted {
             find = find.sort(doc! { "_id": 1 });
         }
+        let asked = std::time::Instant::now();
         let mut cursor = match find.await {
-            Ok(cursor) => cursor,
+            Ok(cursor) => {
+                // A source that reads the whole result before it answers shows here.
+                tracing::debug!(seconds = asked.elapsed().as_secs_f64(), "the source answered the read with its first batch");
+                cursor
+            }
             Err(e) => {
                 if retry_read(&e, &mut failures).await {
                     continue 'reopen;
