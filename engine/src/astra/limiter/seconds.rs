@@ -38,22 +38,35 @@ impl Tally {
 pub(super) struct Seconds {
     epoch: Instant,
     ring: VecDeque<(u64, u32, u32)>,
-    /// The answers of the last second, oldest first: when, and whether a 429.
-    recent: VecDeque<(Instant, bool)>,
+    /// The answers of the last second, oldest first.
+    recent: VecDeque<Answer>,
+    /// When the first request answered was sent: a job makes its limiter before its first
+    /// write, and the time between is no part of any second's count.
+    first_sent: Option<Instant>,
+}
+
+/// One answer: when it came, when its request was sent, and whether it was a 429.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    at: Instant,
+    sent: Instant,
+    throttled: bool,
 }
 
 impl Seconds {
     pub fn new(epoch: Instant) -> Self {
-        Self { epoch, ring: VecDeque::new(), recent: VecDeque::new() }
+        Self { epoch, ring: VecDeque::new(), recent: VecDeque::new(), first_sent: None }
     }
 
     pub fn now(&self, now: Instant) -> u64 {
         now.duration_since(self.epoch).as_secs()
     }
 
-    pub fn count(&mut self, now: Instant, accepted: bool) {
-        self.recent.push_back((now, !accepted));
-        while self.recent.front().is_some_and(|(at, _)| now.duration_since(*at) >= Duration::from_secs(1)) {
+    /// Counts the answer that came `now` to a request sent at `sent`.
+    pub fn count(&mut self, sent: Instant, now: Instant, accepted: bool) {
+        self.recent.push_back(Answer { at: now, sent, throttled: !accepted });
+        self.first_sent = Some(self.first_sent.map_or(sent, |first| first.min(sent)));
+        while self.recent.front().is_some_and(|answer| now.duration_since(answer.at) >= Duration::from_secs(1)) {
             self.recent.pop_front();
         }
         let second = self.now(now);
@@ -73,13 +86,13 @@ impl Seconds {
     }
 
     /// (accepted, throttled) over the last second (as of the latest answer), and how much of
-    /// it the limiter has lived.
+    /// it the limiter has been writing.
     pub fn last_second(&self, now: Instant) -> (f64, f64, f64) {
         let (accepted, throttled) = self
             .recent
             .iter()
-            .fold((0u32, 0u32), |(a, t), (_, throttled)| if *throttled { (a, t + 1) } else { (a + 1, t) });
-        let age = now.duration_since(self.epoch).as_secs_f64();
+            .fold((0u32, 0u32), |(a, t), answer| if answer.throttled { (a, t + 1) } else { (a + 1, t) });
+        let age = self.first_sent.map_or(0.0, |first| now.duration_since(first).as_secs_f64());
         (f64::from(accepted), f64::from(throttled), age.min(1.0))
     }
 
@@ -96,12 +109,17 @@ impl Seconds {
 
     /// Whether the latest `n` answers all were 429s.
     pub fn bunched(&self, n: usize) -> bool {
-        self.recent.len() >= n && self.recent.iter().rev().take(n).all(|(_, throttled)| *throttled)
+        self.recent.len() >= n && self.recent.iter().rev().take(n).all(|answer| answer.throttled)
     }
 
     /// How many of the latest answers in a row were 429s.
     pub fn trailing_throttled(&self) -> usize {
-        self.recent.iter().rev().take_while(|(_, throttled)| *throttled).count()
+        self.recent.iter().rev().take_while(|answer| answer.throttled).count()
+    }
+
+    /// When the first request answered 429 in the last second was sent.
+    pub fn first_refused(&self) -> Option<Instant> {
+        self.recent.iter().filter(|answer| answer.throttled).map(|answer| answer.sent).min()
     }
 
     /// Accepted a second over the last `seconds` whole seconds.

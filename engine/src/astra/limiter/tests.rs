@@ -151,13 +151,17 @@ async fn a_quota_is_found_through_noise() {
 /// after `settle` were 429s, the most 429s in one of those seconds, and how many a second
 /// were accepted then.
 async fn under_a_quota_in_parallel(quota: u32, writers: usize, length: Duration, settle: Duration) -> (f64, u32, f64) {
-    under_a_changing_quota(move |_| quota, writers, length, settle, Duration::ZERO).await
+    under_a_changing_quota(move |_| quota, writers, length, settle, || Duration::ZERO).await
 }
 
 /// [`under_a_quota_in_parallel`] with a quota that is `quota(time since the start)`, and
-/// requests under it that take `work` longer to answer than the 429s past it.
-async fn under_a_changing_quota(quota: impl Fn(Duration) -> u32 + Clone + Send + 'static, writers: usize, length: Duration, settle: Duration, work: Duration) -> (f64, u32, f64) {
+/// requests under it that take `work()` longer to answer than the 429s past it.
+async fn under_a_changing_quota(quota: impl Fn(Duration) -> u32 + Clone + Send + 'static, writers: usize, length: Duration, settle: Duration, work: impl Fn() -> Duration + Clone + Send + 'static) -> (f64, u32, f64) {
     let limiter = Limiter::new(64, None);
+    // A job makes its limiter before its first write, which waits for the first batch read:
+    // seconds in which nothing is counted (counted, they made a first slow-down read 28 a
+    // second off a quota of 40, and the pace stayed about 34 for good).
+    tokio::time::advance(Duration::from_secs(2)).await;
     let epoch = Instant::now();
     // The quota's window, as astra-local counts it: a second from its first request.
     let window = Arc::new(Mutex::new((epoch, 0u32)));
@@ -165,7 +169,7 @@ async fn under_a_changing_quota(quota: impl Fn(Duration) -> u32 + Clone + Send +
     let by_second = Arc::new(Mutex::new(vec![0u32; length.as_secs() as usize + 2]));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..writers {
-        let (limiter, window, tallies, by_second, quota) = (limiter.clone(), window.clone(), tallies.clone(), by_second.clone(), quota.clone());
+        let (limiter, window, tallies, by_second, quota, work) = (limiter.clone(), window.clone(), tallies.clone(), by_second.clone(), quota.clone(), work.clone());
         tasks.spawn(async move {
             while epoch.elapsed() < length {
                 let permit = limiter.acquire(50).await;
@@ -179,7 +183,7 @@ async fn under_a_changing_quota(quota: impl Fn(Duration) -> u32 + Clone + Send +
                     window.1 > quota(epoch.elapsed())
                 };
                 if !throttled {
-                    tokio::time::sleep(work).await;
+                    tokio::time::sleep(work()).await;
                 }
                 if epoch.elapsed() >= settle {
                     let mut tallies = tallies.lock().unwrap();
@@ -233,7 +237,7 @@ async fn a_quota_that_falls_is_followed_down() {
     // pace climbs back to the new quota at 1 % a second, from under it.
     for (before, after, settle) in [(42, 40, 10), (44, 40, 10), (210, 200, 10), (60, 40, 30)] {
         let quota = move |t: Duration| if t < Duration::from_secs(20) { before } else { after };
-        let held = under_a_changing_quota(quota, 64, Duration::from_secs(20 + settle + 30), Duration::from_secs(20 + settle), Duration::ZERO).await;
+        let held = under_a_changing_quota(quota, 64, Duration::from_secs(20 + settle + 30), Duration::from_secs(20 + settle), || Duration::ZERO).await;
         assert_held(&format!("quota {before} then {after}, {settle} s after the fall"), held, after, Some(after / 20));
     }
 }
@@ -244,7 +248,7 @@ async fn a_quota_whose_429s_come_back_sooner_than_its_answers_is_found_whole() {
     // answer before some of the ones under it, and what was accepted by then is short of
     // the quota (about 34 of 40 in a bench run, whose pace then stayed at 34 a second).
     for (quota, work) in [(40, 60), (40, 200), (200, 60)] {
-        let held = under_a_changing_quota(move |_| quota, 64, Duration::from_secs(40), Duration::from_secs(10), Duration::from_millis(work)).await;
+        let held = under_a_changing_quota(move |_| quota, 64, Duration::from_secs(40), Duration::from_secs(10), move || Duration::from_millis(work)).await;
         assert_held(&format!("quota {quota}, writes {work} ms, after the first 10 s"), held, quota, None);
     }
 }
@@ -406,3 +410,19 @@ async fn a_path_that_gets_slower_is_followed() {
     }
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_quota_whose_first_429s_come_between_its_answers_is_found_and_held() {
+    // Writes under the quota take varying times (30 ms at the median, jittery), so its first
+    // 429s come back between answers accepted before it was spent. Counted as noise, they
+    // and the late answers of its next second put the figure up to 12 over a quota of 40,
+    // and the pace sat past it: 6 of every 46 requests refused to the end. And where the
+    // recount of late answers put the figure a request or two high, a slow-down's check
+    // took the 429s that stayed for noise: 4-5 % refused for good in two of these draws.
+    for seed in 0..8 {
+        let jitter = Arc::new(log_normal(seed, JITTER));
+        let work = move || Duration::from_secs_f64(0.030 * jitter());
+        let (share, worst, rate) = under_a_changing_quota(|_| 40, 64, Duration::from_secs(40), Duration::from_secs(10), work).await;
+        assert!(share <= 0.02 && worst <= 2, "draw {seed}: {:.1} % of the answers once settled were 429s, {worst} in one second", share * 100.0);
+        assert!(rate >= 36.0, "draw {seed}: {rate:.1} accepted a second against a quota of 40");
+    }
+}
