@@ -12,30 +12,32 @@
 //!   of small windows vary too: each comparison allows for that window's spread, measured
 //!   (the standard deviation of the round trips' logarithms, averaged over windows), so that
 //!   jitter is not taken for queueing either. The user's in-flight setting is the ceiling.
-//! - **Rate**, for quotas: a target that answers fast (a local one, or a quota far below what
-//!   the connection could carry) is never slowed by concurrency alone, so when 429s are more
-//!   than a few percent of the last second's answers the limiter paces request starts at a
-//!   little under the rate the target accepted in that second, then probes upward by 1 % a
-//!   second. 429s that come bunched (a quota spent: everything past it refused) say what the
-//!   quota is: the pace then grows to 98 % of it at that speed, and past it ten times slower
-//!   until a 429 brings it back. A 429 costs the target nothing and a write some time, so
-//!   requests sent before the first of those 429s and accepted after them were within the
-//!   quota too, and are added to the figure; 429s that stay a slow-down's check later (a
-//!   request or two a second past the quota) take that much back off it instead of counting
-//!   as noise. A young limiter's seconds count from its first request, not from when the job
-//!   made it (a first batch read can take seconds). A quota found can fall (another client
-//!   takes a share; or the second it was read off straddled two of the quota's own and
-//!   counted one more): a
-//!   second sent at the pace, partly refused, that the target accepted less of than the
-//!   figure found sets the figure to what it accepted (at most 10 % lower at a time), so the
-//!   pace does not sit just past the quota with a request or two refused every second.
-//!   Scattered 429s (noise, or a token bucket near its rate) only step the pace down by that
-//!   little. A few seconds after slowing down, on enough answers to requests sent after it
-//!   had settled (a second later: the quota's second may still be spent) for the share to
-//!   mean something, it checks that the share of 429s fell; if it did not, those 429s were
-//!   not about the rate (a few, whatever the pace): the pace goes back, and that share
-//!   counts as noise from then on, so it cannot spiral the pace down (a lowered quota figure
-//!   comes back with it). A `Retry-After` holds the throttled request back at least that long.
+//! - **Rate**, for quotas: a target that answers fast (a local one, or a quota far below
+//!   what the connection could carry) is never slowed by concurrency alone, so when 429s
+//!   are more than a few percent of the last second's answers the limiter paces request
+//!   starts at a little under the rate the target accepted in that second, then probes
+//!   upward by 1 % a second. 429s that come bunched (a quota spent: everything past it
+//!   refused) say what the quota is: the pace then grows to 98 % of it at that speed, and
+//!   past it ten times slower until a 429 brings it back. A 429 costs the target nothing
+//!   and a write some time, so requests sent before those 429s and accepted after them were
+//!   within the quota too, and are added to the figure; 429s that stay a slow-down's check
+//!   later (a request or two a second past the quota) take that much back off it instead of
+//!   counting as noise. A young limiter's seconds count from its first request, not from
+//!   when the job made it (a first batch read can take seconds), and before a quota is
+//!   known, 429s to every request sent since the first of them are a quota spent however
+//!   their answers interleave with the slower acceptances. A quota found can fall (another
+//!   client takes a share; or the second it was read off straddled two of the quota's own
+//!   and counted one more): a second sent at the pace, partly refused, that the target
+//!   accepted less of than the figure found sets the figure to what it accepted (at most
+//!   10 % lower at a time), so the pace does not sit just past the quota with a request or two
+//!   refused every second. Scattered 429s (noise, or a token bucket near its rate) only
+//!   step the pace down by that little. A few seconds after slowing down, on enough answers
+//!   to requests sent after it had settled (a second later: the quota's second may still be
+//!   spent) for the share to mean something, it checks that the share of 429s fell; if it
+//!   did not, those 429s were not about the rate (a few, whatever the pace): the pace goes
+//!   back, and that share counts as noise from then on, so it cannot spiral the pace down
+//!   (a lowered quota figure comes back with it). A `Retry-After` holds the throttled
+//!   request back at least that long.
 //!
 //! A 429 is the target asking for a slower pace, not a failure: the clients wait and send the
 //! request again without spending an attempt of their retry policy ([`super::http`]). Only when
@@ -157,10 +159,9 @@ struct State {
     check: Option<Check>,
     /// The share of 429s that slowing down did not remove.
     noise: f64,
-    /// When bunched 429s last set the quota figure, and when the first of their requests was
-    /// sent: answers accepted after them, to requests sent before that, are added to it (see
-    /// [`State::recount`]).
-    recount: Option<(Instant, Instant)>,
+    /// When bunched 429s last set the quota figure: answers accepted after them, to requests
+    /// sent before, are added to it (see [`State::recount`]).
+    recount: Option<Instant>,
     /// How much the recount added to the quota figure since bunched 429s last set it.
     recounted: f64,
     last_accepted: Instant,
@@ -410,8 +411,13 @@ impl State {
         // coming for another second). When 429s come between acceptances, the target is still
         // accepting at the rate it did: a 429 then and again, as a token bucket gives near
         // its rate and noise gives at any rate, slows down by the back-off alone, not to
-        // what a young limiter happened to count so far.
-        let bunched = self.seconds.bunched(BUNCHED);
+        // what a young limiter happened to count so far. But a 429 answers sooner than a
+        // write: a quota's first 429s come back between the acceptances of requests sent
+        // before them. Until a quota is known, 429s to every request sent since the first of
+        // them are a quota spent too, however their answers interleave (taken for noise, a
+        // young limiter spread 28 accepted over 0.15 s, paced at 350 a second against a quota
+        // of 40, and 429s came for four seconds in a bench run).
+        let bunched = self.seconds.bunched(BUNCHED) || (self.quota.is_none() && !self.seconds.accepted_since_first_refused());
         // While a slow-down waits for its check, only a quota's bunched 429s slow down more:
         // scattered ones coming on as before are what the check weighs, and each answered by
         // another slow-down, a noisy target's pace fell by half before the first check.
@@ -445,7 +451,7 @@ impl State {
         if bunched {
             let before_bunch = (throttled - self.seconds.trailing_throttled() as f64).max(0.0);
             self.quota = Some(accepted + before_bunch.min((accepted * self.noise).ceil()));
-            self.recount = self.seconds.first_refused().map(|sent| (now, sent));
+            self.recount = Some(now);
             self.recounted = 0.0;
         }
         let pace = (accepted * BACK_OFF).max(1.0);
@@ -467,18 +473,17 @@ impl State {
         Check { first: now, latest: now, previous_pace: self.pace, previous_quota, before, after: Tally::default() }
     }
 
-    /// A request sent before the first of the bunched 429s that set the quota figure,
-    /// accepted after them: the target took it within that quota too. A 429 costs a target
-    /// nothing and a write some time, so the first requests past a quota answer before some
-    /// under it, and what was accepted by then fell short of the quota (34 of 40 in a bench
-    /// run, whose pace stayed there). A request sent after that first 429's reached a quota
-    /// already spent: accepted, it was the quota's next second, and counting those as well
-    /// put the figure 5 over a quota of 40 in a simulation, the pace past it for good.
+    /// A request sent before the bunched 429s that set the quota figure, accepted after them:
+    /// the target took it within that quota too. A 429 costs a target nothing and a write some
+    /// time, so the first requests past a quota answer before some under it, and what was
+    /// accepted by then fell short of the quota (34 of 40 in a bench run, whose pace stayed
+    /// there). Some of them may have been the quota's next second: a check takes back what
+    /// that added if 429s stay (see [`State::grow_pace`]).
     fn recount(&mut self, sent: Instant, now: Instant) {
-        let Some((at, first_refused)) = self.recount else { return };
+        let Some(at) = self.recount else { return };
         if now.duration_since(at) > SETTLING {
             self.recount = None;
-        } else if sent <= first_refused {
+        } else if sent < at {
             self.quota = self.quota.map(|quota| quota + 1.0);
             self.pace = self.pace.map(|pace| pace + BACK_OFF);
             self.recounted += 1.0;

@@ -122,6 +122,12 @@ impl Seconds {
         self.recent.iter().filter(|answer| answer.throttled).map(|answer| answer.sent).min()
     }
 
+    /// Whether a request sent after the first one answered 429 in the last second was
+    /// accepted.
+    pub fn accepted_since_first_refused(&self) -> bool {
+        self.first_refused().is_some_and(|first| self.recent.iter().any(|answer| !answer.throttled && answer.sent > first))
+    }
+
     /// Accepted a second over the last `seconds` whole seconds.
     pub fn accepted_rate(&self, now: Instant, seconds: u64) -> f64 {
         let second = self.now(now);
