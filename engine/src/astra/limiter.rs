@@ -24,20 +24,20 @@
 //!   later (a request or two a second past the quota) take that much back off it instead of
 //!   counting as noise. A young limiter's seconds count from its first request, not from
 //!   when the job made it (a first batch read can take seconds), and before a quota is
-//!   known, 429s to every request sent since the first of them are a quota spent however
-//!   their answers interleave with the slower acceptances. A quota found can fall (another
-//!   client takes a share; or the second it was read off straddled two of the quota's own
-//!   and counted one more): a second sent at the pace, partly refused, that the target
-//!   accepted less of than the figure found sets the figure to what it accepted (at most
-//!   10 % lower at a time), so the pace does not sit just past the quota with a request or two
-//!   refused every second. Scattered 429s (noise, or a token bucket near its rate) only
-//!   step the pace down by that little. A few seconds after slowing down, on enough answers
-//!   to requests sent after it had settled (a second later: the quota's second may still be
-//!   spent) for the share to mean something, it checks that the share of 429s fell; if it
-//!   did not, those 429s were not about the rate (a few, whatever the pace): the pace goes
-//!   back, and that share counts as noise from then on, so it cannot spiral the pace down
-//!   (a lowered quota figure comes back with it). A `Retry-After` holds the throttled
-//!   request back at least that long.
+//!   known, 429s to every request sent once the first of them had come back are a quota
+//!   spent, however their answers interleave with the slower acceptances. A quota found can
+//!   fall (another client takes a share; or the second it was read off straddled two of the
+//!   quota's own and counted one more): a second sent at the pace, partly refused, that the
+//!   target accepted less of than the figure found sets the figure to what it accepted (at
+//!   most 10 % lower at a time), so the pace does not sit just past the quota with a
+//!   request or two refused every second. Scattered 429s (noise, or a token bucket near its
+//!   rate) only step the pace down by that little. A few seconds after slowing down, on
+//!   enough answers to requests sent after it had settled (a second later: the quota's
+//!   second may still be spent) for the share to mean something, it checks that the share
+//!   of 429s fell; if it did not, those 429s were not about the rate (a few, whatever the
+//!   pace): the pace goes back, and that share counts as noise from then on, so it cannot
+//!   spiral the pace down (a lowered quota figure comes back with it). A `Retry-After`
+//!   holds the throttled request back at least that long.
 //!
 //! A 429 is the target asking for a slower pace, not a failure: the clients wait and send the
 //! request again without spending an attempt of their retry policy ([`super::http`]). Only when
@@ -413,10 +413,11 @@ impl State {
         // its rate and noise gives at any rate, slows down by the back-off alone, not to
         // what a young limiter happened to count so far. But a 429 answers sooner than a
         // write: a quota's first 429s come back between the acceptances of requests sent
-        // before them. Until a quota is known, 429s to every request sent since the first of
-        // them are a quota spent too, however their answers interleave (taken for noise, a
-        // young limiter spread 28 accepted over 0.15 s, paced at 350 a second against a quota
-        // of 40, and 429s came for four seconds in a bench run).
+        // before them. Until a quota is known, 429s to every request sent once the first of
+        // them had come back are a quota spent too, however their answers interleave (taken
+        // for noise, a young limiter spread 28 accepted over 0.15 s, paced at 350 a second
+        // against a quota of 40, and 429s came for two or three seconds in bench runs). Not
+        // every request sent after the first 429 was: requests overtake each other on the way.
         let bunched = self.seconds.bunched(BUNCHED) || (self.quota.is_none() && !self.seconds.accepted_since_first_refused());
         // While a slow-down waits for its check, only a quota's bunched 429s slow down more:
         // scattered ones coming on as before are what the check weighs, and each answered by

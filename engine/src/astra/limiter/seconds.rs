@@ -117,15 +117,12 @@ impl Seconds {
         self.recent.iter().rev().take_while(|answer| answer.throttled).count()
     }
 
-    /// When the first request answered 429 in the last second was sent.
-    pub fn first_refused(&self) -> Option<Instant> {
-        self.recent.iter().filter(|answer| answer.throttled).map(|answer| answer.sent).min()
-    }
-
-    /// Whether a request sent after the first one answered 429 in the last second was
-    /// accepted.
+    /// Whether a request sent once the first 429 of the last second had come back was accepted.
+    /// Not after it was sent: a client's send order is not the target's arrival order, and a
+    /// request sent a moment later may still have reached the target first.
     pub fn accepted_since_first_refused(&self) -> bool {
-        self.first_refused().is_some_and(|first| self.recent.iter().any(|answer| !answer.throttled && answer.sent > first))
+        let Some(first) = self.recent.iter().filter(|answer| answer.throttled).min_by_key(|answer| answer.sent) else { return false };
+        self.recent.iter().any(|answer| !answer.throttled && answer.sent >= first.at)
     }
 
     /// Accepted a second over the last `seconds` whole seconds.
